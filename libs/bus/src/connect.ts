@@ -1,0 +1,46 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '@bowline/observability';
+
+export type { NatsConnection } from '@nats-io/transport-node';
+
+export interface BusConnection {
+  nc: NatsConnection;
+  /** True while the client holds a live connection; drives `/readyz`. */
+  isConnected(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects for the life of the process: waits for the first connection and then reconnects
+ * forever, because a service that gives up on NATS can only be healed by a restart.
+ */
+export async function connectBus(options: { servers: string; name: string; logger: Logger }): Promise<BusConnection> {
+  const { logger } = options;
+  const nc = await connect({
+    servers: options.servers.split(',').map((s) => s.trim()),
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
+  });
+  let connected = true;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        connected = false;
+        logger.warn('nats disconnected');
+      } else if (status.type === 'reconnect') {
+        connected = true;
+        logger.info('nats reconnected');
+      }
+    }
+  })();
+  logger.info({ server: nc.getServer() }, 'nats connected');
+  return {
+    nc,
+    isConnected: () => connected && !nc.isClosed(),
+    close: async () => {
+      if (!nc.isClosed()) await nc.drain();
+    },
+  };
+}

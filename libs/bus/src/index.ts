@@ -1,0 +1,4 @@
+export * from './connect.js';
+export * from './streams.js';
+export * from './events.js';
+export * from './runtime.js';

@@ -1,0 +1,70 @@
+import type { Express } from 'express';
+import type { Registry } from 'prom-client';
+import {
+  createLogger,
+  createRegistry,
+  optionalEnv,
+  portFromEnv,
+  SettingsError,
+  startOpsServer,
+  stopOnSignals,
+  type Env,
+  type Logger,
+} from '@bowline/observability';
+import { connectBus, type BusConnection } from './connect.js';
+import { ensureEventsStream, type StreamSettings } from './streams.js';
+
+export interface CommonSettings {
+  port: number;
+  natsUrl: string;
+  logLevel: string;
+  streams: StreamSettings;
+}
+
+/** The settings every service shares (the design's table), read from the environment. */
+export function readCommonSettings(env: Env, defaultPort: number): CommonSettings {
+  const replicas = Number(optionalEnv(env, 'BOWLINE_NATS_REPLICAS', '1'));
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new SettingsError('BOWLINE_NATS_REPLICAS must be a whole number from 1 to 5');
+  }
+  return {
+    port: portFromEnv(env, defaultPort),
+    natsUrl: optionalEnv(env, 'NATS_URL', 'nats://127.0.0.1:4222'),
+    logLevel: optionalEnv(env, 'LOG_LEVEL', 'info'),
+    streams: { replicas },
+  };
+}
+
+export interface Runtime {
+  logger: Logger;
+  registry: Registry;
+  bus: BusConnection;
+}
+
+/**
+ * What every `main.ts` does around its own logic: logger, metrics, NATS, the EVENTS stream, the
+ * HTTP port with `/healthz` `/readyz` `/metrics`, and a clean stop on SIGTERM.
+ */
+export async function startRuntime(
+  service: string,
+  settings: CommonSettings,
+  start: (runtime: Runtime) => Promise<{ stop(): Promise<void>; routes?: (app: Express) => void }>,
+): Promise<void> {
+  const logger = createLogger({ service, level: settings.logLevel });
+  const registry = createRegistry(service);
+  const bus = await connectBus({ servers: settings.natsUrl, name: `bowline-${service}`, logger });
+  await ensureEventsStream(bus.nc, settings.streams);
+  const running = await start({ logger, registry, bus });
+  const server = await startOpsServer({
+    port: settings.port,
+    logger,
+    registry,
+    isReady: bus.isConnected,
+    routes: running.routes,
+  });
+  stopOnSignals(logger, async () => {
+    await server.close();
+    await running.stop();
+    await bus.close();
+  });
+}

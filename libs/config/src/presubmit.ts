@@ -1,0 +1,53 @@
+import type { Brancher, ChangeMatcher, Presubmit } from './types.js';
+
+/** Prow's `Brancher.ShouldRun`: `skip_branches` wins; no `branches` means every branch. */
+export function runsAgainstBranch(brancher: Brancher, branch: string): boolean {
+  if (brancher.skipBranches.some((re) => re.test(branch))) return false;
+  return brancher.branches.length === 0 || brancher.branches.some((re) => re.test(branch));
+}
+
+/**
+ * Prow's `RegexpChangeMatcher.ShouldRun`: whether the changed files decide the question, and the
+ * answer when they do.
+ */
+export function matchChanges(matcher: ChangeMatcher, changes: readonly string[]): { determined: boolean; shouldRun: boolean } {
+  if (matcher.runIfChanged) {
+    const re = matcher.runIfChanged;
+    return { determined: true, shouldRun: changes.some((file) => re.test(file)) };
+  }
+  if (matcher.skipIfOnlyChanged) {
+    const re = matcher.skipIfOnlyChanged;
+    return { determined: true, shouldRun: changes.some((file) => !re.test(file)) };
+  }
+  return { determined: false, shouldRun: false };
+}
+
+export function needsChanges(presubmit: Presubmit): boolean {
+  return presubmit.runIfChanged !== undefined || presubmit.skipIfOnlyChanged !== undefined;
+}
+
+/**
+ * Prow's `Presubmit.ShouldRun(baseRef, changes, forced, defaults)`: a job that cannot run on the
+ * branch never runs; `always_run` and forced jobs do; then the file filters decide; else `defaults`.
+ */
+export function shouldRunPresubmit(
+  presubmit: Presubmit,
+  branch: string,
+  changes: readonly string[],
+  forced: boolean,
+  defaults: boolean,
+): boolean {
+  if (!runsAgainstBranch(presubmit, branch)) return false;
+  if (presubmit.alwaysRun || forced) return true;
+  if (needsChanges(presubmit)) return matchChanges(presubmit, changes).shouldRun;
+  return defaults;
+}
+
+/** Prow's default trigger and rerun command for a job that sets neither. */
+export function defaultTrigger(name: string): string {
+  return `(?m)^/test( | .* )${name},?($|\\s.*)`;
+}
+
+export function defaultRerunCommand(name: string): string {
+  return `/test ${name}`;
+}

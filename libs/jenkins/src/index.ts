@@ -1,0 +1,2 @@
+export * from './jenkins-client.js';
+export * from './jenkins-error.js';

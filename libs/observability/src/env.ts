@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { SettingsError } from './errors.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** The value of a variable, or a SettingsError that says which variable to set and what it is. */
+export function requireEnv(env: Env, name: string, meaning: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new SettingsError(`${name} is not set: set it to ${meaning}`, { context: { variable: name } });
+  return value;
+}
+
+export function optionalEnv(env: Env, name: string, fallback: string): string {
+  const value = env[name]?.trim();
+  return value ? value : fallback;
+}
+
+export function portFromEnv(env: Env, fallback: number): number {
+  const raw = optionalEnv(env, 'PORT', String(fallback));
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new SettingsError(`PORT is "${raw}": set it to a TCP port number`, { context: { variable: 'PORT' } });
+  }
+  return port;
+}
+
+/**
+ * Reads a secret from the file a `*_FILE` variable names. Secrets never come from the environment
+ * itself, so they do not show up in `env` dumps or crash reports.
+ */
+export function readSecretFile(env: Env, name: string, meaning: string): string {
+  const path = requireEnv(env, name, `the path of a file holding ${meaning}`);
+  try {
+    const value = readFileSync(path, 'utf8').trim();
+    if (!value) throw new SettingsError(`${name} names ${path}, which is empty: it must hold ${meaning}`);
+    return value;
+  } catch (error) {
+    if (error instanceof SettingsError) throw error;
+    throw new SettingsError(`${name} names ${path}, which cannot be read: it must hold ${meaning}`, {
+      cause: error,
+      context: { variable: name },
+    });
+  }
+}
+
+/** Go-style durations as Prow writes them ("1h", "30m", "168h", "1h30m", "500ms"). */
+export function parseDuration(text: string): number {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  const part = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let index = 0;
+  while (index < trimmed.length) {
+    part.lastIndex = index;
+    const match = part.exec(trimmed);
+    if (!match) throw new SettingsError(`"${text}" is not a duration such as "30s", "10m" or "168h"`);
+    total += Number(match[1]) * units[match[2] as string]!;
+    index = part.lastIndex;
+  }
+  if (index === 0) throw new SettingsError(`"${text}" is not a duration such as "30s", "10m" or "168h"`);
+  return total;
+}

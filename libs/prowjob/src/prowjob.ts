@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { Presubmit } from '@bowline/config';
+import { FINAL_STATES, type ProwJob, type ProwJobState, type Refs } from './types.js';
+
+export function isFinished(job: ProwJob): boolean {
+  return Boolean(job.status.completionTime);
+}
+
+export function isFinalState(state: ProwJobState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+/**
+ * A ProwJob name derived from what caused it: the same delivery and job always give the same name,
+ * so a replayed event creates nothing new. Formatted as a UUID like Prow's names.
+ */
+export function prowJobName(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * A numeric build id, as Prow gives each run: time-ordered, with digits of the name so two jobs
+ * created in the same millisecond still differ.
+ */
+export function buildIdFor(name: string, now: Date): string {
+  const suffix = parseInt(name.replace(/-/g, '').slice(0, 5), 16) % 100_000;
+  return `${now.getTime()}${String(suffix).padStart(5, '0')}`;
+}
+
+export interface NewPresubmitOptions {
+  name: string;
+  refs: Refs;
+  now: Date;
+  /** Who or what asked for the run: kept as annotations for the job's history. */
+  cause: { event: string; deliveryId: string; user?: string; comment?: string };
+}
+
+/** Prow's `NewPresubmit`: a triggered ProwJob for one presubmit on one pull request. */
+export function newPresubmitJob(presubmit: Presubmit, options: NewPresubmitOptions): ProwJob {
+  const { refs, now } = options;
+  const pull = refs.pulls?.[0];
+  const labels: Record<string, string> = {
+    ...presubmit.labels,
+    'created-by-prow': 'true',
+    'prow.k8s.io/type': 'presubmit',
+    'prow.k8s.io/job': labelValue(presubmit.name),
+    'prow.k8s.io/refs.org': labelValue(refs.org),
+    'prow.k8s.io/refs.repo': labelValue(refs.repo),
+    'prow.k8s.io/refs.base_ref': labelValue(refs.base_ref),
+    'prow.k8s.io/is-optional': String(presubmit.optional),
+  };
+  if (pull) labels['prow.k8s.io/refs.pull'] = String(pull.number);
+  const annotations: Record<string, string> = {
+    ...presubmit.annotations,
+    'prow.k8s.io/job': presubmit.name,
+    'bowline.dev/event': options.cause.event,
+    'bowline.dev/delivery-id': options.cause.deliveryId,
+  };
+  if (options.cause.user) annotations['bowline.dev/triggered-by'] = options.cause.user;
+  if (options.cause.comment) annotations['bowline.dev/comment'] = options.cause.comment.slice(0, 1000);
+  return {
+    apiVersion: 'prow.k8s.io/v1',
+    kind: 'ProwJob',
+    metadata: { name: options.name, labels, annotations, creationTimestamp: now.toISOString() },
+    spec: {
+      type: 'presubmit',
+      agent: presubmit.agent,
+      job: presubmit.name,
+      context: presubmit.context,
+      rerun_command: presubmit.rerunCommand,
+      report: !presubmit.skipReport,
+      max_concurrency: presubmit.maxConcurrency,
+      ...(presubmit.githubBranchSourceJob ? { jenkins_spec: { github_branch_source_job: true } } : {}),
+      refs,
+    },
+    status: {
+      state: 'triggered',
+      description: 'Job triggered.',
+      startTime: now.toISOString(),
+      build_id: buildIdFor(options.name, now),
+    },
+  };
+}
+
+/** Kubernetes label values: at most 63 characters of `[A-Za-z0-9_.-]`, as Prow trims them. */
+function labelValue(value: string): string {
+  return value.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+
+/** Prow's `PULL_REFS`: `base:sha,num:sha`. */
+export function pullRefs(refs: Refs): string {
+  const parts = [`${refs.base_ref}:${refs.base_sha}`];
+  for (const pull of refs.pulls ?? []) parts.push(`${pull.number}:${pull.sha}`);
+  return parts.join(',');
+}
+
+const RANK: Record<ProwJobState, number> = { triggered: 0, pending: 1, success: 2, failure: 2, aborted: 2, error: 2 };
+
+/**
+ * Moves a job to a new state, stamping the times Prow stamps. Only forward: a finished job never
+ * changes and a running one never goes back to triggered; the caller then gets `undefined` back
+ * and writes nothing.
+ */
+export function transition(
+  job: ProwJob,
+  state: ProwJobState,
+  now: Date,
+  fields: { description?: string; url?: string; jenkins_build_id?: string } = {},
+): ProwJob | undefined {
+  if (isFinished(job) || RANK[state] < RANK[job.status.state]) return undefined;
+  const status = { ...job.status, ...definedOnly(fields), state };
+  if (state === 'pending' && !status.pendingTime) status.pendingTime = now.toISOString();
+  if (isFinalState(state)) status.completionTime = now.toISOString();
+  return { ...job, status };
+}
+
+function definedOnly<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,79 @@
+import { describeError, type Logger } from '@bowline/observability';
+
+/**
+ * A queue of keys to work on, as Kubernetes controllers use: a key added many times before it is
+ * handled is handled once; one key is never handled twice at the same time (added again while
+ * running, it runs once more after); a failure retries the key with backoff; at most
+ * `concurrency` keys run at once.
+ */
+export class WorkQueue {
+  private readonly waiting = new Set<string>();
+  private readonly running = new Set<string>();
+  private readonly again = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private idleWaiters: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly handle: (key: string) => Promise<void>,
+    private readonly options: { logger: Logger; concurrency?: number; maxBackoffMs?: number },
+  ) {}
+
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.running.has(key)) this.again.add(key);
+    else this.waiting.add(key);
+    this.pump();
+  }
+
+  /** Resolves when nothing is waiting or running (tests and shutdown use it). */
+  idle(): Promise<void> {
+    if (this.waiting.size === 0 && this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.waiting.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    await this.idle();
+  }
+
+  private pump(): void {
+    const concurrency = this.options.concurrency ?? 4;
+    for (const key of this.waiting) {
+      if (this.running.size >= concurrency) break;
+      if (this.running.has(key)) continue;
+      this.waiting.delete(key);
+      this.running.add(key);
+      void this.run(key);
+    }
+    if (this.waiting.size === 0 && this.running.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private async run(key: string): Promise<void> {
+    try {
+      await this.handle(key);
+      this.failures.delete(key);
+    } catch (error) {
+      const attempt = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, attempt);
+      const delayMs = Math.min(this.options.maxBackoffMs ?? 60_000, 250 * 2 ** (attempt - 1));
+      this.options.logger.warn({ key, attempt, delayMs, err: describeError(error) }, 'work failed: will retry');
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.add(key);
+      }, delayMs);
+      this.timers.add(timer);
+    } finally {
+      this.running.delete(key);
+      if (this.again.delete(key)) this.waiting.add(key);
+      this.pump();
+    }
+  }
+}

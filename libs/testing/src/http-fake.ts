@@ -1,0 +1,164 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as a fake server saw it, kept so tests can assert on what was really sent. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string, e.g. `/repos/o/r/statuses/abc`. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** Status the fake answered with. */
+  status: number;
+  at: number;
+}
+
+/** Which requests a fault applies to. Every given field must match. */
+export interface RequestMatcher {
+  method?: string;
+  /** Exact path, or a regular expression tested against the path. */
+  path?: string | RegExp;
+}
+
+/** A canned answer injected in place of the real one, for `times` matching requests (default 1). */
+export interface Fault {
+  status?: number;
+  body?: unknown;
+  /** Headers, or a function giving them at answer time (a rate-limit reset counted from then). */
+  headers?: Record<string, string> | (() => Record<string, string>);
+  /** Wait this long before answering (a slow server); with no status, then answers normally. */
+  delayMs?: number;
+  times?: number;
+}
+
+interface ActiveFault extends Fault {
+  matcher: RequestMatcher;
+  remaining: number;
+}
+
+export function matches(matcher: RequestMatcher, method: string, path: string): boolean {
+  if (matcher.method && matcher.method.toUpperCase() !== method) return false;
+  if (matcher.path === undefined) return true;
+  return typeof matcher.path === 'string' ? matcher.path === path : matcher.path.test(path);
+}
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface FakeResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The machinery both fakes share: a real HTTP server on a free loopback port that records every
+ * request and can answer chosen requests with a fault (an error status, a slow answer) instead of
+ * the handler's answer.
+ */
+export class HttpFake {
+  readonly requests: RecordedRequest[] = [];
+  private readonly faults: ActiveFault[] = [];
+  private readonly listeners: ((request: RecordedRequest) => void)[] = [];
+  private server?: Server;
+  private baseUrl = '';
+
+  constructor(private readonly handle: (request: FakeRequest) => FakeResponse | Promise<FakeResponse>) {}
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  async listen(port = 0): Promise<string> {
+    this.server = createServer((req, res) => void this.serve(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    const address = this.server.address() as AddressInfo;
+    this.baseUrl = `http://127.0.0.1:${address.port}`;
+    return this.baseUrl;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    const server = this.server;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Answers the next `fault.times` requests matching `matcher` with the fault. */
+  inject(matcher: RequestMatcher, fault: Fault): void {
+    this.faults.push({ ...fault, matcher, remaining: fault.times ?? 1 });
+  }
+
+  /** Calls `listener` with every request once it is answered (the demo prints them). */
+  onRequest(listener: (request: RecordedRequest) => void): void {
+    this.listeners.push(listener);
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** Recorded requests matching `matcher`. */
+  requestsTo(matcher: RequestMatcher): RecordedRequest[] {
+    return this.requests.filter((r) => matches(matcher, r.method, r.path));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const request: FakeRequest = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body };
+
+    let response: FakeResponse;
+    const fault = this.faults.find((f) => f.remaining > 0 && matches(f.matcher, method, url.pathname));
+    if (fault) {
+      fault.remaining -= 1;
+      if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    }
+    if (fault?.status !== undefined) {
+      const headers = typeof fault.headers === 'function' ? fault.headers() : fault.headers;
+      response = { status: fault.status, body: fault.body, headers };
+    } else {
+      try {
+        response = await this.handle(request);
+      } catch (error) {
+        response = { status: 500, body: { message: `fake server error: ${String(error)}` } };
+      }
+    }
+
+    const recorded: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: { ...req.headers },
+      body,
+      status: response.status,
+      at: Date.now(),
+    };
+    this.requests.push(recorded);
+    for (const listener of this.listeners) listener(recorded);
+    const headers: Record<string, string> = { ...(response.headers ?? {}) };
+    let payload = '';
+    if (response.body !== undefined) {
+      if (typeof response.body === 'string') {
+        payload = response.body;
+        headers['content-type'] ??= 'text/plain; charset=utf-8';
+      } else {
+        payload = JSON.stringify(response.body);
+        headers['content-type'] ??= 'application/json; charset=utf-8';
+      }
+    }
+    if (res.destroyed) return;
+    res.writeHead(response.status, headers);
+    res.end(payload);
+  }
+}

@@ -1,0 +1,206 @@
+import { Counter, type Registry } from 'prom-client';
+import type { ConfigSource } from '@bowline/config';
+import type { JenkinsBuild, JenkinsClient, JenkinsQueueItem } from '@bowline/jenkins';
+import { describeError, type Logger } from '@bowline/observability';
+import { isFinished, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
+import { buildParameters, jenkinsJobPath } from './build-parameters.js';
+
+export interface OperatorDeps {
+  store: ProwJobStore;
+  jenkins: JenkinsClient;
+  config: ConfigSource;
+  logger: Logger;
+  registry: Registry;
+  now?: () => Date;
+}
+
+export const DESCRIPTIONS = {
+  triggered: 'Job triggered.',
+  enqueued: 'Jenkins job enqueued.',
+  pending: 'Job running.',
+  success: 'Job succeeded.',
+  failure: 'Job failed.',
+  aborted: 'Job aborted.',
+} as const;
+
+const RESULT_STATES: Record<string, ProwJobState> = {
+  SUCCESS: 'success',
+  FAILURE: 'failure',
+  UNSTABLE: 'failure',
+  ABORTED: 'aborted',
+};
+
+/** How long an enqueued build may stay invisible before the job is called an error. */
+const NOT_FOUND_GRACE_MS = 5 * 60_000;
+/** A failed POST is not sent again before this, so a struggling Jenkins is not hammered. */
+const START_RETRY_MS = 10_000;
+
+/**
+ * Reconciles Jenkins ProwJobs with Jenkins builds. A KV change is a hint to look at that job now;
+ * the periodic resync looks at all of them. Syncs run one at a time, so the look-then-start of a
+ * job never races with itself.
+ */
+export class JenkinsOperator {
+  private readonly now: () => Date;
+  private readonly jobs = new Map<string, StoredProwJob>();
+  private readonly dirty = new Set<string>();
+  private readonly startAttempts = new Map<string, number>();
+  private syncing?: Promise<void>;
+  private fullResyncWanted = false;
+  private timer?: NodeJS.Timeout;
+  private watcher?: { stop(): void };
+  private readonly buildsStarted: Counter;
+
+  constructor(private readonly deps: OperatorDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.buildsStarted = new Counter({
+      name: 'bowline_operator_builds_started_total',
+      help: 'buildWithParameters requests Jenkins accepted',
+      registers: [deps.registry],
+    });
+  }
+
+  async start(): Promise<void> {
+    this.watcher = await this.deps.store.watch((name, stored) => {
+      if (!stored) {
+        this.jobs.delete(name);
+        return;
+      }
+      this.jobs.set(name, stored);
+      if (this.wants(stored.job)) this.requestSync([name]);
+    }, this.deps.logger);
+    this.scheduleResync();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.watcher?.stop();
+    await this.syncing;
+  }
+
+  /** Resolves when no sync is running or asked for (tests wait on it). */
+  async settled(): Promise<void> {
+    while (this.syncing) await this.syncing;
+  }
+
+  private scheduleResync(): void {
+    this.timer = setTimeout(() => {
+      this.fullResyncWanted = true;
+      this.kick();
+      this.scheduleResync();
+    }, this.deps.config.get().jenkinsOperator.resyncPeriodMs);
+    this.timer.unref();
+  }
+
+  private wants(job: ProwJob): boolean {
+    return job.spec.agent === 'jenkins' && !isFinished(job);
+  }
+
+  private requestSync(names: string[]): void {
+    for (const name of names) this.dirty.add(name);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.syncing) return;
+    this.syncing = (async () => {
+      while (this.fullResyncWanted || this.dirty.size > 0) {
+        const names = this.fullResyncWanted ? [...this.jobs.keys()] : [...this.dirty];
+        this.fullResyncWanted = false;
+        this.dirty.clear();
+        const jobs = names.flatMap((n) => {
+          const stored = this.jobs.get(n);
+          return stored && this.wants(stored.job) ? [stored.job] : [];
+        });
+        try {
+          await this.sync(jobs);
+        } catch (error) {
+          this.deps.logger.error({ err: describeError(error) }, 'sync failed');
+        }
+      }
+    })().finally(() => {
+      this.syncing = undefined;
+    });
+  }
+
+  /**
+   * One pass over `jobs`: one queue listing, one build listing per Jenkins job, then each ProwJob
+   * is moved to what Jenkins shows. A Jenkins job that cannot be listed leaves its ProwJobs for
+   * the next pass and does not hold up the others.
+   */
+  async sync(jobs: ProwJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const queue = await this.deps.jenkins.listQueue();
+    const byPath = new Map<string, ProwJob[]>();
+    for (const job of jobs) {
+      const path = jenkinsJobPath(job);
+      byPath.set(path, [...(byPath.get(path) ?? []), job]);
+    }
+    await Promise.all(
+      [...byPath].map(async ([path, pathJobs]) => {
+        let builds: JenkinsBuild[];
+        try {
+          builds = await this.deps.jenkins.listBuilds(path);
+        } catch (error) {
+          this.deps.logger.warn({ job: path, err: describeError(error) }, 'cannot list builds: will try again at next sync');
+          return;
+        }
+        for (const job of pathJobs) {
+          const name = job.metadata.name;
+          const build = builds.find((b) => b.parameters.PROW_JOB_ID === name);
+          const queued = queue.find((item) => item.parameters.PROW_JOB_ID === name);
+          try {
+            await this.reconcile(job, path, build, queued);
+          } catch (error) {
+            this.deps.logger.error({ prowjob: name, job: job.spec.job, err: describeError(error) }, 'cannot reconcile ProwJob');
+          }
+        }
+      }),
+    );
+  }
+
+  private async reconcile(job: ProwJob, path: string, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined): Promise<void> {
+    const name = job.metadata.name;
+    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job });
+    if (build) {
+      const finished = !build.building && build.result !== null;
+      const state: ProwJobState = finished ? (RESULT_STATES[build.result ?? ''] ?? 'error') : 'pending';
+      if (state === job.status.state && job.status.url === build.url) return;
+      const description = state === 'error' ? `Jenkins build ended with result ${build.result}.` : DESCRIPTIONS[state as keyof typeof DESCRIPTIONS];
+      await this.write(name, state, { description, url: build.url, jenkins_build_id: String(build.number) });
+      log.info({ build: build.number, state }, 'ProwJob follows its build');
+      return;
+    }
+    if (queued) {
+      if (job.status.description !== DESCRIPTIONS.enqueued) await this.write(name, 'triggered', { description: DESCRIPTIONS.enqueued });
+      return;
+    }
+    if (job.status.state !== 'triggered') {
+      await this.write(name, 'error', { description: `The Jenkins build of this job disappeared from ${path}.` });
+      return;
+    }
+    if (job.status.description === DESCRIPTIONS.enqueued) {
+      // Enqueued earlier but neither queued nor built now: Jenkins lost it or cannot match it.
+      if (this.now().getTime() - Date.parse(job.metadata.creationTimestamp) > NOT_FOUND_GRACE_MS) {
+        await this.write(name, 'error', {
+          description: 'Jenkins build not found: the Jenkins job must declare the BUILD_ID and PROW_JOB_ID parameters.',
+        });
+      }
+      return;
+    }
+    const lastAttempt = this.startAttempts.get(name);
+    if (lastAttempt !== undefined && this.now().getTime() - lastAttempt < START_RETRY_MS) return;
+    this.startAttempts.set(name, this.now().getTime());
+    // Looked in the queue and the builds just above: only now is a POST safe. It is never
+    // repeated blindly; a failed POST is retried by a later sync after looking again.
+    await this.deps.jenkins.buildWithParameters(path, buildParameters(job));
+    this.buildsStarted.inc();
+    this.startAttempts.delete(name);
+    log.info({ path }, 'Jenkins build requested');
+    await this.write(name, 'triggered', { description: DESCRIPTIONS.enqueued });
+  }
+
+  private async write(name: string, state: ProwJobState, fields: { description?: string; url?: string; jenkins_build_id?: string }): Promise<void> {
+    await this.deps.store.update(name, (current) => transition(current, state, this.now(), fields));
+  }
+}

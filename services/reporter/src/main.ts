@@ -1,0 +1,16 @@
+import { openProwJobBucket, startRuntime } from '@bowline/bus';
+import { createGitHub } from '@bowline/github';
+import { runMain } from '@bowline/observability';
+import { ProwJobStore } from '@bowline/prowjob';
+import { Reporter } from './reporter.js';
+import { readReporterSettings } from './settings.js';
+
+await runMain('reporter', async () => {
+  const settings = readReporterSettings(process.env);
+  await startRuntime('reporter', settings, async ({ logger, registry, bus }) => {
+    const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
+    const reporter = new Reporter({ github: createGitHub(settings.github, logger), store, logger, registry });
+    await reporter.start();
+    return { stop: () => reporter.stop() };
+  });
+});

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { REPO_ROOT } from '@bowline/testing';
+
+// Each service must refuse to start, at once and before touching NATS, when a setting it needs is
+// missing, and say which variable to set.
+const dir = mkdtempSync(join(tmpdir(), 'bowline-settings-'));
+const secret = join(dir, 'secret');
+writeFileSync(secret, 'x\n');
+const config = join(dir, 'config.yaml');
+writeFileSync(config, 'presubmits: {}\n');
+const badConfig = join(dir, 'bad.yaml');
+writeFileSync(badConfig, 'presubmits:\n  o/r:\n  - name: a\n    always_run: maybe\n');
+
+// NATS_URL points where nothing listens: a service that got past its settings would hang there.
+const base = { PATH: process.env.PATH ?? '', NATS_URL: 'nats://127.0.0.1:9', BOWLINE_CONFIG: config };
+
+describe('a service started without a required setting', () => {
+  it.each([
+    ['hook', {}, 'GITHUB_WEBHOOK_SECRET_FILE is not set'],
+    ['hook', { GITHUB_WEBHOOK_SECRET_FILE: join(dir, 'missing') }, 'GITHUB_WEBHOOK_SECRET_FILE names'],
+    ['planner', {}, 'GITHUB_TOKEN_FILE is not set'],
+    ['planner', { GITHUB_TOKEN_FILE: secret, BOWLINE_CONFIG: badConfig }, 'bad.yaml:4:17: presubmits.o/r[0].always_run: must be true or false'],
+    ['reporter', {}, 'GITHUB_TOKEN_FILE is not set'],
+    ['jenkins-operator', {}, 'JENKINS_URL is not set'],
+    ['jenkins-operator', { JENKINS_URL: 'http://jenkins' }, 'JENKINS_USER is not set'],
+    ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u' }, 'JENKINS_TOKEN_FILE is not set'],
+    ['sinker', { BOWLINE_CONFIG: join(dir, 'nowhere.yaml') }, 'nowhere.yaml:0:0: (file): cannot read'],
+    ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, PORT: 'eighty' }, 'PORT is "eighty"'],
+  ])('%s with %j exits at once naming what to fix', (service, env, message) => {
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
+      env: { ...base, ...env },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${service}: cannot start: `);
+    expect(result.stderr).toContain(message);
+  });
+});
