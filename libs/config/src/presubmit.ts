@@ -26,20 +26,24 @@ export function needsChanges(presubmit: Presubmit): boolean {
   return presubmit.runIfChanged !== undefined || presubmit.skipIfOnlyChanged !== undefined;
 }
 
+/** The pull request's changed files, asked for only when a job's answer depends on them. */
+export type ChangedFiles = () => Promise<readonly string[]>;
+
 /**
  * Prow's `Presubmit.ShouldRun(baseRef, changes, forced, defaults)`: a job that cannot run on the
- * branch never runs; `always_run` and forced jobs do; then the file filters decide; else `defaults`.
+ * branch never runs; `always_run` and forced jobs do; then the file filters decide; else
+ * `defaults`. The files are fetched only in the third case, as Prow's ChangedFilesProvider.
  */
-export function shouldRunPresubmit(
+export async function shouldRunPresubmit(
   presubmit: Presubmit,
   branch: string,
-  changes: readonly string[],
+  changes: ChangedFiles,
   forced: boolean,
   defaults: boolean,
-): boolean {
+): Promise<boolean> {
   if (!runsAgainstBranch(presubmit, branch)) return false;
   if (presubmit.alwaysRun || forced) return true;
-  if (needsChanges(presubmit)) return matchChanges(presubmit, changes).shouldRun;
+  if (needsChanges(presubmit)) return matchChanges(presubmit, await changes()).shouldRun;
   return defaults;
 }
 

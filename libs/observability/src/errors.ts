@@ -15,11 +15,6 @@ export class BowlineError extends Error {
 /** A setting is missing or wrong; the message names the variable or field to fix. */
 export class SettingsError extends BowlineError {}
 
-/** Wraps any thrown value with a message saying what was being attempted. */
-export function wrapError(message: string, cause: unknown, context: Record<string, unknown> = {}): BowlineError {
-  return new BowlineError(`${message}: ${describeError(cause)}`, { cause, context });
-}
-
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

@@ -36,6 +36,7 @@ export class WorkQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     this.waiting.clear();
+    this.again.clear();
     for (const timer of this.timers) clearTimeout(timer);
     await this.idle();
   }
@@ -65,14 +66,17 @@ export class WorkQueue {
       this.failures.set(key, attempt);
       const delayMs = Math.min(this.options.maxBackoffMs ?? 60_000, 250 * 2 ** (attempt - 1));
       this.options.logger.warn({ key, attempt, delayMs, err: describeError(error) }, 'work failed: will retry');
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.add(key);
-      }, delayMs);
-      this.timers.add(timer);
+      if (!this.stopped) {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.add(key);
+        }, delayMs);
+        timer.unref();
+        this.timers.add(timer);
+      }
     } finally {
       this.running.delete(key);
-      if (this.again.delete(key)) this.waiting.add(key);
+      if (this.again.delete(key) && !this.stopped) this.waiting.add(key);
       this.pump();
     }
   }

@@ -8,7 +8,7 @@ import {
   type RequestMatcher,
 } from './http-fake.js';
 
-export type BuildResult = 'SUCCESS' | 'FAILURE' | 'UNSTABLE' | 'ABORTED';
+export type BuildResult = 'SUCCESS' | 'FAILURE' | 'UNSTABLE' | 'ABORTED' | 'NOT_BUILT';
 
 export interface FakeBuild {
   /** Full job name, folders included: `a/b`. */

@@ -7,6 +7,9 @@ import { verifySignature } from './signature.js';
 /** The events the planner acts on; others are accepted and counted but not published. */
 export const PUBLISHED_EVENTS = new Set(['issue_comment', 'pull_request', 'push']);
 
+/** The metric label of requests whose signature was not (or could not be) checked. */
+const UNVERIFIED = 'unverified';
+
 export interface WebhookRouteOptions {
   secrets: readonly string[];
   maxBodyBytes: number;
@@ -45,10 +48,13 @@ export function addWebhookRoute(app: Express, options: WebhookRouteOptions): voi
     async (req: Request, res: Response) => {
       const event = req.header('x-github-event');
       const deliveryId = req.header('x-github-delivery');
-      const label = event ?? 'unknown';
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const signed = verifySignature(body, req.header('x-hub-signature-256'), options.secrets);
+      // Anyone can send any X-GitHub-Event; only a signed request's value (from GitHub's bounded
+      // set of events) becomes a metric label, so forged requests cannot grow the label set.
+      const label = signed ? (event ?? 'unknown') : UNVERIFIED;
 
-      if (!verifySignature(body, req.header('x-hub-signature-256'), options.secrets)) {
+      if (!signed) {
         logger.warn({ deliveryId, event }, 'webhook refused: bad or missing signature');
         return reply(res, label, 'bad_signature', 401, 'X-Hub-Signature-256 is missing or does not match');
       }
@@ -63,6 +69,10 @@ export function addWebhookRoute(app: Express, options: WebhookRouteOptions): voi
         payload = JSON.parse(body.toString('utf8'));
       } catch {
         return reply(res, label, 'bad_json', 400, 'the body is not valid JSON');
+      }
+      // Every GitHub payload is an object; `null` would otherwise crash the handler into a 500.
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+        return reply(res, label, 'bad_json', 400, 'the body is not a JSON object');
       }
       if (event === 'ping') return reply(res, label, 'ping', 200, 'pong');
       if (!PUBLISHED_EVENTS.has(event)) return reply(res, label, 'ignored', 202, `event ${event} is not used`);
@@ -83,9 +93,9 @@ export function addWebhookRoute(app: Express, options: WebhookRouteOptions): voi
   );
 
   // express.raw rejects a body over the limit with a 413 before reading the rest of it.
-  app.use((error: { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
+  app.use((error: { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (error.type === 'entity.too.large') {
-      return reply(res, req.header('x-github-event') ?? 'unknown', 'too_large', 413, `body larger than ${options.maxBodyBytes} bytes`);
+      return reply(res, UNVERIFIED, 'too_large', 413, `body larger than ${options.maxBodyBytes} bytes`);
     }
     next(error);
   });

@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource } from '@bowline/config';
-import type { JenkinsBuild, JenkinsClient, JenkinsQueueItem } from '@bowline/jenkins';
+import { JenkinsError, type JenkinsBuild, type JenkinsClient, type JenkinsQueueItem } from '@bowline/jenkins';
 import { describeError, type Logger } from '@bowline/observability';
 import { isFinished, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { buildParameters, jenkinsJobPath } from './build-parameters.js';
@@ -47,6 +47,7 @@ export class JenkinsOperator {
   private readonly startAttempts = new Map<string, number>();
   private syncing?: Promise<void>;
   private fullResyncWanted = false;
+  private stopped = false;
   private timer?: NodeJS.Timeout;
   private watcher?: { stop(): void };
   private readonly buildsStarted: Counter;
@@ -73,9 +74,10 @@ export class JenkinsOperator {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.watcher?.stop();
-    await this.syncing;
+    await this.settled();
   }
 
   /** Resolves when no sync is running or asked for (tests wait on it). */
@@ -102,7 +104,7 @@ export class JenkinsOperator {
   }
 
   private kick(): void {
-    if (this.syncing) return;
+    if (this.syncing || this.stopped) return;
     this.syncing = (async () => {
       while (this.fullResyncWanted || this.dirty.size > 0) {
         const names = this.fullResyncWanted ? [...this.jobs.keys()] : [...this.dirty];
@@ -120,15 +122,19 @@ export class JenkinsOperator {
       }
     })().finally(() => {
       this.syncing = undefined;
+      // A change that came after the loop's last look, while `syncing` was still set, was only
+      // put in `dirty`: without this it would wait for the next resync.
+      if (this.fullResyncWanted || this.dirty.size > 0) this.kick();
     });
   }
 
   /**
-   * One pass over `jobs`: one queue listing, one build listing per Jenkins job, then each ProwJob
-   * is moved to what Jenkins shows. A Jenkins job that cannot be listed leaves its ProwJobs for
-   * the next pass and does not hold up the others.
+   * One pass over the unfinished Jenkins jobs among `given`: one queue listing, one build listing
+   * per Jenkins job, then each ProwJob is moved to what Jenkins shows. A Jenkins job that cannot be
+   * listed leaves its ProwJobs for the next pass and does not hold up the others.
    */
-  async sync(jobs: ProwJob[]): Promise<void> {
+  async sync(given: ProwJob[]): Promise<void> {
+    const jobs = given.filter((job) => this.wants(job));
     if (jobs.length === 0) return;
     const queue = await this.deps.jenkins.listQueue();
     const byPath = new Map<string, ProwJob[]>();
@@ -147,9 +153,9 @@ export class JenkinsOperator {
         }
         for (const job of pathJobs) {
           const name = job.metadata.name;
-          const build = builds.find((b) => b.parameters.PROW_JOB_ID === name);
           const queued = queue.find((item) => item.parameters.PROW_JOB_ID === name);
           try {
+            const build = await this.findBuild(job, path, builds);
             await this.reconcile(job, path, build, queued);
           } catch (error) {
             this.deps.logger.error({ prowjob: name, job: job.spec.job, err: describeError(error) }, 'cannot reconcile ProwJob');
@@ -157,6 +163,32 @@ export class JenkinsOperator {
         }
       }),
     );
+  }
+
+  /**
+   * The job's build: the one it already follows, else the first one Jenkins started for it. The
+   * build it follows may have left `builds`, which holds the newest 100 only (Job#getNewBuilds),
+   * so it is asked for by number; a later build with the same PROW_JOB_ID (Jenkins' Rebuild copies
+   * parameters) is someone else's run and never replaces it.
+   */
+  private async findBuild(job: ProwJob, path: string, builds: JenkinsBuild[]): Promise<JenkinsBuild | undefined> {
+    const name = job.metadata.name;
+    const own = builds.filter((b) => b.parameters.PROW_JOB_ID === name);
+    const followed = Number(job.status.jenkins_build_id);
+    if (job.status.jenkins_build_id && Number.isInteger(followed)) {
+      const listed = own.find((b) => b.number === followed);
+      if (listed) return listed;
+      if (!builds.some((b) => b.number === followed)) {
+        try {
+          const build = await this.deps.jenkins.getBuild(path, followed);
+          if (build.parameters.PROW_JOB_ID === name) return build;
+        } catch (error) {
+          // Gone from Jenkins (discarded by its log rotation): the job is judged on what is left.
+          if (!(error instanceof JenkinsError && error.status === 404)) throw error;
+        }
+      }
+    }
+    return own.reduce<JenkinsBuild | undefined>((first, b) => (first && first.number < b.number ? first : b), undefined);
   }
 
   private async reconcile(job: ProwJob, path: string, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined): Promise<void> {
@@ -190,10 +222,18 @@ export class JenkinsOperator {
     }
     const lastAttempt = this.startAttempts.get(name);
     if (lastAttempt !== undefined && this.now().getTime() - lastAttempt < START_RETRY_MS) return;
+    // Taken before the first await, so a second pass over the job cannot slip in behind this one.
     this.startAttempts.set(name, this.now().getTime());
+    // What the watch showed may be behind the bucket: a job aborted a moment ago (a newer push),
+    // or enqueued by this operator's last pass, must not get a build.
+    const fresh = await this.deps.store.get(name);
+    if (!fresh || !this.wants(fresh.job) || fresh.job.status.state !== 'triggered' || fresh.job.status.description === DESCRIPTIONS.enqueued) {
+      this.startAttempts.delete(name);
+      return;
+    }
     // Looked in the queue and the builds just above: only now is a POST safe. It is never
     // repeated blindly; a failed POST is retried by a later sync after looking again.
-    await this.deps.jenkins.buildWithParameters(path, buildParameters(job));
+    await this.deps.jenkins.buildWithParameters(path, buildParameters(fresh.job));
     this.buildsStarted.inc();
     this.startAttempts.delete(name);
     log.info({ path }, 'Jenkins build requested');

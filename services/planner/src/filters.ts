@@ -1,4 +1,4 @@
-import { compileGoRegexp, shouldRunPresubmit, type Presubmit } from '@bowline/config';
+import { compileGoRegexp, shouldRunPresubmit, type ChangedFiles, type Presubmit } from '@bowline/config';
 
 /**
  * Prow's presubmit filters (pkg/pjutil/filter.go): each says whether a job is asked for, whether
@@ -42,28 +42,47 @@ export function aggregateFilter(filters: Filter[]): Filter {
   };
 }
 
-/** Prow's FilterPresubmits: the jobs to start for a pull request against `branch`. */
-export function filterPresubmits(
+/**
+ * Prow's FilterPresubmits: the jobs to start for a pull request against `branch`. The changed files
+ * are asked for only when a job's answer depends on them (Prow's deferred ChangedFilesProvider):
+ * listing them costs one API call per hundred files.
+ */
+export async function filterPresubmits(
   filter: Filter,
   presubmits: readonly Presubmit[],
   branch: string,
-  changes: readonly string[],
-): Presubmit[] {
-  return presubmits.filter((p) => {
-    const { shouldRun, forced, defaults } = filter(p);
-    return shouldRun && shouldRunPresubmit(p, branch, changes, forced, defaults);
-  });
+  changes: ChangedFiles,
+): Promise<Presubmit[]> {
+  const selected: Presubmit[] = [];
+  for (const presubmit of presubmits) {
+    const { shouldRun, forced, defaults } = filter(presubmit);
+    if (shouldRun && (await shouldRunPresubmit(presubmit, branch, changes, forced, defaults))) selected.push(presubmit);
+  }
+  return selected;
 }
 
 /**
- * Commands are read as Prow reads them, except that text in code blocks and quoted lines is not a
- * command: quoting someone's `/test all` in a review should not start anything.
+ * Commands are read as Prow reads them, except that text in fenced code blocks and quoted lines is
+ * not a command: quoting someone's `/test all` in a review should not start anything. Fences follow
+ * CommonMark: backticks or tildes, indented at most three spaces, closed only by a fence of the
+ * same character at least as long, or by the end of the comment.
  */
 export function commandText(body: string): string {
-  return body
-    .replace(/\r\n/g, '\n')
-    .replace(/```[\s\S]*?(```|$)/g, '')
-    .split('\n')
-    .filter((line) => !line.trimStart().startsWith('>'))
-    .join('\n');
+  const kept: string[] = [];
+  let fence: string | undefined;
+  for (const line of body.replace(/\r\n?/g, '\n').split('\n')) {
+    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence !== undefined) {
+      const closes = marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker;
+      if (closes) fence = undefined;
+      continue;
+    }
+    if (marker !== undefined) {
+      fence = marker;
+      continue;
+    }
+    if (line.trimStart().startsWith('>')) continue;
+    kept.push(line);
+  }
+  return kept.join('\n');
 }

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { ack, type EventEnvelope, type Outcome } from '@bowline/bus';
-import { needsChanges, type ConfigSource, type Presubmit } from '@bowline/config';
+import type { ConfigSource, Presubmit } from '@bowline/config';
 import { botLoginOf, isCollaborator, isOrgMember, type Octokit } from '@bowline/github';
 import type { Logger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, type ProwJobStore, type Refs } from '@bowline/prowjob';
@@ -10,6 +10,7 @@ import {
   commandFilter,
   commandText,
   filterPresubmits,
+  OK_TO_TEST,
   retestFilter,
   RETEST,
   TEST_ALL,
@@ -96,7 +97,9 @@ export class Planner {
 
     const body = commandText(payload.comment.body);
     const presubmits = this.jenkinsPresubmits(org, repo);
-    const testAll = TEST_ALL.test(body);
+    // A trusted `/ok-to-test` vouches for the pull request and runs what `/test all` runs, as
+    // Prow's trigger does with honor_ok_to_test (the default).
+    const testAll = TEST_ALL.test(body) || OK_TO_TEST.test(body);
     const retest = RETEST.test(body);
     if (!testAll && !retest && !presubmits.some((p) => p.trigger.test(body))) return ack;
     if (commenter === (await this.bot())) return ack;
@@ -143,10 +146,9 @@ export class Planner {
     presubmits: Presubmit[],
     cause: { user: string; comment?: string },
   ): Promise<Outcome> {
-    const candidates = presubmits.filter((p) => filter(p).shouldRun);
-    // The file list costs API calls: fetched only when a job's filter depends on it.
-    const changes = candidates.some(needsChanges) ? await this.changedFiles(org, repo, pr.number) : [];
-    const selected = filterPresubmits(filter, candidates, pr.base.ref, changes);
+    let files: Promise<string[]> | undefined;
+    const changes = () => (files ??= this.changedFiles(org, repo, pr.number));
+    const selected = await filterPresubmits(filter, presubmits, pr.base.ref, changes);
     const refs: Refs = {
       org,
       repo,

@@ -19,7 +19,8 @@ export function entryContext(entry: string): string {
 
 /** The table rows of an existing failure comment. */
 export function parseEntries(body: string): string[] {
-  const lines = body.split('\n');
+  // GitHub gives a comment edited in its web editor back with CRLF line ends.
+  const lines = body.split(/\r?\n/);
   const start = lines.indexOf(SEPARATOR);
   if (start === -1) return [];
   const entries: string[] = [];
@@ -49,12 +50,30 @@ export function renderComment(author: string, entries: string[]): string {
 }
 
 /**
- * The new rows after `job` finished: its context's old row goes; a failure puts a fresh one in.
- * `undefined` when nothing changes.
+ * The new rows after `job` finished: a failure puts a fresh row in its context's place (or at the
+ * end), anything else removes that row. `undefined` when nothing changes, so a job reported again
+ * does not edit the comment.
  */
 export function updateEntries(entries: string[], job: ProwJob): string[] | undefined {
-  const kept = entries.filter((e) => entryContext(e) !== job.spec.context);
-  const next = job.status.state === 'failure' ? [...kept, entryFor(job)] : kept;
+  const context = job.spec.context;
+  let next: string[];
+  if (job.status.state !== 'failure') {
+    next = entries.filter((e) => entryContext(e) !== context);
+  } else {
+    const row = entryFor(job);
+    const at = entries.findIndex((e) => entryContext(e) === context);
+    next = at === -1 ? [...entries, row] : entries.flatMap((e, i) => (i === at ? [row] : entryContext(e) === context ? [] : [e]));
+  }
   const same = next.length === entries.length && next.every((e, i) => e === entries[i]);
   return same ? undefined : next;
+}
+
+/**
+ * The rows of several copies of the failure comment, oldest copy first: each context once, with
+ * its newest row. Two reporters racing can each create a copy; Prow's crier merges them too.
+ */
+export function mergeEntries(copies: string[][]): string[] {
+  const byContext = new Map<string, string>();
+  for (const entries of copies) for (const entry of entries) byContext.set(entryContext(entry), entry);
+  return [...byContext.values()];
 }

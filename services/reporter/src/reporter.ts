@@ -2,7 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 import { botLoginOf, type Octokit } from '@bowline/github';
 import { describeError, type Logger } from '@bowline/observability';
 import { isFinished, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
-import { parseEntries, renderComment, REPORT_MARKER, updateEntries } from './failure-comment.js';
+import { mergeEntries, parseEntries, renderComment, REPORT_MARKER, updateEntries } from './failure-comment.js';
 
 /** The key under `status.prev_report_states` this reporter owns, as Prow's crier names it. */
 export const REPORTER_NAME = 'github-reporter';
@@ -114,18 +114,27 @@ export class Reporter {
     const comments = await github.paginate(github.rest.issues.listComments, { owner: org, repo, issue_number: pull.number, per_page: 100 });
     const ours = comments.filter((c) => c.user?.login === bot && (c.body ?? '').includes(REPORT_MARKER));
     const latest = ours.at(-1);
-    const entries = updateEntries(latest ? parseEntries(latest.body ?? '') : [], job);
-    for (const old of ours.slice(0, -1)) await github.rest.issues.deleteComment({ owner: org, repo, comment_id: old.id });
-    if (!entries) return;
+    const older = ours.slice(0, -1);
+    // Every copy's rows count: an older copy holds failures the newest one may not know of.
+    const previous = mergeEntries(ours.map((c) => parseEntries(c.body ?? '')));
+    const entries = updateEntries(previous, job) ?? previous;
     if (entries.length === 0) {
-      if (latest) await github.rest.issues.deleteComment({ owner: org, repo, comment_id: latest.id });
-      log.info('failure comment removed: nothing fails');
-      return;
+      if (latest) {
+        await github.rest.issues.deleteComment({ owner: org, repo, comment_id: latest.id });
+        log.info('failure comment removed: nothing fails');
+      }
+    } else {
+      const body = renderComment(pull.author, entries);
+      if (!latest) {
+        await github.rest.issues.createComment({ owner: org, repo, issue_number: pull.number, body });
+        log.info({ rows: entries.length }, 'failure comment created');
+      } else if (latest.body !== body) {
+        await github.rest.issues.updateComment({ owner: org, repo, comment_id: latest.id, body });
+        log.info({ rows: entries.length }, 'failure comment updated');
+      }
     }
-    const body = renderComment(pull.author, entries);
-    if (latest) await github.rest.issues.updateComment({ owner: org, repo, comment_id: latest.id, body });
-    else await github.rest.issues.createComment({ owner: org, repo, issue_number: pull.number, body });
-    log.info({ rows: entries.length }, 'failure comment updated');
+    // Only once their rows are safe in the newest copy.
+    for (const old of older) await github.rest.issues.deleteComment({ owner: org, repo, comment_id: old.id });
   }
 
   /** Two jobs of one pull request finishing at once must not both rewrite its comment. */

@@ -1,0 +1,559 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
+import { Registry } from 'prom-client';
+import { openProwJobBucket } from '@bowline/bus';
+import { parseConfig, staticConfigSource, type Config } from '@bowline/config';
+import { JenkinsClient } from '@bowline/jenkins';
+import { createLogger } from '@bowline/observability';
+import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type Refs, type StoredProwJob } from '@bowline/prowjob';
+import { FakeJenkins, startNats, waitFor, type BuildResult, type NatsServer, type RecordedRequest } from '@bowline/testing';
+import { buildParameters } from '../src/build-parameters.js';
+import { JenkinsOperator } from '../src/operator.js';
+
+// The resync is an hour away, so everything the operator does on its own in these tests is
+// driven by the KV watch; where a test needs Jenkins looked at again it calls `sync` itself.
+const CONFIG = parseConfig(
+  `
+presubmits:
+  acme/widgets:
+  - name: unit
+    agent: jenkins
+    always_run: true
+    context: ci/jenkins/unit
+  - name: team/integration
+    agent: jenkins
+    context: ci/jenkins/integration
+  - name: pr-builder
+    agent: jenkins
+    context: ci/jenkins/pr-builder
+    jenkins_spec:
+      github_branch_source_job: true
+  - name: broken
+    agent: jenkins
+    context: ci/jenkins/broken
+  - name: lint
+    agent: kubernetes
+    context: ci/prow/lint
+bowline:
+  jenkins_operator:
+    resync_period: 1h
+`,
+  'config.yaml',
+);
+
+const BASE_SHA = 'b'.repeat(40);
+const HEAD_SHA = 'a'.repeat(40);
+const REFS: Refs = {
+  org: 'acme',
+  repo: 'widgets',
+  base_ref: 'master',
+  base_sha: BASE_SHA,
+  pulls: [{ number: 7, author: 'alice', sha: HEAD_SHA, ref: 'feature', title: 'Add sprockets' }],
+};
+const ENQUEUED = 'Jenkins job enqueued.';
+const JENKINS_USER = { kind: 'basic', user: 'bowline', token: 'jenkins-token' } as const;
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+let created = 0;
+function newJob(jobName: string): ProwJob {
+  created += 1;
+  const presubmit = CONFIG.presubmits['acme/widgets']!.find((p) => p.name === jobName)!;
+  return newPresubmitJob(presubmit, {
+    name: prowJobName('operator-test', String(process.pid), String(created), jobName),
+    refs: REFS,
+    now: new Date(),
+    cause: { event: 'issue_comment', deliveryId: `delivery-${created}`, user: 'alice', comment: '/test all' },
+  });
+}
+
+describe('JenkinsOperator', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let kv: KV;
+  let store: ProwJobStore;
+  let jenkins: FakeJenkins;
+  let client: JenkinsClient;
+  let operator: JenkinsOperator | undefined;
+  // Added to the real time, so a test can step past the operator's waits without sleeping.
+  let clockOffsetMs = 0;
+  const now = (): Date => new Date(Date.now() + clockOffsetMs);
+
+  beforeAll(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url });
+    kv = await openProwJobBucket(nc, { replicas: 1 });
+    store = new ProwJobStore(kv);
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  beforeEach(async () => {
+    clockOffsetMs = 0;
+    jenkins = await FakeJenkins.start({ jobs: ['unit', 'team/integration', 'pr-builder/PR-7', 'broken'] });
+    client = newClient();
+  });
+
+  afterEach(async () => {
+    await operator?.stop();
+    operator = undefined;
+    await jenkins.close();
+    // Every test starts from an empty bucket: an operator watches all of it.
+    for (const { job } of await store.list()) await kv.purge(job.metadata.name);
+  });
+
+  function newClient(options: { fetch?: typeof fetch; timeoutMs?: number } = {}): JenkinsClient {
+    return new JenkinsClient({ url: jenkins.url, auth: JENKINS_USER, logger, retryBaseMs: 5, ...options });
+  }
+
+  async function startOperator(options: { jenkins?: JenkinsClient; store?: ProwJobStore; config?: Config } = {}): Promise<JenkinsOperator> {
+    operator = new JenkinsOperator({
+      store: options.store ?? store,
+      jenkins: options.jenkins ?? client,
+      config: staticConfigSource(options.config ?? CONFIG),
+      logger,
+      registry: new Registry(),
+      now,
+    });
+    await operator.start();
+    return operator;
+  }
+
+  async function createJob(jobName: string): Promise<ProwJob> {
+    const job = newJob(jobName);
+    expect(await store.create(job)).toBe(true);
+    return job;
+  }
+
+  async function read(job: ProwJob): Promise<StoredProwJob> {
+    const stored = await store.get(job.metadata.name);
+    if (!stored) throw new Error(`ProwJob ${job.metadata.name} is gone`);
+    return stored;
+  }
+
+  async function waitForJob(job: ProwJob, what: string, predicate: (current: ProwJob) => boolean): Promise<ProwJob> {
+    return waitFor(`${job.spec.job} ${what}`, async () => {
+      const current = (await read(job)).job;
+      return predicate(current) && current;
+    });
+  }
+
+  /** One pass over every job in the bucket, once the operator's own passes are done. */
+  async function syncAll(): Promise<void> {
+    await operator!.settled();
+    await operator!.sync((await store.list()).map((s) => s.job));
+    await operator!.settled();
+  }
+
+  /** `buildWithParameters` requests that reached Jenkins for this ProwJob, whatever it answered. */
+  function buildRequestsFor(job: ProwJob): RecordedRequest[] {
+    return jenkins
+      .requestsTo({ method: 'POST', path: /\/buildWithParameters$/ })
+      .filter((r) => new URLSearchParams(r.body).get('PROW_JOB_ID') === job.metadata.name);
+  }
+
+  function queueItemsFor(job: ProwJob) {
+    return jenkins.queue().filter((item) => item.parameters.PROW_JOB_ID === job.metadata.name);
+  }
+
+  function buildsFor(job: ProwJob) {
+    return jenkins.builds().filter((build) => build.parameters.PROW_JOB_ID === job.metadata.name);
+  }
+
+  describe('following a build from request to result', () => {
+    it('requests the build of a new triggered ProwJob as soon as its entry appears, with Prow’s parameters', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name), { timeoutMs: 5_000 });
+      const enqueued = await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+
+      expect(item.parameters).toEqual(buildParameters(job));
+      expect(item.job).toBe('unit');
+      expect(enqueued.status).toMatchObject({ state: 'triggered', description: ENQUEUED });
+      expect(enqueued.status.pendingTime).toBeUndefined();
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
+    it('requests the build of a ProwJob that was waiting in the bucket when the operator started', async () => {
+      const job = await createJob('unit');
+      await startOperator();
+
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
+    it.each<[BuildResult, ProwJob['status']['state'], string]>([
+      ['SUCCESS', 'success', 'Job succeeded.'],
+      ['FAILURE', 'failure', 'Job failed.'],
+      ['UNSTABLE', 'failure', 'Job failed.'],
+      ['ABORTED', 'aborted', 'Job aborted.'],
+    ])('moves the job to pending when its build starts, and to the end state of a build that ends %s (%s)', async (result, state, description) => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      const pending = (await read(job)).job;
+      expect(pending.status).toMatchObject({ state: 'pending', description: 'Job running.', url: build.url, jenkins_build_id: String(build.number) });
+      expect(Date.parse(pending.status.pendingTime!)).not.toBeNaN();
+      expect(pending.status.completionTime).toBeUndefined();
+
+      jenkins.finishBuild(build, result);
+      await syncAll();
+      const done = (await read(job)).job;
+      expect(done.status).toMatchObject({ state, description, url: build.url, jenkins_build_id: String(build.number), pendingTime: pending.status.pendingTime });
+      expect(Date.parse(done.status.completionTime!)).toBeGreaterThanOrEqual(Date.parse(pending.status.pendingTime!));
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
+    it('moves a job whose build started and finished between two passes straight to its end state', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+
+      const build = jenkins.startBuild(item.id);
+      jenkins.finishBuild(build, 'FAILURE');
+      await syncAll();
+
+      const done = (await read(job)).job;
+      expect(done.status).toMatchObject({ state: 'failure', description: 'Job failed.', url: build.url, jenkins_build_id: String(build.number) });
+      expect(done.status.completionTime).toBeDefined();
+      expect(done.status.pendingTime).toBeUndefined();
+    });
+
+    it('calls a build that ends with a result Prow has no state for an error, naming the result', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      const build = jenkins.startBuild(item.id);
+      // Jenkins' NOT_BUILT: the fake only finishes builds with the four usual results.
+      build.building = false;
+      build.result = 'NOT_BUILT' as BuildResult;
+      await syncAll();
+
+      expect((await read(job)).job.status).toMatchObject({ state: 'error', description: 'Jenkins build ended with result NOT_BUILT.', url: build.url });
+    });
+
+    it.each([
+      ['a job in a folder', 'team/integration', '/job/team/job/integration/buildWithParameters', 'team/integration'],
+      ["a GitHub Branch Source job's pull request", 'pr-builder', '/job/pr-builder/view/change-requests/job/PR-7/buildWithParameters', 'pr-builder/PR-7'],
+    ])('builds %s at its Jenkins path and follows the build there', async (_, jobName, postPath, jenkinsJob) => {
+      await startOperator();
+      const job = await createJob(jobName);
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+
+      expect(jenkins.requestsTo({ method: 'POST', path: postPath })).toHaveLength(1);
+      expect(item.job).toBe(jenkinsJob);
+
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'pending', url: build.url });
+    });
+
+    it('keeps following a running build that more than a hundred newer builds pushed out of the job listing', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      expect((await read(job)).job.status.state).toBe('pending');
+
+      // Jenkins' `builds` field holds the newest 100 only (Job#getNewBuilds).
+      for (let i = 0; i < 100; i += 1) {
+        await client.buildWithParameters('job/unit', { PROW_JOB_ID: `someone-else-${i}` });
+        jenkins.startBuild(jenkins.findQueueItem(`someone-else-${i}`)!.id);
+      }
+      expect((await client.listBuilds('job/unit')).some((b) => b.number === build.number)).toBe(false);
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'pending', url: build.url });
+
+      jenkins.finishBuild(build, 'SUCCESS');
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'success', url: build.url });
+    });
+
+    it('keeps following its own build when a later build carries the same PROW_JOB_ID (a Rebuild in Jenkins)', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      const own = jenkins.startBuild(item.id);
+      await syncAll();
+
+      // Jenkins' Rebuild copies every parameter of the build it repeats.
+      await client.buildWithParameters('job/unit', buildParameters(job));
+      const copy = jenkins.startBuild(queueItemsFor(job)[0]!.id);
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'pending', url: own.url, jenkins_build_id: String(own.number) });
+
+      jenkins.finishBuild(own, 'FAILURE');
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'failure', url: own.url });
+      expect(copy.building).toBe(true);
+    });
+
+    it('follows a build by the periodic resync alone, when nothing changes in the bucket', async () => {
+      await startOperator({ config: { ...CONFIG, jenkinsOperator: { resyncPeriodMs: 100 } } });
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+
+      const build = jenkins.startBuild(item.id);
+      await waitForJob(job, 'pending', (j) => j.status.state === 'pending');
+      jenkins.finishBuild(build, 'SUCCESS');
+      const done = await waitForJob(job, 'succeeded', (j) => j.status.state === 'success');
+
+      expect(done.status.url).toBe(build.url);
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
+    it('marks a running job whose build vanished from Jenkins as an error', async () => {
+      const job = await createJob('unit');
+      // The job says pending, but this Jenkins has never heard of it (restored from a backup, say).
+      await store.update(job.metadata.name, (current) => transition(current, 'pending', now(), { url: `${jenkins.url}/job/unit/41/`, jenkins_build_id: '41' }));
+      await startOperator();
+
+      const errored = await waitForJob(job, 'errored', (j) => j.status.state === 'error');
+      expect(errored.status.description).toBe('The Jenkins build of this job disappeared from job/unit.');
+      expect(jenkins.requestsTo({ method: 'GET', path: '/job/unit/41/api/json' }).map((r) => r.status)).toContain(404);
+      expect(buildRequestsFor(job)).toHaveLength(0);
+    });
+
+    it('gives an enqueued build that never shows up five minutes of grace, then calls the job an error', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      // Jenkins lost the item (a restart of the controller drops its queue).
+      await client.cancelQueueItem(item.id);
+      expect(queueItemsFor(job)).toHaveLength(0);
+
+      clockOffsetMs = 4 * 60_000;
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'triggered', description: ENQUEUED });
+
+      clockOffsetMs = 6 * 60_000;
+      await syncAll();
+      expect((await read(job)).job.status.state).toBe('error');
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+  });
+
+  describe('exactly one build per ProwJob', () => {
+    it('follows the queued build an operator requested before it was stopped, without asking for another', async () => {
+      const job = await createJob('unit');
+      // What the stopped operator got done: the POST, and not the KV write after it.
+      await client.buildWithParameters('job/unit', buildParameters(job));
+      const item = jenkins.findQueueItem(job.metadata.name)!;
+      await startOperator();
+
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await operator!.settled();
+      expect(buildRequestsFor(job)).toHaveLength(1);
+
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'pending', url: build.url });
+      expect(buildRequestsFor(job)).toHaveLength(1);
+      expect(buildsFor(job)).toHaveLength(1);
+    });
+
+    it('follows the running build an operator requested before it was stopped, without asking for another', async () => {
+      const job = await createJob('unit');
+      await client.buildWithParameters('job/unit', buildParameters(job));
+      const build = jenkins.startBuild(jenkins.findQueueItem(job.metadata.name)!.id);
+      await startOperator();
+
+      const pending = await waitForJob(job, 'pending', (j) => j.status.state === 'pending');
+      expect(pending.status.url).toBe(build.url);
+      await syncAll();
+      expect(buildRequestsFor(job)).toHaveLength(1);
+      expect(buildsFor(job)).toHaveLength(1);
+    });
+
+    it('does not ask again when Jenkins queued the build but answered the request with 500', async () => {
+      // A proxy in front of Jenkins (or Jenkins itself, failing after Queue.schedule2) answers
+      // 500 for a request Jenkins acted on. The fake's faults answer instead of acting, so the
+      // failure is put on the answer here.
+      const answer500AfterQueuing: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        if (init?.method === 'POST' && String(input).endsWith('/buildWithParameters')) {
+          await response.text();
+          return new Response('<html><body><h2>HTTP ERROR 500 Server Error</h2></body></html>', { status: 500 });
+        }
+        return response;
+      };
+      const job = await createJob('unit');
+      await startOperator({ jenkins: newClient({ fetch: answer500AfterQueuing }) });
+      await waitFor('the refused build request', () => buildRequestsFor(job).length === 1);
+      await operator!.settled();
+      expect((await read(job)).job.status.description).toBe('Job triggered.');
+
+      // Past the operator's wait between attempts, so only its look-up can hold it back.
+      clockOffsetMs = 60_000;
+      await syncAll();
+      clockOffsetMs = 120_000;
+      await syncAll();
+
+      expect((await read(job)).job.status).toMatchObject({ state: 'triggered', description: ENQUEUED });
+      expect(buildRequestsFor(job)).toHaveLength(1);
+      expect(queueItemsFor(job)).toHaveLength(1);
+      const build = jenkins.startBuild(queueItemsFor(job)[0]!.id);
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'pending', url: build.url });
+      expect(buildsFor(job)).toHaveLength(1);
+    });
+
+    it('does not ask again when the answer to its request never came but Jenkins queued the build', async () => {
+      jenkins.inject({ method: 'POST', path: /\/buildWithParameters$/ }, { delayMs: 400 });
+      const job = await createJob('unit');
+      await startOperator({ jenkins: newClient({ timeoutMs: 150 }) });
+      await waitFor('the slow build request to be queued', () => queueItemsFor(job).length === 1);
+      await operator!.settled();
+
+      clockOffsetMs = 60_000;
+      await syncAll();
+
+      expect((await read(job)).job.status).toMatchObject({ state: 'triggered', description: ENQUEUED });
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
+    it('asks again, after a wait, when Jenkins refused the request without queuing anything', async () => {
+      jenkins.inject({ method: 'POST', path: /\/buildWithParameters$/ }, { status: 500 });
+      const job = await createJob('unit');
+      await startOperator();
+      await waitFor('the refused build request', () => buildRequestsFor(job).length === 1);
+      await operator!.settled();
+
+      await syncAll();
+      expect(buildRequestsFor(job)).toHaveLength(1);
+
+      clockOffsetMs = 60_000;
+      await syncAll();
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      expect(buildRequestsFor(job).map((r) => r.status)).toEqual([500, 201]);
+      expect(queueItemsFor(job)).toHaveLength(1);
+    });
+
+    it('requests one build when two passes look at a new job at the same time', async () => {
+      const job = await createJob('unit');
+      // A slow bucket widens the gap between looking and posting, where a second pass could slip in.
+      const slow = new ProwJobStore(kv);
+      const get = slow.get.bind(slow);
+      slow.get = async (name) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return get(name);
+      };
+      await startOperator({ store: slow });
+
+      await Promise.all([operator!.sync([job]), operator!.sync([job]), operator!.sync([job])]);
+      await operator!.settled();
+
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
+    it('starts no build for a job that finished after the operator last saw it', async () => {
+      const job = await createJob('unit');
+      await store.update(job.metadata.name, (current) => transition(current, 'aborted', now(), { description: 'Superseded by a newer push.' }));
+      await startOperator();
+
+      // `job` is the operator's view of it before the watch brought the abort.
+      await operator!.sync([job]);
+
+      expect(buildRequestsFor(job).map((r) => r.path)).toEqual([]);
+      expect((await read(job)).job.status.state).toBe('aborted');
+    });
+
+    it('starts nothing for a job whose Jenkins job cannot be listed, and still moves the jobs of other Jenkins jobs', async () => {
+      jenkins.inject({ method: 'GET', path: '/job/broken/api/json' }, { status: 500, times: 1_000 });
+      const blocked = await createJob('broken');
+      const healthy = await createJob('unit');
+      await startOperator();
+
+      const item = await waitFor('the healthy queue item', () => jenkins.findQueueItem(healthy.metadata.name));
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      await syncAll();
+
+      expect((await read(healthy)).job.status).toMatchObject({ state: 'pending', url: build.url });
+      expect((await read(blocked)).job.status).toMatchObject({ state: 'triggered', description: 'Job triggered.' });
+      expect(buildRequestsFor(blocked)).toHaveLength(0);
+      expect(jenkins.requestsTo({ method: 'GET', path: '/job/broken/api/json' }).length).toBeGreaterThan(0);
+    });
+
+    it('does not leave the change of a job that arrives as a pass ends for the next resync', async () => {
+      // The watch is driven by hand here, so each change can arrive at a chosen moment: a few
+      // microtasks after a pass finished, when the operator is deciding whether to run another.
+      for (let hops = 0; hops <= 6; hops += 1) {
+        let notify: ((name: string, stored: StoredProwJob | undefined) => void) | undefined;
+        const handDriven = new ProwJobStore(kv);
+        handDriven.watch = async (onChange) => {
+          notify = onChange;
+          return { stop: () => undefined };
+        };
+        const first = await createJob('unit');
+        const second = await createJob('unit');
+        const secondStored = await read(second);
+        const op = await startOperator({ store: handDriven });
+        const realSync = op.sync.bind(op);
+        let armed = true;
+        op.sync = async (jobs) => {
+          await realSync(jobs);
+          if (!armed) return;
+          armed = false;
+          let later = Promise.resolve();
+          for (let i = 0; i < hops; i += 1) later = later.then(() => undefined);
+          void later.then(() => notify!(second.metadata.name, secondStored));
+        };
+
+        notify!(first.metadata.name, await read(first));
+        await waitFor(`the second build request (${hops} microtasks late)`, () => jenkins.findQueueItem(second.metadata.name), { timeoutMs: 2_000 });
+        await op.stop();
+        operator = undefined;
+      }
+    });
+  });
+
+  describe('ProwJobs that are not its to run', () => {
+    it('never touches a job of another agent, even when Jenkins has a job of that name', async () => {
+      jenkins.addJob('lint');
+      await startOperator();
+      const other = await createJob('lint');
+      const before = await read(other);
+      const marker = await createJob('unit');
+      await waitForJob(marker, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await syncAll();
+
+      expect(await read(other)).toEqual(before);
+      expect(buildRequestsFor(other)).toHaveLength(0);
+      expect(jenkins.requestsTo({ path: /lint/ })).toHaveLength(0);
+    });
+
+    it('never touches a finished ProwJob, whatever Jenkins shows for it', async () => {
+      const withoutBuild = await createJob('unit');
+      await store.update(withoutBuild.metadata.name, (j) => transition(j, 'aborted', now(), { description: 'Aborted by a newer push.' }));
+      const withRunningBuild = await createJob('unit');
+      await client.buildWithParameters('job/unit', buildParameters(withRunningBuild));
+      jenkins.startBuild(jenkins.findQueueItem(withRunningBuild.metadata.name)!.id);
+      await store.update(withRunningBuild.metadata.name, (j) => transition(j, 'error', now(), { description: 'Ended by hand.' }));
+      const before = await Promise.all([read(withoutBuild), read(withRunningBuild)]);
+
+      await startOperator();
+      // A live job created after them: once it is handled, the finished ones were seen too.
+      const marker = await createJob('unit');
+      await waitForJob(marker, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await syncAll();
+
+      const after = await Promise.all([read(withoutBuild), read(withRunningBuild)]);
+      expect(after).toEqual(before);
+      expect(buildRequestsFor(withoutBuild)).toHaveLength(0);
+      expect(buildRequestsFor(withRunningBuild)).toHaveLength(1);
+      expect(jenkins.requestsTo({ method: 'POST', path: /\/(stop|cancelItem)$/ })).toHaveLength(0);
+    });
+  });
+});

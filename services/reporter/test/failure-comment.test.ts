@@ -1,0 +1,139 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseConfig } from '@bowline/config';
+import { newPresubmitJob, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
+import { entryContext, entryFor, mergeEntries, parseEntries, renderComment, REPORT_MARKER, updateEntries } from '../src/failure-comment.js';
+
+const CONFIG = parseConfig(
+  `
+presubmits:
+  acme/widgets:
+  - name: unit
+    agent: jenkins
+    context: ci/jenkins/unit
+  - name: lint
+    agent: jenkins
+    context: ci/jenkins/lint
+    optional: true
+  - name: e2e
+    agent: jenkins
+    context: ci/jenkins/e2e
+    trigger: (?m)^/test e2e( |$)
+    rerun_command: /test e2e
+`,
+  'config.yaml',
+);
+
+const HEAD_SHA = 'c'.repeat(40);
+
+function job(jobName: string, state: ProwJobState = 'failure', url = `https://jenkins.example.com/job/${jobName}/1/`): ProwJob {
+  const presubmit = CONFIG.presubmits['acme/widgets']!.find((p) => p.name === jobName)!;
+  const created = newPresubmitJob(presubmit, {
+    name: `pj-${jobName}`,
+    refs: { org: 'acme', repo: 'widgets', base_ref: 'main', base_sha: 'd'.repeat(40), pulls: [{ number: 3, author: 'alice', sha: HEAD_SHA }] },
+    now: new Date('2024-05-01T10:00:00Z'),
+    cause: { event: 'issue_comment', deliveryId: 'd-1' },
+  });
+  return transition(created, state, new Date('2024-05-01T10:05:00Z'), { url })!;
+}
+
+describe('entryFor', () => {
+  it("writes Prow's row: context, head sha, link to the build, required, rerun command", () => {
+    expect(entryFor(job('unit'))).toBe(`ci/jenkins/unit | ${HEAD_SHA} | [link](https://jenkins.example.com/job/unit/1/) | true | \`/test unit\``);
+  });
+
+  it.each([
+    ['an optional job', 'false', 'true'],
+    ['a required job', 'true', 'false'],
+    ['a job without the label', 'unknown', undefined],
+  ])('calls %s required: %s', (_, required, optional) => {
+    const failed = job('lint');
+    const labels = { ...failed.metadata.labels };
+    if (optional === undefined) delete labels['prow.k8s.io/is-optional'];
+    else labels['prow.k8s.io/is-optional'] = optional;
+
+    expect(entryFor({ ...failed, metadata: { ...failed.metadata, labels } }).split(' | ')[3]).toBe(required);
+  });
+
+  it("uses the job's own rerun command", () => {
+    expect(entryFor(job('e2e'))).toMatch(/ \| `\/test e2e`$/);
+  });
+
+  it('starts with the context, which entryContext reads back', () => {
+    expect(entryContext(entryFor(job('e2e')))).toBe('ci/jenkins/e2e');
+  });
+});
+
+describe('renderComment and parseEntries', () => {
+  it.each([
+    ['one row', [entryFor(job('unit'))]],
+    ['several rows', [entryFor(job('unit')), entryFor(job('lint')), entryFor(job('e2e'))]],
+  ])('read back the rows they were given, with %s', (_, entries) => {
+    expect(parseEntries(renderComment('alice', entries))).toEqual(entries);
+  });
+
+  it("mentions the author, Prow's table header and the hidden marker, with a plural for several rows", () => {
+    const one = renderComment('alice', [entryFor(job('unit'))]);
+    const two = renderComment('alice', [entryFor(job('unit')), entryFor(job('lint'))]);
+
+    expect(one).toMatch(/^@alice: The following test \*\*failed\*\*, say `\/retest`/);
+    expect(two).toMatch(/^@alice: The following tests \*\*failed\*\*/);
+    expect(one).toContain('\nTest name | Commit | Details | Required | Rerun command\n--- | --- | --- | --- | ---\n');
+    expect(one.endsWith(REPORT_MARKER)).toBe(true);
+  });
+
+  it('reads no rows from a comment without the table', () => {
+    expect(parseEntries(`Thanks for the fix!\n${REPORT_MARKER}`)).toEqual([]);
+  });
+
+  it('reads the rows of a comment GitHub gives back with CRLF line ends (after an edit in its web editor)', () => {
+    const entries = [entryFor(job('unit')), entryFor(job('lint'))];
+
+    expect(parseEntries(renderComment('alice', entries).replace(/\n/g, '\r\n'))).toEqual(entries);
+  });
+});
+
+describe('updateEntries', () => {
+  const unitRow = entryFor(job('unit'));
+  const lintRow = entryFor(job('lint'));
+
+  it('adds a row for a context that failed', () => {
+    expect(updateEntries([unitRow], job('lint'))).toEqual([unitRow, lintRow]);
+  });
+
+  it("replaces a context's row when it fails again", () => {
+    const again = job('unit', 'failure', 'https://jenkins.example.com/job/unit/2/');
+
+    expect(updateEntries([unitRow, lintRow], again)).toEqual([entryFor(again), lintRow]);
+  });
+
+  it.each<ProwJobState>(['success', 'aborted', 'error'])("removes a context's row when it ends %s", (state) => {
+    expect(updateEntries([unitRow, lintRow], job('unit', state))).toEqual([lintRow]);
+  });
+
+  it('gives undefined when nothing changes', () => {
+    expect(updateEntries([unitRow, lintRow], job('unit'))).toBeUndefined();
+    expect(updateEntries([unitRow], job('lint', 'success'))).toBeUndefined();
+    expect(updateEntries([], job('unit', 'success'))).toBeUndefined();
+  });
+
+  it('gives an empty list when the last row goes', () => {
+    expect(updateEntries([unitRow], job('unit', 'success'))).toEqual([]);
+  });
+});
+
+describe('mergeEntries', () => {
+  it('keeps the rows of one copy as they are', () => {
+    const rows = [entryFor(job('unit')), entryFor(job('lint'))];
+
+    expect(mergeEntries([rows])).toEqual(rows);
+  });
+
+  it("joins the rows of several copies, each context once with the newest copy's row", () => {
+    const olderUnit = entryFor(job('unit', 'failure', 'https://jenkins.example.com/job/unit/1/'));
+    const newerUnit = entryFor(job('unit', 'failure', 'https://jenkins.example.com/job/unit/2/'));
+    const lint = entryFor(job('lint'));
+    const e2e = entryFor(job('e2e'));
+
+    expect(mergeEntries([[olderUnit, lint], [newerUnit, e2e]])).toEqual([newerUnit, lint, e2e]);
+  });
+});

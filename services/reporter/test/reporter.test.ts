@@ -1,0 +1,328 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
+import { Registry } from 'prom-client';
+import { openProwJobBucket } from '@bowline/bus';
+import { parseConfig } from '@bowline/config';
+import { createGitHub } from '@bowline/github';
+import { createLogger } from '@bowline/observability';
+import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
+import { FakeGitHub, startNats, waitFor, type GitHubStatus, type NatsServer } from '@bowline/testing';
+import { entryFor, renderComment, REPORT_MARKER } from '../src/failure-comment.js';
+import { Reporter, REPORTER_NAME } from '../src/reporter.js';
+
+const CONFIG = parseConfig(
+  `
+presubmits:
+  acme/widgets:
+  - name: unit
+    agent: jenkins
+    context: ci/jenkins/unit
+  - name: integration
+    agent: jenkins
+    context: ci/jenkins/integration
+  - name: lint
+    agent: jenkins
+    context: ci/jenkins/lint
+    optional: true
+  - name: quiet
+    agent: jenkins
+    context: ci/jenkins/quiet
+    skip_report: true
+`,
+  'config.yaml',
+);
+
+const ORG = 'acme';
+const REPO = 'widgets';
+const BASE_SHA = 'b'.repeat(40);
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+interface PullRequest {
+  number: number;
+  headSha: string;
+}
+
+let pulls = 0;
+let created = 0;
+
+describe('Reporter', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let kv: KV;
+  let store: ProwJobStore;
+  let github: FakeGitHub;
+  let reporter: Reporter | undefined;
+  let pr: PullRequest;
+
+  beforeAll(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url });
+    kv = await openProwJobBucket(nc, { replicas: 1 });
+    store = new ProwJobStore(kv);
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  beforeEach(async () => {
+    github = await FakeGitHub.start();
+    pulls += 1;
+    pr = { number: 100 + pulls, headSha: String(pulls).padStart(40, 'a') };
+    github.addPullRequest({ org: ORG, repo: REPO, number: pr.number, author: 'alice', headSha: pr.headSha, baseSha: BASE_SHA });
+  });
+
+  afterEach(async () => {
+    await reporter?.stop();
+    reporter = undefined;
+    await github.close();
+    for (const { job } of await store.list()) await kv.purge(job.metadata.name);
+  });
+
+  async function startReporter(): Promise<Reporter> {
+    reporter = new Reporter({ github: createGitHub({ apiUrl: github.url, token: 'test-token' }, logger), store, logger, registry: new Registry() });
+    await reporter.start();
+    return reporter;
+  }
+
+  function buildJob(jobName: string): ProwJob {
+    created += 1;
+    const presubmit = CONFIG.presubmits['acme/widgets']!.find((p) => p.name === jobName)!;
+    return newPresubmitJob(presubmit, {
+      name: prowJobName('reporter-test', String(process.pid), String(created)),
+      refs: { org: ORG, repo: REPO, base_ref: 'main', base_sha: BASE_SHA, pulls: [{ number: pr.number, author: 'alice', sha: pr.headSha }] },
+      now: new Date(),
+      cause: { event: 'issue_comment', deliveryId: `delivery-${created}` },
+    });
+  }
+
+  async function createJob(jobName: string): Promise<ProwJob> {
+    const job = buildJob(jobName);
+    expect(await store.create(job)).toBe(true);
+    return job;
+  }
+
+  function failed(jobName: string, url: string): ProwJob {
+    return transition(buildJob(jobName), 'failure', new Date(), { url })!;
+  }
+
+  async function moveTo(job: ProwJob, state: ProwJobState, fields: { description?: string; url?: string } = {}): Promise<ProwJob> {
+    const next = await store.update(job.metadata.name, (current) => transition(current, state, new Date(), fields));
+    if (!next) throw new Error(`${job.spec.job} cannot move to ${state}`);
+    return next;
+  }
+
+  async function reported(job: ProwJob, state: ProwJobState): Promise<ProwJob> {
+    return waitFor(`${job.spec.job} reported ${state}`, async () => {
+      const current = (await store.get(job.metadata.name))?.job;
+      return current?.status.prev_report_states?.[REPORTER_NAME] === state && current;
+    });
+  }
+
+  function statuses(job?: ProwJob): GitHubStatus[] {
+    return github.statuses(ORG, REPO, pr.headSha).filter((s) => !job || s.context === job.spec.context);
+  }
+
+  function botComments() {
+    return github.comments(ORG, REPO, pr.number).filter((c) => c.user.login === github.botLogin);
+  }
+
+  /**
+   * Proves the reporter let earlier changes pass without a status: a job created after them gets
+   * its status, and once the reporter is idle again nothing else was posted.
+   */
+  async function expectNothingPostedFor(jobs: ProwJob[], before: number[]): Promise<void> {
+    const marker = await createJob('lint');
+    await waitFor('the status of a later job', () => statuses(marker).length === 1);
+    await reporter!.idle();
+    expect(jobs.map((job) => statuses(job).length)).toEqual(before);
+  }
+
+  describe('commit statuses', () => {
+    it.each<[ProwJobState, string, string]>([
+      ['success', 'success', 'Job succeeded.'],
+      ['failure', 'failure', 'Job failed.'],
+      ['aborted', 'failure', 'Job aborted.'],
+      ['error', 'error', 'Jenkins build ended with result NOT_BUILT.'],
+    ])('posts one status per state on the head commit, the last for a job ending %s as GitHub %s', async (state, githubState, description) => {
+      await startReporter();
+      const job = await createJob('unit');
+      await reported(job, 'triggered');
+      const url = 'https://jenkins.example.com/job/unit/12/';
+      await moveTo(job, 'pending', { description: 'Job running.', url });
+      await reported(job, 'pending');
+      await moveTo(job, state, { description });
+      await reported(job, state);
+
+      expect(statuses(job).map((s) => [s.state, s.description, s.target_url])).toEqual([
+        ['pending', 'Job triggered.', null],
+        ['pending', 'Job running.', url],
+        [githubState, description, url],
+      ]);
+      expect(statuses(job).every((s) => s.context === 'ci/jenkins/unit')).toBe(true);
+      expect(github.statuses(ORG, REPO, BASE_SHA)).toEqual([]);
+    });
+
+    it('posts a status only for a change of state, not for another change of the job', async () => {
+      await startReporter();
+      const job = await createJob('unit');
+      await reported(job, 'triggered');
+
+      await moveTo(job, 'triggered', { description: 'Jenkins job enqueued.' });
+
+      await expectNothingPostedFor([job], [1]);
+      expect((await store.get(job.metadata.name))!.job.status.prev_report_states).toEqual({ [REPORTER_NAME]: 'triggered' });
+    });
+
+    it('posts nothing for a job that says not to report', async () => {
+      await startReporter();
+      const quiet = await createJob('quiet');
+      await moveTo(quiet, 'failure', { url: 'https://jenkins.example.com/job/quiet/1/' });
+
+      await expectNothingPostedFor([quiet], [0]);
+      expect(botComments()).toEqual([]);
+      expect((await store.get(quiet.metadata.name))!.job.status.prev_report_states).toBeUndefined();
+    });
+
+    it('reports nothing twice after a restart, and reports what changed while it was down', async () => {
+      await startReporter();
+      const done = await createJob('unit');
+      const moving = await createJob('integration');
+      await reported(done, 'triggered');
+      await reported(moving, 'triggered');
+      await reporter!.stop();
+
+      await moveTo(moving, 'pending', { url: 'https://jenkins.example.com/job/integration/3/' });
+      await startReporter();
+
+      await reported(moving, 'pending');
+      await expectNothingPostedFor([done, moving], [1, 2]);
+    });
+
+    it('posts a status for a postsubmit on the base commit, and no failure comment', async () => {
+      await startReporter();
+      const presubmit = buildJob('unit');
+      const job: ProwJob = {
+        ...presubmit,
+        spec: { ...presubmit.spec, type: 'postsubmit', refs: { org: ORG, repo: REPO, base_ref: 'main', base_sha: BASE_SHA } },
+      };
+      await store.create(transition(job, 'failure', new Date(), { url: 'https://jenkins.example.com/job/unit/9/' })!);
+
+      await reported(job, 'failure');
+      expect(github.statuses(ORG, REPO, BASE_SHA).map((s) => [s.context, s.state])).toEqual([['ci/jenkins/unit', 'failure']]);
+      expect(github.requestsTo({ path: `/repos/${ORG}/${REPO}/issues/${pr.number}/comments` })).toEqual([]);
+    });
+
+    it('cuts a description to the 140 characters GitHub takes', async () => {
+      await startReporter();
+      const job = await createJob('unit');
+      await moveTo(job, 'error', { description: `Jenkins said: ${'x'.repeat(200)}` });
+
+      await reported(job, 'error');
+      const status = statuses(job).find((s) => s.state === 'error');
+      expect(status!.description).toHaveLength(140);
+      expect(status!.description!.endsWith('…')).toBe(true);
+    });
+
+    it('tries a status again after GitHub answers 500, until it is posted', async () => {
+      github.inject({ method: 'POST', path: `/repos/${ORG}/${REPO}/statuses/${pr.headSha}` }, { status: 500, body: { message: 'Server Error' } });
+      await startReporter();
+      const job = await createJob('unit');
+
+      await reported(job, 'triggered');
+      expect(github.requestsTo({ method: 'POST', path: /\/statuses\// }).map((r) => r.status)).toEqual([500, 201]);
+      expect(statuses(job).map((s) => s.state)).toEqual(['pending']);
+    });
+  });
+
+  describe('the failure comment', () => {
+    it('holds the rows of two jobs that fail at the same time in one comment, edits it as they pass, and deletes it when none fails', async () => {
+      await startReporter();
+      const unit = await createJob('unit');
+      const integration = await createJob('integration');
+      await Promise.all([reported(unit, 'triggered'), reported(integration, 'triggered')]);
+
+      const [unitFailed, integrationFailed] = await Promise.all([
+        moveTo(unit, 'failure', { url: 'https://jenkins.example.com/job/unit/1/' }),
+        moveTo(integration, 'failure', { url: 'https://jenkins.example.com/job/integration/1/' }),
+      ]);
+      await Promise.all([reported(unit, 'failure'), reported(integration, 'failure')]);
+
+      expect(botComments()).toHaveLength(1);
+      const [comment] = botComments();
+      expect(comment!.body).toContain('@alice: The following tests **failed**');
+      expect(rows(comment!.body).sort()).toEqual([entryFor(unitFailed), entryFor(integrationFailed)].sort());
+      expect(github.requestsTo({ method: 'POST', path: `/repos/${ORG}/${REPO}/issues/${pr.number}/comments` })).toHaveLength(1);
+
+      // A /retest of unit passes.
+      const unitAgain = await createJob('unit');
+      await moveTo(unitAgain, 'success', { url: 'https://jenkins.example.com/job/unit/2/' });
+      await reported(unitAgain, 'success');
+      expect(botComments().map((c) => c.id)).toEqual([comment!.id]);
+      expect(rows(botComments()[0]!.body)).toEqual([entryFor(integrationFailed)]);
+      expect(botComments()[0]!.body).toContain('@alice: The following test **failed**');
+
+      const integrationAgain = await createJob('integration');
+      await moveTo(integrationAgain, 'success', { url: 'https://jenkins.example.com/job/integration/2/' });
+      await reported(integrationAgain, 'success');
+      expect(botComments()).toEqual([]);
+    });
+
+    it('writes no comment when a job passes and nothing failed before', async () => {
+      await startReporter();
+      const job = await createJob('unit');
+      await moveTo(job, 'success', { url: 'https://jenkins.example.com/job/unit/1/' });
+
+      await reported(job, 'success');
+      expect(github.comments(ORG, REPO, pr.number)).toEqual([]);
+    });
+
+    it('deletes an older copy of its comment and keeps its rows in the newest copy', async () => {
+      // Two reporters that raced each created one, each with the row it knew of.
+      const lintRow = entryFor(failed('lint', 'https://jenkins.example.com/job/lint/1/'));
+      const integrationRow = entryFor(failed('integration', 'https://jenkins.example.com/job/integration/1/'));
+      const older = github.addComment(ORG, REPO, pr.number, github.botLogin, renderComment('alice', [lintRow]));
+      const newer = github.addComment(ORG, REPO, pr.number, github.botLogin, renderComment('alice', [integrationRow]));
+      await startReporter();
+      const unit = await createJob('unit');
+      const unitFailed = await moveTo(unit, 'failure', { url: 'https://jenkins.example.com/job/unit/1/' });
+
+      await reported(unit, 'failure');
+      expect(botComments().map((c) => c.id)).toEqual([newer.id]);
+      expect(rows(botComments()[0]!.body)).toEqual([lintRow, integrationRow, entryFor(unitFailed)]);
+      expect(github.requestsTo({ method: 'DELETE', path: `/repos/${ORG}/${REPO}/issues/comments/${older.id}` })).toHaveLength(1);
+    });
+
+    it("leaves alone someone else's comment that holds the marker", async () => {
+      const oldRow = entryFor(failed('unit', 'https://jenkins.example.com/job/unit/0/'));
+      const someoneElses = github.addComment(ORG, REPO, pr.number, 'mallory', `Copied from the bot:\n\n${renderComment('alice', [oldRow])}`);
+      expect(someoneElses.body).toContain(REPORT_MARKER);
+      await startReporter();
+      const unit = await createJob('unit');
+      const unitFailed = await moveTo(unit, 'failure', { url: 'https://jenkins.example.com/job/unit/1/' });
+
+      await reported(unit, 'failure');
+      const comments = github.comments(ORG, REPO, pr.number);
+      expect(comments).toHaveLength(2);
+      expect(comments[0]).toEqual(someoneElses);
+      expect(comments[1]!.user.login).toBe(github.botLogin);
+      expect(rows(comments[1]!.body)).toEqual([entryFor(unitFailed)]);
+      expect(github.requestsTo({ method: 'PATCH' })).toEqual([]);
+      expect(github.requestsTo({ method: 'DELETE' })).toEqual([]);
+    });
+  });
+});
+
+/** The table rows of a failure comment. */
+function rows(body: string): string[] {
+  const lines = body.split('\n');
+  const start = lines.indexOf('--- | --- | --- | --- | ---');
+  const out: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.includes(' | ')) break;
+    out.push(line);
+  }
+  return out;
+}
