@@ -6,3 +6,4 @@ export * from './ports.js';
 export * from './wait.js';
 export * from './webhooks.js';
 export * from './pipeline.js';
+export * from './prowjob-bucket.js';

@@ -1,13 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
-import { openProwJobBucket } from '@bowline/bus';
 import { parseConfig, staticConfigSource, type Config } from '@bowline/config';
 import { JenkinsClient } from '@bowline/jenkins';
 import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type Refs, type StoredProwJob } from '@bowline/prowjob';
-import { FakeJenkins, startNats, waitFor, type BuildResult, type NatsServer, type RecordedRequest } from '@bowline/testing';
+import { FakeJenkins, startProwJobBucket, waitFor, type BuildResult, type ProwJobBucket, type RecordedRequest } from '@bowline/testing';
 import { buildParameters } from '../src/build-parameters.js';
 import { JenkinsOperator } from '../src/operator.js';
 
@@ -68,8 +66,7 @@ function newJob(jobName: string): ProwJob {
 }
 
 describe('JenkinsOperator', () => {
-  let nats: NatsServer;
-  let nc: NatsConnection;
+  let bucket: ProwJobBucket;
   let kv: KV;
   let store: ProwJobStore;
   let jenkins: FakeJenkins;
@@ -80,15 +77,12 @@ describe('JenkinsOperator', () => {
   const now = (): Date => new Date(Date.now() + clockOffsetMs);
 
   beforeAll(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    kv = await openProwJobBucket(nc, { replicas: 1 });
-    store = new ProwJobStore(kv);
+    bucket = await startProwJobBucket();
+    ({ kv, store } = bucket);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await nats?.stop();
+    await bucket?.stop();
   });
 
   beforeEach(async () => {

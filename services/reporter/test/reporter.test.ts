@@ -1,13 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
-import { openProwJobBucket } from '@bowline/bus';
 import { parseConfig } from '@bowline/config';
 import { createGitHub } from '@bowline/github';
 import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
-import { FakeGitHub, startNats, waitFor, type GitHubStatus, type NatsServer } from '@bowline/testing';
+import { FakeGitHub, startProwJobBucket, waitFor, type GitHubStatus, type ProwJobBucket } from '@bowline/testing';
 import { entryFor, renderComment, REPORT_MARKER } from '../src/failure-comment.js';
 import { Reporter, REPORTER_NAME } from '../src/reporter.js';
 
@@ -47,8 +45,7 @@ let pulls = 0;
 let created = 0;
 
 describe('Reporter', () => {
-  let nats: NatsServer;
-  let nc: NatsConnection;
+  let bucket: ProwJobBucket;
   let kv: KV;
   let store: ProwJobStore;
   let github: FakeGitHub;
@@ -56,15 +53,12 @@ describe('Reporter', () => {
   let pr: PullRequest;
 
   beforeAll(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    kv = await openProwJobBucket(nc, { replicas: 1 });
-    store = new ProwJobStore(kv);
+    bucket = await startProwJobBucket();
+    ({ kv, store } = bucket);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await nats?.stop();
+    await bucket?.stop();
   });
 
   beforeEach(async () => {

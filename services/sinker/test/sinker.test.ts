@@ -1,12 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
-import { openProwJobBucket } from '@bowline/bus';
 import { parseConfig, staticConfigSource } from '@bowline/config';
 import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
-import { startNats, waitFor, type NatsServer } from '@bowline/testing';
+import { startProwJobBucket, waitFor, type ProwJobBucket } from '@bowline/testing';
 import { Sinker } from '../src/sinker.js';
 
 const CONFIG = parseConfig(
@@ -30,22 +28,18 @@ const logger = createLogger({ service: 'test', level: 'silent' });
 let created = 0;
 
 describe('Sinker', () => {
-  let nats: NatsServer;
-  let nc: NatsConnection;
+  let bucket: ProwJobBucket;
   let kv: KV;
   let store: ProwJobStore;
   let sinker: Sinker | undefined;
 
   beforeAll(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    kv = await openProwJobBucket(nc, { replicas: 1 });
-    store = new ProwJobStore(kv);
+    bucket = await startProwJobBucket();
+    ({ kv, store } = bucket);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await nats?.stop();
+    await bucket?.stop();
   });
 
   afterEach(async () => {
