@@ -35,10 +35,18 @@ export function readCommonSettings(env: Env, defaultPort: number): CommonSetting
   };
 }
 
-export interface Runtime {
+export interface Observability {
   logger: Logger;
   registry: Registry;
+}
+
+export interface Runtime extends Observability {
   bus: BusConnection;
+}
+
+/** The process's logger and metrics registry, made first so start-up itself is logged. */
+export function observe(service: string, settings: CommonSettings): Observability {
+  return { logger: createLogger({ service, level: settings.logLevel }), registry: createRegistry(service) };
 }
 
 /**
@@ -49,9 +57,9 @@ export async function startRuntime(
   service: string,
   settings: CommonSettings,
   start: (runtime: Runtime) => Promise<{ stop(): Promise<void>; routes?: (app: Express) => void }>,
+  observability: Observability = observe(service, settings),
 ): Promise<void> {
-  const logger = createLogger({ service, level: settings.logLevel });
-  const registry = createRegistry(service);
+  const { logger, registry } = observability;
   const bus = await connectBus({ servers: settings.natsUrl, name: `bowline-${service}`, logger });
   await ensureEventsStream(bus.nc, settings.streams);
   const running = await start({ logger, registry, bus });

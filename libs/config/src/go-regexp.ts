@@ -31,8 +31,9 @@ const POSIX_CLASSES: Record<string, string> = {
  *
  * JavaScript on Node 20 has no inline flags, so `(?m)`, `(?s)` and `(?i)` are applied by rewriting
  * what they change: under `m`, `^`/`$` become line-boundary lookarounds; `.` becomes `[^\n]` or
- * `[\s\S]` (Go's `.` excludes only `\n`, JavaScript's also `\r` and U+2028/9). Case folding cannot
- * be switched on for part of a pattern, so `(?i)` is accepted only when it covers the whole pattern.
+ * `[\s\S]` (Go's `.` excludes only `\n`, JavaScript's also `\r` and U+2028/9); under `i` for part
+ * of a pattern, ASCII letters become `[xX]` and classes gain the other case (a leading `(?i)` uses
+ * JavaScript's own `i` flag).
  */
 export function compileGoRegexp(pattern: string): RegExp {
   const { source, flags } = translateGoRegexp(pattern);
@@ -49,10 +50,10 @@ export function translateGoRegexp(pattern: string): { source: string; flags: str
     throw new RegexpTranslationError(`${what} (in ${JSON.stringify(pattern)})`, { context: { pattern } });
   };
   const noteCase = (atStart: boolean, on: boolean) => {
-    if (!on) return;
-    if (!atStart) fail('(?i) that applies to only part of the pattern is not supported');
-    caseInsensitiveEverywhere = true;
+    if (on && atStart) caseInsensitiveEverywhere = true;
   };
+  // Under a partial `(?i)`, letters are folded by hand; with the global flag they need nothing.
+  const folds = () => flags.i && !caseInsensitiveEverywhere;
 
   while (i < pattern.length) {
     const c = pattern[i]!;
@@ -74,7 +75,7 @@ export function translateGoRegexp(pattern: string): { source: string; flags: str
       continue;
     }
     if (c === '[') {
-      const { text, end } = translateClass(pattern, i, fail);
+      const { text, end } = translateClass(pattern, i, fail, folds());
       out += text;
       i = end;
       continue;
@@ -92,7 +93,7 @@ export function translateGoRegexp(pattern: string): { source: string; flags: str
         if (on.includes('U') || off.includes('U')) fail('the U (ungreedy) flag is not supported');
         const atStart = i === 0 && kind === ')';
         noteCase(atStart, on.includes('i'));
-        if (off.includes('i') && caseInsensitiveEverywhere) fail('(?-i) is not supported');
+        if (off.includes('i') && caseInsensitiveEverywhere) fail('(?-i) after a leading (?i) is not supported');
         const changed: Flags = {
           i: (flags.i || on.includes('i')) && !off.includes('i'),
           m: (flags.m || on.includes('m')) && !off.includes('m'),
@@ -125,6 +126,7 @@ export function translateGoRegexp(pattern: string): { source: string; flags: str
     else if (c === '$') out += flags.m ? '(?=\\n|$)' : '$';
     else if (c === '.') out += flags.s ? '[\\s\\S]' : '[^\\n]';
     else if (c === '/') out += '\\/';
+    else if (folds() && /[A-Za-z]/.test(c)) out += `[${c.toLowerCase()}${c.toUpperCase()}]`;
     else out += c;
     i += 1;
   }
@@ -132,8 +134,9 @@ export function translateGoRegexp(pattern: string): { source: string; flags: str
   return { source: out, flags: caseInsensitiveEverywhere ? 'i' : '' };
 }
 
-function translateClass(pattern: string, start: number, fail: (what: string) => never): { text: string; end: number } {
+function translateClass(pattern: string, start: number, fail: (what: string) => never, fold = false): { text: string; end: number } {
   let out = '[';
+  let extra = '';
   let i = start + 1;
   if (pattern[i] === '^') {
     out += '^';
@@ -146,7 +149,7 @@ function translateClass(pattern: string, start: number, fail: (what: string) => 
   }
   while (i < pattern.length) {
     const c = pattern[i]!;
-    if (c === ']') return { text: `${out}]`, end: i + 1 };
+    if (c === ']') return { text: `${out}${extra}]`, end: i + 1 };
     if (c === '\\') {
       const next = pattern[i + 1];
       if (next === 'p' || next === 'P') fail(`Unicode class \\${next} is not supported`);
@@ -169,7 +172,28 @@ function translateClass(pattern: string, start: number, fail: (what: string) => 
     }
     if (c === '[') out += '\\[';
     else out += c;
+    if (fold) extra += foldedCounterpart(pattern, i, fail);
     i += 1;
   }
   return fail('unterminated character class');
+}
+
+/**
+ * The other-case twin of a class member under a partial `(?i)`: a letter's other case, or a
+ * letter range's other-case range. A range that mixes letters with other characters is refused.
+ */
+function foldedCounterpart(pattern: string, i: number, fail: (what: string) => never): string {
+  const c = pattern[i]!;
+  const isLetter = (x: string | undefined) => x !== undefined && /^[A-Za-z]$/.test(x);
+  const swap = (x: string) => (x === x.toLowerCase() ? x.toUpperCase() : x.toLowerCase());
+  if (pattern[i + 1] === '-' && pattern[i + 2] !== undefined && pattern[i + 2] !== ']') {
+    const to = pattern[i + 2]!;
+    if (!isLetter(c) && !isLetter(to)) return '';
+    const sameCase = isLetter(c) && isLetter(to) && (c === c.toLowerCase()) === (to === to.toLowerCase());
+    if (!sameCase) fail(`range ${c}-${to} under (?i) is not supported`);
+    return `${swap(c)}-${swap(to)}`;
+  }
+  // The end of a range was folded with its start.
+  if (pattern[i - 1] === '-' && i - 2 > 0 && pattern[i - 2] !== '[') return '';
+  return isLetter(c) ? swap(c) : '';
 }

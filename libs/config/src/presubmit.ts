@@ -55,3 +55,19 @@ export function defaultTrigger(name: string): string {
 export function defaultRerunCommand(name: string): string {
   return `/test ${name}`;
 }
+
+/**
+ * Prow's `Brancher.Intersects`: whether two jobs can run against a common branch. Listed branches
+ * are compared as written; a job with only `skip_branches` is tested against the other's list.
+ */
+export function brancherIntersects(a: Brancher, b: Brancher): boolean {
+  const all = (x: Brancher) => x.branchPatterns.length === 0 && x.skipBranchPatterns.length === 0;
+  if (all(a) || all(b)) return true;
+  if (a.branchPatterns.length > 0) {
+    if (b.branchPatterns.length > 0) return a.branchPatterns.some((branch) => b.branchPatterns.includes(branch));
+    return a.branchPatterns.some((branch) => runsAgainstBranch(b, branch));
+  }
+  // Only skip_branches on `a`: two such jobs are taken to meet somewhere.
+  if (b.branchPatterns.length === 0) return true;
+  return brancherIntersects(b, a);
+}

@@ -1,3 +1,8 @@
+import type { ConfigProblem } from './problems.js';
+import type { CronSchedule } from './cron.js';
+import type { GoTemplate } from './go-template.js';
+import type { LabelSelector } from './label-selector.js';
+
 /** Where a value came from, so an error can name file, line and field. */
 export interface Source {
   file: string;
@@ -7,6 +12,9 @@ export interface Source {
 export interface Brancher {
   branches: RegExp[];
   skipBranches: RegExp[];
+  /** The patterns as written, which Prow compares when it asks whether two branchers intersect. */
+  branchPatterns: string[];
+  skipBranchPatterns: string[];
 }
 
 export interface ChangeMatcher {
@@ -14,21 +22,72 @@ export interface ChangeMatcher {
   skipIfOnlyChanged?: RegExp;
 }
 
-/** A presubmit as Prow defines it, with defaults applied and regexes compiled. */
-export interface Presubmit extends Brancher, ChangeMatcher {
+/** What every job kind shares (Prow's JobBase), with defaults applied. */
+export interface JobBase {
   name: string;
   agent: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  maxConcurrency: number;
+  githubBranchSourceJob: boolean;
+  source: Source;
+}
+
+/** A presubmit as Prow defines it, with defaults applied and regexes compiled. */
+export interface Presubmit extends JobBase, Brancher, ChangeMatcher {
   context: string;
   alwaysRun: boolean;
   optional: boolean;
   skipReport: boolean;
   trigger: RegExp;
   rerunCommand: string;
+}
+
+export interface Postsubmit extends JobBase, Brancher, ChangeMatcher {
+  context: string;
+  /** `undefined`: not set, and a postsubmit without file filters runs anyway. */
+  alwaysRun?: boolean;
+  skipReport: boolean;
+}
+
+export interface Periodic extends JobBase {
+  intervalMs?: number;
+  cron?: CronSchedule;
+}
+
+export interface JenkinsOperatorSettings {
+  /** How often every unfinished ProwJob is reconciled against Jenkins. */
+  resyncPeriodMs: number;
+}
+
+/** An entry of Prow's `jenkins_operators`. */
+export interface JenkinsOperatorConfig {
+  labelSelector: LabelSelector;
   maxConcurrency: number;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  githubBranchSourceJob: boolean;
+  jobUrlTemplate?: GoTemplate;
+  reportTemplate?: GoTemplate;
   source: Source;
+}
+
+/** A Jenkins master of `bowline.jenkins`. */
+export interface JenkinsMaster {
+  name: string;
+  url: string;
+  user?: string;
+  tokenFile?: string;
+  bearerTokenFile?: string;
+  caFile?: string;
+  labelSelector: LabelSelector;
+  maxConcurrency: number;
+  maxPendingMs: number;
+  source: Source;
+}
+
+export interface TrustSettings {
+  okToTest: 'per_pull_request' | 'per_commit';
+  onlyOrgMembers: boolean;
+  trustedApps: string[];
+  trustedOrgs: string[];
 }
 
 export interface SinkerSettings {
@@ -37,16 +96,21 @@ export interface SinkerSettings {
   resyncPeriodMs: number;
 }
 
-export interface JenkinsOperatorSettings {
-  /** How often every unfinished ProwJob is reconciled against Jenkins. */
-  resyncPeriodMs: number;
-}
-
 export interface Config {
-  /** Presubmits keyed by `org/repo`, every agent included (callers pick `jenkins`). */
+  /** Jobs keyed by `org/repo`, every agent included (callers pick `jenkins`). */
   presubmits: Record<string, Presubmit[]>;
+  postsubmits: Record<string, Postsubmit[]>;
+  periodics: Periodic[];
+  jenkinsOperators: JenkinsOperatorConfig[];
   sinker: SinkerSettings;
   jenkinsOperator: JenkinsOperatorSettings;
+  bowline: {
+    jenkins: JenkinsMaster[];
+    trust: TrustSettings;
+    tenants: Record<string, unknown>;
+  };
   /** Files the config was read from. */
   files: string[];
+  /** What is accepted but probably a mistake; `checkconfig --strict` fails on these. */
+  warnings: ConfigProblem[];
 }

@@ -25,6 +25,13 @@ describe('Go RE2 patterns compiled for JavaScript', () => {
     ['release-.*', 'release-3.9', true],
     ['\\Qa.b\\E', 'axb', false],
     ['\\Qa.b\\E', 'a.b', true],
+    // A partial (?i) folds ASCII letters by hand.
+    ['a(?i)bc', 'aBC', true],
+    ['a(?i)bc', 'ABC', false],
+    ['x((?i)[a-c]+)y', 'xAbCy', true],
+    ['x((?i)[a-c]+)y', 'xAbCY', false],
+    ['(?i:ok)-TO', 'OK-TO', true],
+    ['(?i:ok)-TO', 'OK-to', false],
   ])('%s on %j matches: %s', (pattern, text, expected) => {
     expect(compileGoRegexp(pattern).test(text)).toBe(expected);
   });
@@ -34,7 +41,7 @@ describe('Go RE2 patterns compiled for JavaScript', () => {
   });
 
   it.each([
-    ['a(?i)b', 'applies to only part'],
+    ['a(?i)[0-z]', 'range 0-z under (?i)'],
     ['(?U)a+', 'ungreedy'],
     ['\\pL', 'Unicode class'],
     ['[[:bogus:]]', 'unknown character class'],

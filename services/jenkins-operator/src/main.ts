@@ -1,5 +1,5 @@
-import { openProwJobBucket, startRuntime } from '@bowline/bus';
-import { fileConfigSource } from '@bowline/config';
+import { observe, openProwJobBucket, startRuntime } from '@bowline/bus';
+import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { JenkinsClient } from '@bowline/jenkins';
 import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
@@ -8,12 +8,23 @@ import { readOperatorSettings } from './settings.js';
 
 await runMain('jenkins-operator', async () => {
   const settings = readOperatorSettings(process.env);
-  const config = fileConfigSource(settings.configPath);
-  await startRuntime('jenkins-operator', settings, async ({ logger, registry, bus }) => {
-    const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
-    const jenkins = new JenkinsClient({ url: settings.jenkinsUrl, auth: settings.jenkinsAuth, logger });
-    const operator = new JenkinsOperator({ store, jenkins, config, logger, registry });
-    await operator.start();
-    return { stop: () => operator.stop() };
-  });
+  const observability = observe('jenkins-operator', settings);
+  const config = watchConfigFile({ ...configPathsFromEnv(process.env), ...observability });
+  await startRuntime(
+    'jenkins-operator',
+    settings,
+    async ({ logger, registry, bus }) => {
+      const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
+      const jenkins = new JenkinsClient({ url: settings.jenkinsUrl, auth: settings.jenkinsAuth, logger });
+      const operator = new JenkinsOperator({ store, jenkins, config, logger, registry });
+      await operator.start();
+      return {
+        stop: async () => {
+          config.stop();
+          await operator.stop();
+        },
+      };
+    },
+    observability,
+  );
 });

@@ -1,9 +1,8 @@
 import { readCommonSettings, type CommonSettings } from '@bowline/bus';
 import type { JenkinsAuth } from '@bowline/jenkins';
-import { optionalEnv, readSecretFile, requireEnv, type Env } from '@bowline/observability';
+import { readSecretFile, requireEnv, type Env } from '@bowline/observability';
 
 export interface OperatorSettings extends CommonSettings {
-  configPath: string;
   jenkinsUrl: string;
   jenkinsAuth: JenkinsAuth;
 }
@@ -20,7 +19,6 @@ export function readOperatorSettings(env: Env): OperatorSettings {
       };
   return {
     ...readCommonSettings(env, 8082),
-    configPath: optionalEnv(env, 'BOWLINE_CONFIG', 'config/config.yaml'),
     jenkinsUrl,
     jenkinsAuth,
   };

@@ -1,5 +1,5 @@
-import { consumeEvents, openProwJobBucket, startRuntime } from '@bowline/bus';
-import { fileConfigSource } from '@bowline/config';
+import { consumeEvents, observe, openProwJobBucket, startRuntime } from '@bowline/bus';
+import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { createGitHub } from '@bowline/github';
 import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
@@ -8,11 +8,22 @@ import { readPlannerSettings } from './settings.js';
 
 await runMain('planner', async () => {
   const settings = readPlannerSettings(process.env);
-  const config = fileConfigSource(settings.configPath);
-  await startRuntime('planner', settings, async ({ logger, registry, bus }) => {
-    const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
-    const planner = new Planner({ github: createGitHub(settings.github, logger), store, config, logger, registry });
-    const consumer = await consumeEvents({ nc: bus.nc, durable: 'planner', logger, handle: (e) => planner.handle(e) });
-    return { stop: () => consumer.stop() };
-  });
+  const observability = observe('planner', settings);
+  const config = watchConfigFile({ ...configPathsFromEnv(process.env), ...observability });
+  await startRuntime(
+    'planner',
+    settings,
+    async ({ logger, registry, bus }) => {
+      const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
+      const planner = new Planner({ github: createGitHub(settings.github, logger), store, config, logger, registry });
+      const consumer = await consumeEvents({ nc: bus.nc, durable: 'planner', logger, handle: (e) => planner.handle(e) });
+      return {
+        stop: async () => {
+          config.stop();
+          await consumer.stop();
+        },
+      };
+    },
+    observability,
+  );
 });

@@ -1,0 +1,160 @@
+import { any, bool, int, list, map, object, str, type Field } from './fields.js';
+
+/**
+ * Fields of Prow's JobBase that Bowline reads nowhere but that real configs carry (mostly for the
+ * `kubernetes` agent): they are accepted silently, where an unknown field in a Jenkins job is a
+ * warning (most often a typo such as `alway_run`).
+ */
+const PROW_JOB_FIELDS = [
+  'spec', 'pipeline_run_spec', 'tekton_pipeline_run_spec', 'cluster', 'namespace', 'error_on_eviction', 'source_path',
+  'decorate', 'decoration_config', 'extra_refs', 'path_alias', 'clone_uri', 'skip_submodules', 'clone_depth',
+  'skip_cloning', 'ssh_key_secrets', 'ssh_host_fingerprints', 'reporter_config', 'rerun_auth_config', 'hidden',
+  'product_security', 'job_queue_name', 'cron_suspend', 'minimum_interval', 'prowjob_defaults', 'ui_priority',
+  'max_retries', 'tags', 'utility_images', 'timeout', 'grace_period', 'gcs_configuration', 'name_override',
+];
+
+const jobBase: Record<string, Field> = {
+  name: str('The job name; for Jenkins jobs also the Jenkins job path (`folder/job`).'),
+  agent: str('Who runs the job: Bowline runs `jenkins` jobs and ignores every other agent.', { default: 'kubernetes' }),
+  labels: map('Labels copied to each ProwJob; `label_selector`s of Jenkins masters match them.', str('label value')),
+  annotations: map('Annotations copied to each ProwJob.', str('annotation value')),
+  max_concurrency: int('At most this many runs of the job at once, across repositories (0: no limit).', { minimum: 0, default: 0 }),
+  jenkins_spec: object('Jenkins options.', {
+    github_branch_source_job: bool('The job is a GitHub Branch Source (multibranch) job: pull requests build as `PR-N`.', false),
+  }),
+};
+
+const brancher: Record<string, Field> = {
+  branches: list('Run only against branches matching one of these regexes (Go RE2, unanchored).', str('branch regex', { format: 'regexp' })),
+  skip_branches: list('Never run against branches matching one of these regexes; wins over `branches`.', str('branch regex', { format: 'regexp' })),
+};
+
+const changeMatcher: Record<string, Field> = {
+  run_if_changed: str('Run only when a changed file matches this regex (Go RE2).', { format: 'regexp' }),
+  skip_if_only_changed: str('Skip when every changed file matches this regex (Go RE2).', { format: 'regexp' }),
+};
+
+const reporter: Record<string, Field> = {
+  context: str('The GitHub status context (defaults to the job name).'),
+  skip_report: bool('Report nothing to GitHub for this job.', false),
+};
+
+export const presubmitField = object(
+  'A job run against pull requests.',
+  {
+    ...jobBase,
+    ...brancher,
+    ...changeMatcher,
+    ...reporter,
+    always_run: bool('Run on every pull request without being asked.', false),
+    optional: bool('Not required for merging: `/retest-required` skips it.', false),
+    trigger: str('Comment regex (Go RE2) that runs the job; default `(?m)^/test( | .* )NAME,?($|\\s.*)`.', { format: 'regexp' }),
+    rerun_command: str('What to comment to run the job again; default `/test NAME`. Must match `trigger`.'),
+  },
+  { required: ['name'], open: true, known: [...PROW_JOB_FIELDS, 'run_before_merge'] },
+);
+
+export const postsubmitField = object(
+  'A job run after a push to a branch.',
+  {
+    ...jobBase,
+    ...brancher,
+    ...changeMatcher,
+    ...reporter,
+    always_run: bool('Run on every push; postsubmits without file filters run anyway.'),
+  },
+  { required: ['name'], open: true, known: PROW_JOB_FIELDS },
+);
+
+export const periodicField = object(
+  'A job run on a timer.',
+  {
+    ...jobBase,
+    interval: str('Run this often (Go duration, e.g. `2h`). Exactly one of `interval` and `cron`.', { format: 'duration' }),
+    cron: str('Run on this cron schedule (UTC). Exactly one of `interval` and `cron`.', { format: 'cron' }),
+  },
+  { required: ['name'], open: true, known: PROW_JOB_FIELDS },
+);
+
+const orgRepoKey = '^[^/\\s]+/[^/\\s]+$';
+
+const jenkinsOperatorField = object(
+  "Prow's settings for a jenkins-operator; with several, `label_selector` says which jobs each one runs.",
+  {
+    label_selector: str('Kubernetes label selector over job labels.', { format: 'label-selector' }),
+    max_concurrency: int('At most this many Jenkins builds at once (0: no limit).', { minimum: 0, default: 0 }),
+    max_goroutines: int("Prow's worker count; accepted for compatibility, Bowline sizes its own.", { minimum: 0, default: 20 }),
+    job_url_template: str('Go template for `status.url` of a build, over the ProwJob.', { format: 'template' }),
+    report_template: str('Go template added to the failure comment, over the ProwJob.', { format: 'template' }),
+  },
+  { open: true, known: ['job_url_prefix_config', 'report_templates'] },
+);
+
+const jenkinsMasterField = object(
+  'A Jenkins master Bowline starts builds on.',
+  {
+    name: str('A short name for logs and metrics.'),
+    url: str('Base URL, e.g. `https://jenkins.example.com/`.', { format: 'url' }),
+    user: str('User for basic authentication with the API token in `token_file`.'),
+    token_file: str('File holding the API token (a Kubernetes Secret volume).', { format: 'path' }),
+    bearer_token_file: str('File holding a bearer token, instead of `user` + `token_file`.', { format: 'path' }),
+    ca_file: str('PEM file of the CA that signed the master’s certificate.', { format: 'path' }),
+    label_selector: str('Jobs whose labels match run on this master (Prow-style sharding).', { format: 'label-selector' }),
+    max_concurrency: int('At most this many builds at once on this master (0: no limit).', { minimum: 0, default: 0 }),
+    max_pending: str('A build not finished after this long is given up as `error`.', { format: 'duration', default: '24h' }),
+  },
+  { required: ['name', 'url'] },
+);
+
+const bowlineField = object(
+  "Bowline's own settings.",
+  {
+    jenkins: list('Jenkins masters; without this list the JENKINS_* environment variables name one.', jenkinsMasterField),
+    trust: object('Who may start jobs.', {
+      ok_to_test: str('`per_pull_request` (Prow) or `per_commit`: an approval covers only the head commit it was given on.', {
+        enum: ['per_pull_request', 'per_commit'],
+        default: 'per_pull_request',
+      }),
+      only_org_members: bool('Trust org members only, not repository collaborators.', false),
+      trusted_apps: list('GitHub Apps (bot logins without `[bot]`) trusted like members.', str('app name')),
+      trusted_orgs: list('Orgs whose members are trusted in every repository.', str('org')),
+    }),
+    jenkins_operator: object('The jenkins-operator.', {
+      resync_period: str('How often every unfinished Jenkins ProwJob is compared with Jenkins.', { format: 'duration', default: '10s' }),
+    }),
+    tenants: map('Reserved for per-tenant settings.', any('tenant settings')),
+  },
+  {},
+);
+
+/** The whole config.yaml: Prow's sections Bowline reads, its own `bowline:`, and any other Prow section. */
+export const configField = object(
+  "Prow's config.yaml as Bowline reads it.",
+  {
+    presubmits: map('Presubmit jobs by `org/repo`.', list('jobs', presubmitField), orgRepoKey),
+    postsubmits: map('Postsubmit jobs by `org/repo`.', list('jobs', postsubmitField), orgRepoKey),
+    periodics: list('Periodic jobs.', periodicField),
+    jenkins_operators: list("Prow's jenkins-operator settings.", jenkinsOperatorField),
+    sinker: object(
+      "Prow's sinker.",
+      {
+        resync_period: str('How often the sinker looks.', { format: 'duration', default: '1h' }),
+        max_prowjob_age: str('Finished ProwJobs are deleted this long after they started.', { format: 'duration', default: '168h' }),
+      },
+      { open: true, known: ['max_pod_age', 'terminated_pod_ttl', 'exclude_clusters'] },
+    ),
+    bowline: bowlineField,
+  },
+  { open: true },
+);
+
+/** A file of Prow's split job config (`--job-config`): only jobs. */
+export const jobConfigField = object(
+  'A job config file.',
+  {
+    presubmits: map('Presubmit jobs by `org/repo`.', list('jobs', presubmitField), orgRepoKey),
+    postsubmits: map('Postsubmit jobs by `org/repo`.', list('jobs', postsubmitField), orgRepoKey),
+    periodics: list('Periodic jobs.', periodicField),
+  },
+  { open: true },
+);
