@@ -431,7 +431,7 @@ class ConfigBuilder {
         doc.problem([...path, 'label_selector'], 'selector overlap: an empty label_selector cannot be used with several jenkins_operators');
       }
       if (entries.length === 1 && selectorText !== '') {
-        doc.warn([...path, 'label_selector'], "a label_selector on the only jenkins_operators entry: Prow's checkconfig rejects this; Bowline applies it");
+        doc.warn([...path, 'label_selector'], "a label_selector on the only jenkins_operators entry: Prow's checkconfig rejects this; Bowline applies the entry to the jobs it selects");
       }
       return [
         {

@@ -5,6 +5,9 @@
  * this same shape from a stored ProwJob (a test there checks that the shapes agree).
  */
 export const SAMPLE_TEMPLATE_PROWJOB = {
+  TypeMeta: { Kind: 'ProwJob', APIVersion: 'prow.k8s.io/v1' },
+  Kind: 'ProwJob',
+  APIVersion: 'prow.k8s.io/v1',
   ObjectMeta: {
     Name: 'd5a2c7e0-0000-4000-8000-000000000000',
     Namespace: 'default',
@@ -35,7 +38,7 @@ export const SAMPLE_TEMPLATE_PROWJOB = {
       SkipSubmodules: false,
       CloneDepth: 0,
       SkipFetchHead: false,
-      Pulls: [{ Number: 1, Author: 'alice', SHA: 'a'.repeat(40), Title: 'A change', Ref: 'feature', Link: '', CommitLink: '', AuthorLink: '' }],
+      Pulls: [{ Number: 1, Author: 'alice', SHA: 'a'.repeat(40), Title: 'A change', Ref: '', HeadRef: 'feature', Link: '', CommitLink: '', AuthorLink: '' }],
     },
     ExtraRefs: [],
     Report: true,

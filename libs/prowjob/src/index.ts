@@ -2,3 +2,4 @@ export * from './types.js';
 export * from './prowjob.js';
 export * from './store.js';
 export * from './work-queue.js';
+export * from './template-view.js';

@@ -190,6 +190,8 @@ describe('the sample view used to check templates at load time', () => {
 
   it("offers every field of the config loader's sample, with the same kind of value", () => {
     expect(shapeDifferences(SAMPLE_TEMPLATE_PROWJOB, SAMPLE_PROWJOB_VIEW, '')).toEqual([]);
+    // And the other way: whatever a template can read at run time, the loader's check accepts.
+    expect(shapeDifferences(SAMPLE_PROWJOB_VIEW, SAMPLE_TEMPLATE_PROWJOB, '')).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource } from '@bowline/config';
 import { JenkinsError, type JenkinsBuild, type JenkinsClient, type JenkinsQueueItem } from '@bowline/jenkins';
 import { describeError, type Logger } from '@bowline/observability';
-import { isFinished, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
+import { isFinished, prowJobTemplateView, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { buildParameters, jenkinsJobPath } from './build-parameters.js';
 
 export interface OperatorDeps {
@@ -197,9 +197,10 @@ export class JenkinsOperator {
     if (build) {
       const finished = !build.building && build.result !== null;
       const state: ProwJobState = finished ? (RESULT_STATES[build.result ?? ''] ?? 'error') : 'pending';
-      if (state === job.status.state && job.status.url === build.url) return;
+      const url = this.buildLink(job, build, log);
+      if (state === job.status.state && job.status.url === url) return;
       const description = state === 'error' ? `Jenkins build ended with result ${build.result}.` : DESCRIPTIONS[state as keyof typeof DESCRIPTIONS];
-      await this.write(name, state, { description, url: build.url, jenkins_build_id: String(build.number) });
+      await this.write(name, state, { description, url, jenkins_build_id: String(build.number) });
       log.info({ build: build.number, state }, 'ProwJob follows its build');
       return;
     }
@@ -238,6 +239,21 @@ export class JenkinsOperator {
     this.startAttempts.delete(name);
     log.info({ path }, 'Jenkins build requested');
     await this.write(name, 'triggered', { description: DESCRIPTIONS.enqueued });
+  }
+
+  /**
+   * The link GitHub shows for the build: the `job_url_template` of the first `jenkins_operators`
+   * entry whose selector takes the job (Prow's), else the build's own page.
+   */
+  private buildLink(job: ProwJob, build: JenkinsBuild, log: Logger): string {
+    const entry = this.deps.config.get().jenkinsOperators.find((o) => o.labelSelector.matches(job.metadata.labels));
+    if (!entry?.jobUrlTemplate) return build.url;
+    try {
+      return entry.jobUrlTemplate.execute(prowJobTemplateView({ ...job, status: { ...job.status, jenkins_build_id: String(build.number) } }));
+    } catch (error) {
+      log.warn({ err: describeError(error) }, 'job_url_template failed: linking the build page instead');
+      return build.url;
+    }
   }
 
   private async write(name: string, state: ProwJobState, fields: { description?: string; url?: string; jenkins_build_id?: string }): Promise<void> {

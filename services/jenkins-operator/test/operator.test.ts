@@ -11,8 +11,7 @@ import { JenkinsOperator } from '../src/operator.js';
 
 // The resync is an hour away, so everything the operator does on its own in these tests is
 // driven by the KV watch; where a test needs Jenkins looked at again it calls `sync` itself.
-const CONFIG = parseConfig(
-  `
+const CONFIG_TEXT = `
 presubmits:
   acme/widgets:
   - name: unit
@@ -36,9 +35,8 @@ presubmits:
 bowline:
   jenkins_operator:
     resync_period: 1h
-`,
-  'config.yaml',
-);
+`;
+const CONFIG = parseConfig(CONFIG_TEXT, 'config.yaml');
 
 const BASE_SHA = 'b'.repeat(40);
 const HEAD_SHA = 'a'.repeat(40);
@@ -220,6 +218,33 @@ describe('JenkinsOperator', () => {
       expect(done.status).toMatchObject({ state: 'failure', description: 'Job failed.', url: build.url, jenkins_build_id: String(build.number) });
       expect(done.status.completionTime).toBeDefined();
       expect(done.status.pendingTime).toBeUndefined();
+    });
+
+    it("links the build through the job_url_template of the jenkins_operators entry whose selector takes the job", async () => {
+      const config = parseConfig(
+        `${CONFIG_TEXT}jenkins_operators:
+- label_selector: "!jenkins_operator"
+  job_url_template: "https://jenkins.example.com/view/CI/job/{{.Spec.Job}}/{{.Status.JenkinsBuildID}}/"
+- label_selector: jenkins_operator=oci
+  job_url_template: "http://oci/job/{{.Spec.Job}}/{{.Status.JenkinsBuildID}}/consoleText"
+`,
+        'config.yaml',
+      );
+      await startOperator({ config });
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      expect((await read(job)).job.status.url).toBe(`https://jenkins.example.com/view/CI/job/unit/${build.number}/`);
+    });
+
+    it('links the build page itself when no jenkins_operators entry has a template', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      expect((await read(job)).job.status.url).toBe(build.url);
     });
 
     it('calls a build that ends with a result Prow has no state for an error, naming the result', async () => {
