@@ -46,3 +46,11 @@ export async function openProwJobBucket(nc: NatsConnection, settings: StreamSett
 function isNotFound(error: unknown): boolean {
   return error instanceof Error && /not found/i.test(error.message);
 }
+
+/**
+ * The hook's record of which failed webhook deliveries it has asked GitHub to send again; entries
+ * expire after GitHub's three days of delivery history.
+ */
+export async function openRedeliveryClaims(nc: NatsConnection, settings: StreamSettings): Promise<KV> {
+  return new Kvm(nc).create('hook_redeliveries', { history: 1, ttl: 3 * 24 * HOUR_MS, replicas: settings.replicas });
+}

@@ -27,16 +27,22 @@ export function createGitHub(settings: GitHubSettings, logger: Logger): Octokit 
     auth: settings.token,
     baseUrl: settings.apiUrl,
     userAgent: 'bowline',
-    // Octokit logs every failed request as an error, including the 404 that means "not a member".
-    // The caller knows whether a failure matters and logs it with context; Octokit's own lines
-    // stay at debug.
-    log: {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (message: string) => logger.warn({ component: 'octokit' }, message),
-      error: (message: string) => logger.debug({ component: 'octokit' }, message),
-    },
+    log: octokitLog(logger),
   });
+}
+
+/**
+ * Octokit logs every failed request as an error, including the 404 that means "not a member".
+ * The caller knows whether a failure matters and logs it with context; Octokit's own lines stay
+ * at debug.
+ */
+export function octokitLog(logger: Logger) {
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message: string) => logger.warn({ component: 'octokit' }, message),
+    error: (message: string) => logger.debug({ component: 'octokit' }, message),
+  };
 }
 
 /** GitHub answers 404 for "no" on membership and collaborator checks. */

@@ -41,6 +41,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     res.type(options.registry.contentType).send(await options.registry.metrics());
   });
   options.routes?.(app);
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(options.port, (error?: Error) => (error ? reject(error) : resolve(listening)));

@@ -1,19 +1,32 @@
-import { publishEvent, startRuntime } from '@bowline/bus';
+import { openRedeliveryClaims, startRuntime } from '@bowline/bus';
+import { createAppOctokit } from '@bowline/github';
 import { runMain } from '@bowline/observability';
+import { durablePublisher } from './publisher.js';
+import { RedeliveryTask } from './redelivery.js';
 import { readHookSettings } from './settings.js';
 import { addWebhookRoute } from './webhook-route.js';
 
 await runMain('hook', async () => {
   const settings = readHookSettings(process.env);
-  await startRuntime('hook', settings, async ({ logger, registry, bus }) => ({
-    routes: (app) =>
-      addWebhookRoute(app, {
-        secrets: settings.secrets,
-        maxBodyBytes: settings.maxBodyBytes,
-        logger,
-        registry,
-        publish: (envelope) => publishEvent(bus.nc, envelope),
-      }),
-    stop: async () => undefined,
-  }));
+  await startRuntime('hook', settings, async ({ logger, registry, bus }) => {
+    let redelivery: RedeliveryTask | undefined;
+    if (settings.app) {
+      const claims = await openRedeliveryClaims(bus.nc, settings.streams);
+      redelivery = new RedeliveryTask({ github: createAppOctokit(settings.app, logger), claims, logger, registry, settings: settings.redelivery });
+      redelivery.start();
+    }
+    return {
+      routes: (app) =>
+        addWebhookRoute(app, {
+          secrets: settings.secrets,
+          maxBodyBytes: settings.maxBodyBytes,
+          logger,
+          registry,
+          publish: durablePublisher(bus, settings.publishTimeoutMs),
+        }),
+      stop: async () => {
+        await redelivery?.stop();
+      },
+    };
+  });
 });

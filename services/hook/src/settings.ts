@@ -1,27 +1,53 @@
+import { readFileSync } from 'node:fs';
 import { readCommonSettings, type CommonSettings } from '@bowline/bus';
-import { optionalEnv, readSecretFile, SettingsError, type Env } from '@bowline/observability';
+import { gitHubAppSettingsFromEnv, type GitHubAppSettings } from '@bowline/github';
+import { optionalEnv, parseDuration, requireEnv, SettingsError, type Env } from '@bowline/observability';
+import type { RedeliverySettings } from './redelivery.js';
+import { parseSecrets, type WebhookSecrets } from './secrets.js';
 
 export interface HookSettings extends CommonSettings {
-  /** Every secret currently accepted: one per line of the secret file, so a rotation has no gap. */
-  secrets: string[];
+  secrets: WebhookSecrets;
   maxBodyBytes: number;
+  publishTimeoutMs: number;
+  /** Set when Bowline runs as a GitHub App: then failed deliveries are redelivered. */
+  app?: GitHubAppSettings;
+  redelivery: Partial<RedeliverySettings>;
 }
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 
 export function readHookSettings(env: Env): HookSettings {
-  const secrets = readSecretFile(env, 'GITHUB_WEBHOOK_SECRET_FILE', 'the webhook secret given to GitHub')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
+  const secretFile = requireEnv(env, 'GITHUB_WEBHOOK_SECRET_FILE', 'the path of a file holding the webhook secret given to GitHub');
+  let text: string;
+  try {
+    text = readFileSync(secretFile, 'utf8');
+  } catch (error) {
+    throw new SettingsError(`GITHUB_WEBHOOK_SECRET_FILE names ${secretFile}, which cannot be read`, { cause: error });
+  }
   const maxBodyBytes = Number(optionalEnv(env, 'HOOK_MAX_BODY_BYTES', String(GITHUB_MAX_PAYLOAD_BYTES)));
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new SettingsError('HOOK_MAX_BODY_BYTES must be a positive number of bytes');
   }
   return {
     ...readCommonSettings(env, 8888),
-    secrets,
+    secrets: parseSecrets(text, secretFile),
     maxBodyBytes,
+    // Well inside GitHub's 10 s, so GitHub sees our 503 rather than its own timeout.
+    publishTimeoutMs: durationFromEnv(env, 'HOOK_PUBLISH_TIMEOUT', '5s'),
+    app: gitHubAppSettingsFromEnv(env),
+    redelivery: {
+      intervalMs: durationFromEnv(env, 'HOOK_REDELIVERY_INTERVAL', '5m'),
+      lookbackMs: durationFromEnv(env, 'HOOK_REDELIVERY_LOOKBACK', '6h'),
+    },
   };
+}
+
+function durationFromEnv(env: Env, name: string, fallback: string): number {
+  const text = optionalEnv(env, name, fallback);
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new SettingsError(`${name} is "${text}": set it to a duration such as ${fallback}`, { context: { variable: name } });
+  }
 }

@@ -1,13 +1,12 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import express from 'express';
 import { Registry } from 'prom-client';
 import { connectBus, ensureEventsStream, EVENTS_STREAM, publishEvent, type BusConnection, type EventEnvelope } from '@bowline/bus';
-import { createLogger } from '@bowline/observability';
+import { createLogger, startOpsServer } from '@bowline/observability';
 import { pullRequestCommentPayload, pullRequestPayload, sendWebhook, signBody, signWebhook, startNats, type NatsServer } from '@bowline/testing';
 import { verifySignature } from '../src/signature.js';
+import { parseSecrets } from '../src/secrets.js';
 import { addWebhookRoute, type WebhookRouteOptions } from '../src/webhook-route.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -24,36 +23,29 @@ interface Hook {
   close(): Promise<void>;
 }
 
-/** The hook's route in its own express app on a free port, as main.ts mounts it. */
-async function startHook(publish: WebhookRouteOptions['publish']): Promise<Hook> {
-  const app = express();
+/** The hook's route on the service's HTTP server, on a free port, as main.ts mounts it. */
+async function startHook(publish: WebhookRouteOptions['publish'], secretFile = `${SECRET}\n${OLD_SECRET}\n`): Promise<Hook> {
   const registry = new Registry();
   const published: EventEnvelope<unknown>[] = [];
-  addWebhookRoute(app, {
-    secrets: [SECRET, OLD_SECRET],
-    maxBodyBytes: MAX_BODY_BYTES,
+  const server = await startOpsServer({
+    port: 0,
     logger,
     registry,
-    now: () => RECEIVED_AT,
-    publish: (envelope) => {
-      published.push(envelope);
-      return publish(envelope);
-    },
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    registry,
-    published,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
+    isReady: () => true,
+    routes: (app) =>
+      addWebhookRoute(app, {
+        secrets: parseSecrets(secretFile, 'secret'),
+        maxBodyBytes: MAX_BODY_BYTES,
+        logger,
+        registry,
+        now: () => RECEIVED_AT,
+        publish: (envelope) => {
+          published.push(envelope);
+          return publish(envelope);
+        },
       }),
-  };
+  });
+  return { url: `http://127.0.0.1:${server.port}/hook`, registry, published, close: () => server.close() };
 }
 
 const comment = (body = '/test all') => pullRequestCommentPayload({ org: 'acme', repo: 'widgets', number: 7, commenter: 'alice', body });
@@ -256,6 +248,36 @@ describe('POST /hook with a real nats-server behind it', () => {
     expect(await storedWithId('delivery-too-large')).toEqual([]);
   });
 
+  it('answers 413 to a declared oversized body before a byte of it is sent', async () => {
+    // Headers promise 100 MB; only the headers go out. The answer must not wait for the body.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(hook.url, { method: 'POST', headers: { ...signedHeaders('delivery-declared', 'x'), 'content-length': String(100 * 1024 * 1024) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(status).toBe(413);
+    expect(hook.published.filter((e) => e.id === 'delivery-declared')).toEqual([]);
+  });
+
+  it.each([
+    ['GET', 405, 'POST'],
+    ['PUT', 405, 'POST'],
+  ])('answers %s /hook with %d and Allow: %s', async (method, status, allow) => {
+    const response = await fetch(hook.url, { method });
+    expect(response.status).toBe(status);
+    expect(response.headers.get('allow')).toBe(allow);
+  });
+
+  it('answers 404 to any other path', async () => {
+    const response = await fetch(hook.url.replace('/hook', '/webhook'), { method: 'POST', body: '{}' });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe('not found\n');
+  });
+
   it('answers 413 to an oversized body sent in chunks without a Content-Length', async () => {
     const over = Buffer.from(bodyOfSize(MAX_BODY_BYTES * 2));
     const chunks = [over.subarray(0, MAX_BODY_BYTES), over.subarray(MAX_BODY_BYTES)];
@@ -371,5 +393,55 @@ describe('POST /hook when the event cannot be stored', () => {
       await bus.close();
       await nats.stop();
     }
+  });
+});
+
+describe("per-org and per-repo secrets in Prow's hmac file format", () => {
+  const HMAC_FILE = [
+    "'*':",
+    '- value: global-secret',
+    '  created_at: 2026-01-01T00:00:00Z',
+    'acme:',
+    '- value: acme-secret',
+    '  created_at: 2026-01-01T00:00:00Z',
+    'acme/widgets:',
+    '- value: widgets-old',
+    '  created_at: 2026-01-01T00:00:00Z',
+    '- value: widgets-new',
+    '  created_at: 2026-02-01T00:00:00Z',
+  ].join('\n');
+  let hook: Hook;
+
+  beforeAll(async () => {
+    hook = await startHook(async () => ({ duplicate: false }), HMAC_FILE);
+  });
+
+  afterAll(async () => {
+    await hook?.close();
+  });
+
+  it.each([
+    ['acme', 'widgets', 'widgets-new', 202],
+    ['acme', 'widgets', 'widgets-old', 202],
+    ['acme', 'widgets', 'acme-secret', 401],
+    ['acme', 'widgets', 'global-secret', 401],
+    ['acme', 'gadgets', 'acme-secret', 202],
+    ['acme', 'gadgets', 'global-secret', 401],
+    ['other', 'thing', 'global-secret', 202],
+    ['other', 'thing', 'acme-secret', 401],
+  ])('a delivery for %s/%s signed with %s gets %d', async (org, repo, secret, status) => {
+    const payload = pullRequestCommentPayload({ org, repo, number: 1, commenter: 'alice', body: '/test all' });
+    const answer = await sendWebhook(hook.url, signWebhook({ event: 'issue_comment', payload, secret, deliveryId: `scoped-${org}-${repo}-${secret}` }));
+    expect(answer.status).toBe(status);
+  });
+
+  it('refuses an unparsable body signed with a scoped secret, since it names no repository', async () => {
+    const body = '{"repository": ';
+    const response = await fetch(hook.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'scoped-bad', 'x-hub-signature-256': signBody(body, 'acme-secret') },
+      body,
+    });
+    expect(response.status).toBe(401);
   });
 });

@@ -1,0 +1,13 @@
+import { publishEvent, type BusConnection, type EventEnvelope } from '@bowline/bus';
+import { BowlineError } from '@bowline/observability';
+
+/**
+ * Publishes with a deadline, and fails at once while NATS is disconnected: the client would
+ * otherwise buffer the message and the request would wait out the whole timeout before its 503.
+ */
+export function durablePublisher(bus: BusConnection, timeoutMs: number) {
+  return async (envelope: EventEnvelope<unknown>): Promise<{ duplicate: boolean }> => {
+    if (!bus.isConnected()) throw new BowlineError('not connected to NATS', { context: { deliveryId: envelope.id } });
+    return publishEvent(bus.nc, envelope, { timeoutMs });
+  };
+}

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Registry } from 'prom-client';
+import { connectBus, ensureEventsStream, EVENTS_STREAM, type BusConnection } from '@bowline/bus';
+import { createLogger, startOpsServer, type OpsServer } from '@bowline/observability';
+import { pullRequestCommentPayload, sendWebhook, signWebhook, startNats, waitFor, type NatsServer } from '@bowline/testing';
+import { durablePublisher } from '../src/publisher.js';
+import { parseSecrets } from '../src/secrets.js';
+import { addWebhookRoute } from '../src/webhook-route.js';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+const SECRET = 'durable-secret';
+const payload = pullRequestCommentPayload({ org: 'acme', repo: 'widgets', number: 7, commenter: 'alice', body: '/test all' });
+
+describe('the hook while NATS goes away and comes back', () => {
+  let nats: NatsServer;
+  let bus: BusConnection;
+  let server: OpsServer;
+  let url: string;
+
+  beforeAll(async () => {
+    nats = await startNats();
+    bus = await connectBus({ servers: nats.url, name: 'hook-durability', logger });
+    await ensureEventsStream(bus.nc, { replicas: 1 });
+    server = await startOpsServer({
+      port: 0,
+      logger,
+      registry: new Registry(),
+      isReady: bus.isConnected,
+      routes: (app) =>
+        addWebhookRoute(app, {
+          secrets: parseSecrets(SECRET, 'secret'),
+          maxBodyBytes: 1024 * 1024,
+          logger,
+          registry: new Registry(),
+          publish: durablePublisher(bus, 1000),
+        }),
+    });
+    url = `http://127.0.0.1:${server.port}`;
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await bus?.close();
+    await nats?.stop();
+  });
+
+  const deliver = (deliveryId: string) => sendWebhook(`${url}/hook`, signWebhook({ event: 'issue_comment', payload, secret: SECRET, deliveryId }));
+
+  async function storedIds(): Promise<string[]> {
+    const jsm = await jetstreamManager(bus.nc);
+    const { state } = await jsm.streams.info(EVENTS_STREAM);
+    const ids: string[] = [];
+    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq += 1) {
+      const message = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
+      if (message) ids.push(message.header?.get('Nats-Msg-Id') ?? '');
+    }
+    return ids;
+  }
+
+  it('answers 503 with Retry-After while NATS is down, is not ready, and loses nothing once it is back', async () => {
+    expect((await deliver('before-outage')).status).toBe(202);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+    await nats.kill();
+    await waitFor('the hook to notice', () => !bus.isConnected());
+    const started = Date.now();
+    const refused = await fetch(`${url}/hook`, { method: 'POST', ...signWebhook({ event: 'issue_comment', payload, secret: SECRET, deliveryId: 'during-outage' }) });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+
+    await nats.restart();
+    await waitFor('the hook to reconnect', () => bus.isConnected(), { timeoutMs: 15_000 });
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // GitHub's redelivery of the refused delivery (by a person, or by the redelivery task).
+    expect((await deliver('during-outage')).status).toBe(202);
+    expect((await deliver('after-outage')).status).toBe(202);
+
+    expect(await storedIds()).toEqual(['before-outage', 'during-outage', 'after-outage']);
+  });
+});
+
+describe('the hook stopping', () => {
+  it('finishes the request in flight and refuses new connections', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const server = await startOpsServer({
+      port: 0,
+      logger,
+      registry: new Registry(),
+      isReady: () => true,
+      routes: (app) =>
+        addWebhookRoute(app, {
+          secrets: parseSecrets(SECRET, 'secret'),
+          maxBodyBytes: 1024 * 1024,
+          logger,
+          registry: new Registry(),
+          publish: async () => {
+            await held;
+            return { duplicate: false };
+          },
+        }),
+    });
+    const hookUrl = `http://127.0.0.1:${server.port}/hook`;
+    const inFlight = sendWebhook(hookUrl, signWebhook({ event: 'issue_comment', payload, secret: SECRET, deliveryId: 'in-flight' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const closed = server.close();
+    await expect(fetch(`http://127.0.0.1:${server.port}/healthz`)).rejects.toThrow();
+    release();
+    expect(await inFlight).toEqual({ status: 202, body: 'accepted\n' });
+    await closed;
+  });
+});
