@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 JEST_ARGS ?=
 
-.PHONY: all install nats-server build lint typecheck test demo clean
+.PHONY: all install nats-server build lint typecheck test demo bench clean
 
 all: build
 
@@ -35,6 +35,11 @@ test: install nats-server build lint typecheck
 
 demo: install nats-server build
 	node libs/testing/dist/demo.js
+
+# The hook against a bare node:http server, in one run (bench/README.md); pass flags with
+# `npm run bench:hook -- --concurrency 50`.
+bench: install nats-server build
+	npm run bench:hook
 
 clean:
 	npx tsc -b --clean

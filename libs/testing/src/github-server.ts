@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, createVerify, randomUUID, type KeyObject } from 'node:crypto';
 import {
   HttpFake,
   type Fault,
@@ -7,12 +7,52 @@ import {
   type RecordedRequest,
   type RequestMatcher,
 } from './http-fake.js';
+import { signBody } from './webhooks.js';
 
 export interface FakeGitHubOptions {
   /** Tokens the fake accepts (default `['test-token']`). */
   tokens?: string[];
   /** Login of the user the tokens belong to (default `bowline-bot`). */
   botLogin?: string;
+  /** The GitHub App whose JWTs the `/app/...` routes accept. */
+  app?: FakeGitHubApp;
+  /** Where the App's webhook deliveries go, and the secret they are signed with. */
+  webhook?: FakeWebhook;
+  /** How long a delivery may take before it counts as timed out (default 10 s, GitHub's limit). */
+  webhookTimeoutMs?: number;
+}
+
+export interface FakeGitHubApp {
+  id: number;
+  /** PEM of the App's public key (SPKI); the matching private key signs the JWTs. */
+  publicKey: string;
+}
+
+export interface FakeWebhook {
+  url: string;
+  secret: string;
+}
+
+/** One delivery attempt as `GET /app/hook/deliveries/{id}` shows it (the list shows all but `url`, `request`, `response`). */
+export interface FakeDelivery {
+  id: number;
+  /** The `X-GitHub-Delivery` value; a redelivery keeps the guid of the delivery it repeats. */
+  guid: string;
+  delivered_at: string;
+  redelivery: boolean;
+  /** Seconds. */
+  duration: number;
+  status: string;
+  /** 0 when no HTTP answer came back (connection failed, timed out). */
+  status_code: number;
+  event: string;
+  action: string | null;
+  installation_id: number | null;
+  repository_id: number | null;
+  throttled_at: null;
+  url: string;
+  request: { headers: Record<string, string>; payload: Record<string, unknown> };
+  response: { headers: Record<string, string> | null; payload: string | null };
 }
 
 export interface FakePullRequest {
@@ -113,6 +153,12 @@ interface StatusRecord {
   createdAt: string;
 }
 
+interface DeliveryRecord {
+  delivery: FakeDelivery;
+  /** The exact bytes sent, so a redelivery repeats them and its signature covers the same body. */
+  body: string;
+}
+
 type RouteHandler = (request: FakeRequest, params: string[]) => FakeResponse;
 
 const RATE_LIMIT = 5000;
@@ -121,6 +167,21 @@ const DOCS = 'https://docs.github.com/rest';
 const STATUS_STATES = new Set(['pending', 'success', 'failure', 'error']);
 // GitHub rejects longer descriptions with a 422 rather than truncating them, so callers must.
 const MAX_STATUS_DESCRIPTION = 140;
+// "If your server ... takes longer than 10 seconds to respond, GitHub will record the delivery as
+// a failure" (docs: Handling failed webhook deliveries).
+const WEBHOOK_TIMEOUT_MS = 10_000;
+// An App has a single webhook, so its id never changes; setWebhook edits that hook's settings.
+const APP_HOOK_ID = 1;
+// GitHub's App JWT rules: at most 10 minutes of validity, and an `iat` up to 60 s ahead is allowed
+// for clock drift (docs: Generating a JSON Web Token (JWT) for a GitHub App).
+const MAX_JWT_LIFETIME_SECONDS = 600;
+const JWT_CLOCK_DRIFT_SECONDS = 60;
+const JWT_UNDECODABLE = 'A JSON web token could not be decoded';
+// The shape of GitHub's delivery cursors (`v1_<delivery id>`), as seen in its Link headers.
+const DELIVERY_CURSOR = /^v1_(\d+)$/;
+// Documented for `status`: success is a status_code in 200-399, failure one in 400-599. Read
+// literally, a delivery that got no answer (status_code 0) is neither.
+const DELIVERY_STATUS_RANGES: Record<string, [number, number]> = { success: [200, 399], failure: [400, 599] };
 
 class BadJsonError extends Error {}
 
@@ -144,12 +205,23 @@ export class FakeGitHub {
   private nextCommentId = 1;
   private nextStatusId = 1;
   private nextRequestId = 1;
+  private nextDeliveryId = 1;
+  private readonly deliveryRecords: DeliveryRecord[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  // Aborts the sends still running when the fake closes, so none outlives it.
+  private readonly closing = new AbortController();
+  private readonly webhookTimeoutMs: number;
+  private app?: { id: number; key: KeyObject };
+  private webhook?: FakeWebhook;
   private remaining = RATE_LIMIT;
   private resetAt = nowSeconds() + RATE_WINDOW_SECONDS;
 
   private constructor(options: FakeGitHubOptions) {
     this.tokens = new Set(options.tokens ?? ['test-token']);
     this.botLogin = options.botLogin ?? 'bowline-bot';
+    this.webhookTimeoutMs = options.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS;
+    if (options.app) this.setApp(options.app);
+    if (options.webhook) this.setWebhook(options.webhook);
     // The bot gets id 1 so the primary rate-limit message ("for user ID 1.") names it.
     this.userIds.set(this.botLogin.toLowerCase(), 1);
     this.http = new HttpFake((request) => this.handle(request));
@@ -169,6 +241,9 @@ export class FakeGitHub {
       { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([^/]+)$/, handle: (q, p) => this.createStatus(q, p) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/statuses$/, handle: (q, p) => this.listStatuses(q, p) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/, handle: (_q, p) => this.combinedStatus(p) },
+      { method: 'GET', pattern: /^\/app\/hook\/deliveries$/, handle: (q) => this.listDeliveries(q) },
+      { method: 'GET', pattern: /^\/app\/hook\/deliveries\/(\d+)$/, handle: (_q, p) => this.getDelivery(p) },
+      { method: 'POST', pattern: /^\/app\/hook\/deliveries\/(\d+)\/attempts$/, handle: (_q, p) => this.redeliver(p) },
     ];
   }
 
@@ -291,14 +366,56 @@ export class FakeGitHub {
     return this.renderComment(this.storeComment(org, repo, number, login, body));
   }
 
-  close(): Promise<void> {
-    return this.http.close();
+  /** Points the App's webhook somewhere else or rotates its secret; redeliveries use the new one. */
+  setWebhook(webhook: FakeWebhook): void {
+    this.webhook = { url: webhook.url, secret: webhook.secret };
+  }
+
+  /** Registers the App whose JWTs `/app/...` accepts; throws at once on a key that is not RSA. */
+  setApp(app: FakeGitHubApp): void {
+    const key = createPublicKey(app.publicKey);
+    if (key.asymmetricKeyType !== 'rsa') {
+      throw new Error(`a GitHub App key must be RSA, got ${String(key.asymmetricKeyType)}`);
+    }
+    this.app = { id: app.id, key };
+  }
+
+  /**
+   * GitHub delivering `event` to the App's webhook: a signed POST to its URL, recorded with the
+   * outcome whatever it is. No answer (a refused connection, a timeout) is a failed delivery with
+   * status_code 0, as GitHub records it. Rejects only when no webhook is configured.
+   */
+  sendWebhook(event: string, payload: Record<string, unknown>, options: { guid?: string } = {}): Promise<FakeDelivery> {
+    const body = JSON.stringify(payload);
+    return this.track(this.deliver({ event, body, guid: options.guid ?? randomUUID(), redelivery: false }));
+  }
+
+  /** Every delivery attempt, redeliveries included, oldest first. */
+  deliveries(): FakeDelivery[] {
+    return this.deliveryRecords.map((record) => structuredClone(record.delivery));
+  }
+
+  /** Resolves once no delivery is in flight, including redeliveries queued by the API. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.settled();
+    await this.http.close();
   }
 
   private handle(request: FakeRequest): FakeResponse {
     this.rollRateWindow();
-    if (!this.isAuthorized(request.headers.authorization)) {
-      return this.answer({ status: 401, body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } });
+    // `/app/...` authenticates the App itself, with a JWT; the tokens open everything else.
+    const refusal = isAppRoute(request.path)
+      ? this.refuseAppJwt(request.headers.authorization)
+      : this.isAuthorized(request.headers.authorization)
+        ? undefined
+        : 'Bad credentials';
+    if (refusal !== undefined) {
+      return this.answer({ status: 401, body: { message: refusal, documentation_url: DOCS, status: '401' } });
     }
     this.remaining = Math.max(0, this.remaining - 1);
     for (const route of this.routes) {
@@ -334,6 +451,46 @@ export class FakeGitHub {
   private isAuthorized(header: string | undefined): boolean {
     const match = /^(?:token|bearer)\s+(\S+)$/i.exec(header?.trim() ?? '');
     return match !== null && this.tokens.has(match[1]!);
+  }
+
+  /**
+   * Why GitHub would refuse this App JWT, or undefined when it would accept it. Messages are
+   * GitHub's own. A JWT naming another App fails as undecodable: GitHub checks the signature with
+   * the key of the App `iss` names, so a wrong id and a wrong key look the same.
+   */
+  private refuseAppJwt(header: string | undefined): string | undefined {
+    const match = /^bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
+    const parts = match?.[1]!.split('.') ?? [];
+    if (parts.length !== 3) return JWT_UNDECODABLE;
+    const [encodedHeader, encodedClaims, signature] = parts as [string, string, string];
+    const jose = decodeJwtPart(encodedHeader);
+    const claims = decodeJwtPart(encodedClaims);
+    if (!jose || !claims || jose.alg !== 'RS256') return JWT_UNDECODABLE;
+
+    if (claims.iss === undefined) return "Missing 'issuer' claim ('iss') in assertion";
+    // GitHub takes the App id as a number or a string of digits.
+    const issuer = typeof claims.iss === 'string' && /^\d+$/.test(claims.iss) ? Number(claims.iss) : claims.iss;
+    if (typeof issuer !== 'number' || !Number.isInteger(issuer)) return "'Issuer' claim ('iss') must be an Integer";
+    if (!this.app || issuer !== this.app.id) return JWT_UNDECODABLE;
+    const verifier = createVerify('RSA-SHA256').update(`${encodedHeader}.${encodedClaims}`);
+    if (!verifier.verify(this.app.key, Buffer.from(signature, 'base64url'))) return JWT_UNDECODABLE;
+
+    const now = nowSeconds();
+    const { iat, exp } = claims;
+    if (iat === undefined) return "Missing 'issued at' claim ('iat') in assertion";
+    if (typeof iat !== 'number' || !Number.isInteger(iat) || iat > now + JWT_CLOCK_DRIFT_SECONDS) {
+      return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued";
+    }
+    if (exp === undefined) return "Missing 'expiration time' claim ('exp') in assertion";
+    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= now) {
+      return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
+    }
+    // Measured against the issue time and against GitHub's clock: a client clock running ahead
+    // gets this refusal too (octokit/auth-app.js#698).
+    if (exp - iat > MAX_JWT_LIFETIME_SECONDS || exp > now + MAX_JWT_LIFETIME_SECONDS) {
+      return "'Expiration time' claim ('exp') is too far in the future";
+    }
+    return undefined;
   }
 
   private rollRateWindow(): void {
@@ -550,6 +707,139 @@ export class FakeGitHub {
     return { status: 200, body, headers: links.length > 0 ? { link: links.join(', ') } : {} };
   }
 
+  /**
+   * Newest first, paged by cursor as GitHub pages deliveries: no `page`, only a `rel="next"` link
+   * whose `cursor` names the first delivery of the next page.
+   */
+  private listDeliveries(request: FakeRequest): FakeResponse {
+    const perPageAsked = Number.parseInt(request.query.get('per_page') ?? '', 10);
+    const perPage = Number.isNaN(perPageAsked) || perPageAsked < 1 ? 30 : Math.min(perPageAsked, 100);
+    let newest = this.deliveryRecords.map((record) => record.delivery).reverse();
+
+    const status = request.query.get('status');
+    if (status !== null) {
+      const range = DELIVERY_STATUS_RANGES[status];
+      if (!range) return validationFailed([{ resource: 'HookDelivery', code: 'invalid', field: 'status', value: status }]);
+      newest = newest.filter((d) => d.status_code >= range[0] && d.status_code <= range[1]);
+    }
+    const cursor = request.query.get('cursor');
+    if (cursor !== null && cursor !== '') {
+      const from = DELIVERY_CURSOR.exec(cursor);
+      if (!from) return { status: 400, body: { message: 'Invalid cursor', documentation_url: DOCS, status: '400' } };
+      newest = newest.filter((d) => d.id <= Number(from[1]));
+    }
+
+    const page = newest.slice(0, perPage);
+    const next = newest[perPage];
+    const headers: Record<string, string> = {};
+    if (next) {
+      const query = new URLSearchParams(request.query);
+      query.set('cursor', `v1_${next.id}`);
+      headers.link = `<${this.url}${request.path}?${query.toString()}>; rel="next"`;
+    }
+    return { status: 200, body: page.map(summarizeDelivery), headers };
+  }
+
+  private getDelivery([id]: string[]): FakeResponse {
+    const record = this.deliveryRecords.find((r) => r.delivery.id === Number(id));
+    if (!record) return notFound();
+    return { status: 200, body: record.delivery };
+  }
+
+  private redeliver([id]: string[]): FakeResponse {
+    const record = this.deliveryRecords.find((r) => r.delivery.id === Number(id));
+    if (!record) return notFound();
+    const { event, guid } = record.delivery;
+    // GitHub only queues the attempt before it answers 202; setImmediate lets HttpFake write the
+    // answer first, and tracking the send lets a test wait for it with settled().
+    const queued = new Promise((resolve) => setImmediate(resolve));
+    void this.track(queued.then(() => this.deliver({ event, guid, body: record.body, redelivery: true }))).catch(() => undefined);
+    return { status: 202, body: {} };
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const forget = (): void => {
+      this.inFlight.delete(work);
+    };
+    work.then(forget, forget);
+    return work;
+  }
+
+  private async deliver(attempt: { event: string; guid: string; body: string; redelivery: boolean }): Promise<FakeDelivery> {
+    const webhook = this.webhook;
+    if (!webhook) throw new Error('FakeGitHub has no webhook to deliver to: pass options.webhook or call setWebhook()');
+    const id = this.nextDeliveryId++;
+    const payload = JSON.parse(attempt.body) as Record<string, unknown>;
+    const headers = this.webhookHeaders(attempt.event, attempt.guid, attempt.body, webhook.secret);
+    const deliveredAt = timestamp();
+    const started = performance.now();
+
+    const deadline = AbortSignal.timeout(this.webhookTimeoutMs);
+    let outcome: Pick<FakeDelivery, 'status' | 'status_code' | 'response'>;
+    try {
+      const response = await fetch(webhook.url, {
+        method: 'POST',
+        headers,
+        body: attempt.body,
+        // GitHub does not follow redirects: a 3xx is the delivery's answer.
+        redirect: 'manual',
+        signal: AbortSignal.any([deadline, this.closing.signal]),
+      });
+      const text = await response.text();
+      outcome = {
+        status: response.ok ? 'OK' : `Invalid HTTP Response: ${response.status}`,
+        status_code: response.status,
+        response: { headers: Object.fromEntries(response.headers), payload: text },
+      };
+    } catch {
+      // The deadline, not the error, tells a timeout from a failed connection: fetch's DOMException
+      // is not `instanceof Error` inside jest's VM context.
+      const status = deadline.aborted ? 'timed out' : 'failed to connect to host';
+      outcome = { status, status_code: 0, response: { headers: null, payload: null } };
+    }
+
+    const delivery: FakeDelivery = {
+      id,
+      guid: attempt.guid,
+      delivered_at: deliveredAt,
+      redelivery: attempt.redelivery,
+      duration: Math.round(performance.now() - started) / 1000,
+      ...outcome,
+      event: attempt.event,
+      action: typeof payload.action === 'string' ? payload.action : null,
+      installation_id: idOf(payload.installation),
+      repository_id: idOf(payload.repository),
+      throttled_at: null,
+      url: webhook.url,
+      request: { headers, payload },
+    };
+    // Kept in id order, the order attempts started, though a slow one may finish after a later one.
+    const at = this.deliveryRecords.findIndex((r) => r.delivery.id > id);
+    this.deliveryRecords.splice(at < 0 ? this.deliveryRecords.length : at, 0, { delivery, body: attempt.body });
+    return structuredClone(delivery);
+  }
+
+  /** The headers GitHub sends with an App webhook; it signs only when the webhook has a secret. */
+  private webhookHeaders(event: string, guid: string, body: string, secret: string): Record<string, string> {
+    const headers: Record<string, string> = {
+      Accept: '*/*',
+      'Content-Type': 'application/json',
+      'User-Agent': 'GitHub-Hookshot/fake',
+      'X-GitHub-Delivery': guid,
+      'X-GitHub-Event': event,
+      'X-GitHub-Hook-ID': String(APP_HOOK_ID),
+      'X-GitHub-Hook-Installation-Target-Type': 'integration',
+    };
+    if (this.app) headers['X-GitHub-Hook-Installation-Target-ID'] = String(this.app.id);
+    if (secret !== '') {
+      // GitHub still sends the legacy SHA-1 signature next to the SHA-256 one.
+      headers['X-Hub-Signature'] = `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`;
+      headers['X-Hub-Signature-256'] = signBody(body, secret);
+    }
+    return headers;
+  }
+
   private storeComment(org: string, repo: string, number: number, login: string, body: string): CommentRecord {
     const now = timestamp();
     const record: CommentRecord = {
@@ -693,6 +983,30 @@ export class FakeGitHub {
       updated_at: record.createdAt,
     };
   }
+}
+
+function isAppRoute(path: string): boolean {
+  return path === '/app' || path.startsWith('/app/');
+}
+
+function decodeJwtPart(part: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function idOf(value: unknown): number | null {
+  const id = (value as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'number' ? id : null;
+}
+
+/** A delivery as the list shows it: no target URL, request or response. */
+function summarizeDelivery(delivery: FakeDelivery): Omit<FakeDelivery, 'url' | 'request' | 'response'> {
+  const { url: _url, request: _request, response: _response, ...summary } = delivery;
+  return summary;
 }
 
 function notFound(): FakeResponse {

@@ -1,6 +1,11 @@
+import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
-import { FakeGitHub } from '../src/github-server.js';
+import { FakeGitHub, type FakeDelivery } from '../src/github-server.js';
+import { freePort } from '../src/ports.js';
+import { examplePayload, signBody } from '../src/webhooks.js';
 
 const sha = 'a'.repeat(40);
 // octokit logs every failed request; the failures here are the point of the tests.
@@ -305,5 +310,329 @@ describe('FakeGitHub', () => {
       expect(retryAfter).toBeGreaterThanOrEqual(2);
       expect(retryAfter).toBeLessThanOrEqual(4);
     });
+  });
+});
+
+const APP_ID = 4242;
+const SECRET = 'hook-secret';
+const INSTALLATION_ID = 77;
+
+/**
+ * An App JWT made the way octokit's universal-github-app-jwt makes one: `iat` 30 s in the past
+ * against clock drift, `exp` the 10 minutes GitHub allows after it. `claims` override those.
+ */
+function signAppJwt(privateKey: KeyObject, claims: Record<string, unknown> = {}, header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT' }): string {
+  const iat = Math.floor(Date.now() / 1000) - 30;
+  const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${encode(header)}.${encode({ iat, exp: iat + 600, iss: APP_ID, ...claims })}`;
+  return `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
+}
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+interface Receiver {
+  url: string;
+  received: Received[];
+  close(): Promise<void>;
+}
+
+/** A real webhook endpoint: the n-th delivery (from 1) gets `answer(n)`, or no answer at all. */
+async function startReceiver(answer: (n: number) => number | 'hang', port = 0): Promise<Receiver> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const status = answer(received.length);
+      if (status === 'hang') return;
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(`delivery ${received.length}: ${status}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    received,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A comment delivery as an App gets it: GitHub adds the installation the event came through. */
+function commentPayload(body: string): Record<string, unknown> {
+  const payload = examplePayload('issue_comment', 'created');
+  payload.comment.body = body;
+  payload.installation = { id: INSTALLATION_ID, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc=' };
+  return payload;
+}
+
+function nextLink(link: string | undefined): URL | undefined {
+  const target = /<([^>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
+  return target === undefined ? undefined : new URL(target);
+}
+
+describe('FakeGitHub as a GitHub App sending webhooks', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  let receiver: Receiver;
+  let gh: FakeGitHub;
+  let octokit: Octokit;
+  const asApp = (jwt: string | undefined): Octokit => new Octokit({ auth: jwt, baseUrl: gh.url, log: quiet });
+
+  beforeAll(async () => {
+    // Down for the first delivery, then back: the outage the redelivery task exists for.
+    receiver = await startReceiver((n) => (n === 1 ? 503 : 202));
+    gh = await FakeGitHub.start({ app: { id: APP_ID, publicKey: publicPem }, webhook: { url: receiver.url, secret: SECRET } });
+    octokit = asApp(signAppJwt(privateKey));
+  });
+
+  afterAll(async () => {
+    await gh.close();
+    await receiver.close();
+  });
+
+  it('records a refused delivery, then an accepted one, signed so the receiver can verify both', async () => {
+    const refused = await gh.sendWebhook('issue_comment', commentPayload('/test all'));
+    const accepted = await gh.sendWebhook('issue_comment', commentPayload('/retest'));
+
+    expect(refused).toMatchObject({
+      status: 'Invalid HTTP Response: 503',
+      status_code: 503,
+      redelivery: false,
+      event: 'issue_comment',
+      action: 'created',
+      installation_id: INSTALLATION_ID,
+      repository_id: 186853002,
+      throttled_at: null,
+    });
+    expect(refused.delivered_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(accepted).toMatchObject({ status: 'OK', status_code: 202, redelivery: false });
+    expect(accepted.guid).not.toBe(refused.guid);
+    expect(gh.deliveries().map((d) => d.id)).toEqual([refused.id, accepted.id]);
+
+    for (const [i, delivery] of [refused, accepted].entries()) {
+      const { headers, body } = receiver.received[i]!;
+      expect(headers['x-hub-signature-256']).toBe(signBody(body, SECRET));
+      expect(headers).toMatchObject({
+        'content-type': 'application/json',
+        'x-github-event': 'issue_comment',
+        'x-github-delivery': delivery.guid,
+        'x-github-hook-installation-target-type': 'integration',
+        'x-github-hook-installation-target-id': String(APP_ID),
+      });
+      expect(headers['x-github-hook-id']).toMatch(/^\d+$/);
+      expect(headers['user-agent']).toMatch(/^GitHub-Hookshot\//);
+      expect(JSON.parse(body)).toEqual(delivery.request.payload);
+    }
+  });
+
+  it('lists deliveries newest first, a page at a time, through the cursors octokit follows', async () => {
+    for (let i = 0; i < 3; i += 1) await gh.sendWebhook('issue_comment', commentPayload(`/test ${i}`));
+    const newestFirst = gh.deliveries().map((d) => d.id).reverse();
+    expect(newestFirst).toHaveLength(5);
+
+    const first = await octokit.rest.apps.listWebhookDeliveries({ per_page: 2 });
+    expect(first.data.map((d) => d.id)).toEqual(newestFirst.slice(0, 2));
+    // The list carries the summary only; the request and response come with the single delivery.
+    expect(Object.keys(first.data[0]!).sort()).toEqual(
+      ['action', 'delivered_at', 'duration', 'event', 'guid', 'id', 'installation_id', 'redelivery', 'repository_id', 'status', 'status_code', 'throttled_at'],
+    );
+    const next = nextLink(first.headers.link);
+    expect(next?.pathname).toBe('/app/hook/deliveries');
+    expect(next?.searchParams.get('cursor')).toMatch(/^v1_\d+$/);
+    expect(next?.searchParams.get('per_page')).toBe('2');
+    expect(next?.searchParams.has('page')).toBe(false);
+
+    const before = gh.requestsTo({ path: '/app/hook/deliveries' }).length;
+    const all = await octokit.paginate(octokit.rest.apps.listWebhookDeliveries, { per_page: 2 });
+    expect(all.map((d) => d.id)).toEqual(newestFirst);
+    const pages = gh.requestsTo({ path: '/app/hook/deliveries' }).slice(before);
+    expect(pages.map((r) => r.query.get('cursor'))).toEqual([null, expect.stringMatching(/^v1_/), expect.stringMatching(/^v1_/)]);
+  });
+
+  it('leaves the Link header out on the last page', async () => {
+    const response = await octokit.rest.apps.listWebhookDeliveries({ per_page: 100 });
+    expect(response.data).toHaveLength(5);
+    expect(response.headers.link).toBeUndefined();
+  });
+
+  it('shows one delivery with the request it sent and the response it got', async () => {
+    const refused = gh.deliveries()[0]!;
+    const { data } = await octokit.rest.apps.getWebhookDelivery({ delivery_id: refused.id });
+    expect(data).toMatchObject({
+      id: refused.id,
+      guid: refused.guid,
+      status: 'Invalid HTTP Response: 503',
+      status_code: 503,
+      url: receiver.url,
+      request: {
+        headers: { 'X-GitHub-Delivery': refused.guid, 'X-GitHub-Event': 'issue_comment', 'Content-Type': 'application/json' },
+        payload: { action: 'created', comment: { body: '/test all' } },
+      },
+      response: { headers: { 'content-type': 'text/plain' }, payload: 'delivery 1: 503' },
+    });
+  });
+
+  it('redelivers a failed delivery after answering 202: same guid, signed again, recorded as a redelivery', async () => {
+    const failed = (await octokit.paginate(octokit.rest.apps.listWebhookDeliveries, { per_page: 100 })).filter((d) => d.status !== 'OK');
+    expect(failed.map((d) => d.status_code)).toEqual([503]);
+    const sentBefore = receiver.received.length;
+
+    const response = await octokit.rest.apps.redeliverWebhookDelivery({ delivery_id: Number(failed[0]!.id) });
+    expect(response.status).toBe(202);
+    expect(response.data).toEqual({});
+    await gh.settled();
+
+    expect(receiver.received).toHaveLength(sentBefore + 1);
+    const again = receiver.received.at(-1)!;
+    expect(again.headers['x-github-delivery']).toBe(failed[0]!.guid);
+    expect(again.headers['x-hub-signature-256']).toBe(signBody(again.body, SECRET));
+    expect(again.body).toBe(receiver.received[0]!.body);
+    expect(gh.deliveries().at(-1)).toMatchObject({ guid: failed[0]!.guid, redelivery: true, status: 'OK', status_code: 202 });
+    expect(gh.deliveries()[0]).toMatchObject({ id: failed[0]!.id, redelivery: false, status_code: 503 });
+  });
+
+  it('signs a redelivery with the secret the webhook has now', async () => {
+    gh.setWebhook({ url: receiver.url, secret: 'rotated-secret' });
+    try {
+      await octokit.rest.apps.redeliverWebhookDelivery({ delivery_id: gh.deliveries()[1]!.id });
+      await gh.settled();
+      const again = receiver.received.at(-1)!;
+      expect(again.headers['x-hub-signature-256']).toBe(signBody(again.body, 'rotated-secret'));
+    } finally {
+      gh.setWebhook({ url: receiver.url, secret: SECRET });
+    }
+  });
+
+  it('answers 404 for a delivery it does not have, and sends nothing', async () => {
+    const sentBefore = receiver.received.length;
+    expect((await failure(octokit.rest.apps.getWebhookDelivery({ delivery_id: 999_999 }))).status).toBe(404);
+    expect((await failure(octokit.rest.apps.redeliverWebhookDelivery({ delivery_id: 999_999 }))).status).toBe(404);
+    await gh.settled();
+    expect(receiver.received).toHaveLength(sentBefore);
+  });
+
+  it('accepts the App id in the JWT as a string as well as a number', async () => {
+    const response = await asApp(signAppJwt(privateKey, { iss: String(APP_ID) })).rest.apps.listWebhookDeliveries();
+    expect(response.status).toBe(200);
+  });
+
+  const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const now = (): number => Math.floor(Date.now() / 1000);
+  const undecodable = 'A JSON web token could not be decoded';
+  it.each<[string, () => string | undefined, string]>([
+    ['a JWT signed with another key', () => signAppJwt(otherKey), undecodable],
+    ['a JWT naming another App', () => signAppJwt(privateKey, { iss: 9999 }), undecodable],
+    ['a JWT whose header does not say RS256', () => signAppJwt(privateKey, {}, { alg: 'HS256', typ: 'JWT' }), undecodable],
+    ['a JWT without an issuer', () => signAppJwt(privateKey, { iss: undefined }), "Missing 'issuer' claim ('iss') in assertion"],
+    ['a JWT naming the App by something that is not an id', () => signAppJwt(privateKey, { iss: 'bowline' }), "'Issuer' claim ('iss') must be an Integer"],
+    [
+      'an expired JWT',
+      () => signAppJwt(privateKey, { iat: now() - 700, exp: now() - 100 }),
+      "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+    ],
+    [
+      'a JWT issued in the future',
+      () => signAppJwt(privateKey, { iat: now() + 120, exp: now() + 300 }),
+      "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+    ],
+    ['a JWT valid for more than 10 minutes', () => signAppJwt(privateKey, { iat: now(), exp: now() + 660 }), "'Expiration time' claim ('exp') is too far in the future"],
+    ['a personal token', () => 'test-token', undecodable],
+    ['no credentials', () => undefined, undecodable],
+  ])('refuses %s on the App routes with 401', async (_case, credentials, message) => {
+    const error = await failure(asApp(credentials()).rest.apps.listWebhookDeliveries());
+    expect(error.status).toBe(401);
+    expect(error.message).toContain(message);
+    expect(gh.requests.at(-1)).toMatchObject({ path: '/app/hook/deliveries', status: 401 });
+  });
+
+  it('still injects faults and rate limits on the App routes', async () => {
+    const recorded = gh.deliveries().length;
+    gh.inject({ method: 'POST', path: /\/attempts$/ }, { status: 500, body: { message: 'Server Error' } });
+    expect((await failure(octokit.rest.apps.redeliverWebhookDelivery({ delivery_id: gh.deliveries()[0]!.id }))).status).toBe(500);
+    await gh.settled();
+    expect(gh.deliveries()).toHaveLength(recorded);
+
+    gh.rateLimit({ path: '/app/hook/deliveries' }, { kind: 'secondary', retryAfterSeconds: 2 });
+    const limited = await failure(octokit.rest.apps.listWebhookDeliveries());
+    expect(limited.status).toBe(403);
+    expect(limited.message).toMatch(/\bsecondary rate\b/i);
+  });
+
+  it('refuses a status filter other than success or failure with 422', async () => {
+    const error = await failure(octokit.request('GET /app/hook/deliveries', { status: 'broken' as 'failure' }));
+    expect(error.status).toBe(422);
+  });
+
+  describe('when the receiver is down', () => {
+    let port: number;
+    let down: FakeGitHub;
+    let back: Receiver | undefined;
+
+    beforeAll(async () => {
+      port = await freePort();
+      down = await FakeGitHub.start({ app: { id: APP_ID, publicKey: publicPem }, webhook: { url: `http://127.0.0.1:${port}/hook`, secret: SECRET } });
+    });
+
+    afterAll(async () => {
+      await down.close();
+      await back?.close();
+    });
+
+    it('records a refused connection as status_code 0, then heals once failed guids are redelivered', async () => {
+      const sent = [await down.sendWebhook('issue_comment', commentPayload('/test all')), await down.sendWebhook('issue_comment', commentPayload('/retest'))];
+      for (const delivery of sent) expect(delivery).toMatchObject({ status: 'failed to connect to host', status_code: 0 });
+      const app = new Octokit({ auth: signAppJwt(privateKey), baseUrl: down.url, log: quiet });
+      // The documented `status=failure` range is 400-599, so a filter on it misses the deliveries
+      // that never got an answer; a redelivery task must look at every delivery.
+      expect((await app.rest.apps.listWebhookDeliveries({ status: 'failure' })).data).toEqual([]);
+
+      back = await startReceiver(() => 202, port);
+      // What the hook service's periodic task does: every guid without an OK attempt goes again.
+      const listed = await app.paginate(app.rest.apps.listWebhookDeliveries, { per_page: 1 });
+      const delivered = new Set(listed.filter((d) => d.status === 'OK').map((d) => d.guid));
+      const retry = new Map(listed.filter((d) => !delivered.has(d.guid)).map((d) => [d.guid, Number(d.id)]));
+      for (const id of retry.values()) await app.rest.apps.redeliverWebhookDelivery({ delivery_id: id });
+      await down.settled();
+
+      expect(back.received.map((r) => r.headers['x-github-delivery']).sort()).toEqual(sent.map((d) => d.guid).sort());
+      const healed = down.deliveries().filter((d: FakeDelivery) => d.redelivery);
+      const byGuid = (a: FakeDelivery, b: FakeDelivery): number => a.guid.localeCompare(b.guid);
+      expect(healed.sort(byGuid).map((d) => [d.guid, d.status, d.status_code])).toEqual(sent.sort(byGuid).map((d) => [d.guid, 'OK', 202]));
+    });
+  });
+
+  it('counts a receiver slower than the timeout as a failed delivery with status_code 0', async () => {
+    const slow = await startReceiver(() => 'hang');
+    const impatient = await FakeGitHub.start({
+      webhookTimeoutMs: 200,
+      app: { id: APP_ID, publicKey: publicPem },
+      webhook: { url: slow.url, secret: SECRET },
+    });
+    try {
+      const delivery = await impatient.sendWebhook('ping', { zen: 'Keep it logically awesome.', hook_id: 1 });
+      expect(delivery).toMatchObject({ status: 'timed out', status_code: 0, action: null, installation_id: null, repository_id: null });
+      expect(delivery.duration).toBeGreaterThanOrEqual(0.19);
+
+      // The 202 comes back while the redelivery still waits on the receiver; settled() waits for it.
+      const app = new Octokit({ auth: signAppJwt(privateKey), baseUrl: impatient.url, log: quiet });
+      expect((await app.rest.apps.redeliverWebhookDelivery({ delivery_id: delivery.id })).status).toBe(202);
+      expect(impatient.deliveries()).toHaveLength(1);
+      await impatient.settled();
+      expect(impatient.deliveries().map((d) => [d.guid, d.redelivery, d.status])).toEqual([
+        [delivery.guid, false, 'timed out'],
+        [delivery.guid, true, 'timed out'],
+      ]);
+      expect(slow.received).toHaveLength(2);
+    } finally {
+      await impatient.close();
+      await slow.close();
+    }
   });
 });
