@@ -22,6 +22,9 @@ export async function connectBus(options: { servers: string; name: string; logge
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
+    // Each request otherwise builds an Error up front for its stack: a measured 4% of the hook's
+    // time under load (bench/hook), for traces nobody reads.
+    noAsyncTraces: true,
   });
   let connected = true;
   void (async () => {

@@ -10,6 +10,7 @@ import {
   stopOnSignals,
   type Env,
   type Logger,
+  type RawHandler,
 } from '@bowline/observability';
 import { connectBus, type BusConnection } from './connect.js';
 import { ensureEventsStream, type StreamSettings } from './streams.js';
@@ -56,7 +57,7 @@ export function observe(service: string, settings: CommonSettings): Observabilit
 export async function startRuntime(
   service: string,
   settings: CommonSettings,
-  start: (runtime: Runtime) => Promise<{ stop(): Promise<void>; routes?: (app: Express) => void }>,
+  start: (runtime: Runtime) => Promise<{ stop(): Promise<void>; routes?: (app: Express) => void; rawRoutes?: Record<string, RawHandler> }>,
   observability: Observability = observe(service, settings),
 ): Promise<void> {
   const { logger, registry } = observability;
@@ -69,6 +70,7 @@ export async function startRuntime(
     registry,
     isReady: bus.isConnected,
     routes: running.routes,
+    rawRoutes: running.rawRoutes,
   });
   stopOnSignals(logger, async () => {
     await server.close();

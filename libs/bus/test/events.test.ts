@@ -3,7 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { createLogger } from '@bowline/observability';
 import { startNats, waitFor, type NatsServer } from '@bowline/testing';
 import { connectBus, type BusConnection } from '../src/connect.js';
-import { ack, consumeEvents, eventSubject, publishEvent, type EventEnvelope, type Outcome } from '../src/events.js';
+import { ack, consumeEvents, encodeEnvelope, eventSubject, publishEvent, type EventEnvelope, type Outcome } from '../src/events.js';
 import { ensureEventsStream } from '../src/streams.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -65,5 +65,15 @@ describe('the EVENTS stream', () => {
     expect(calls.filter((c) => c === 'c-ack')).toHaveLength(1);
     expect(calls.filter((c) => c === 'c-drop')).toHaveLength(1);
     expect(calls).not.toContain('c-bad');
+  });
+});
+
+describe('the envelope built around a body as received', () => {
+  it.each([
+    ['compact JSON', '{"action":"created","n":1}'],
+    ['JSON with whitespace and unicode', ' {\n  "action": "created",\n  "body": "/test all \u2713 ✓"\n}\n'],
+  ])('is the envelope JSON.stringify would give, for %s', (_title, body) => {
+    const meta = { id: 'd-1', event: 'issue_comment', receivedAt: '2026-01-01T00:00:00.000Z' };
+    expect(JSON.parse(encodeEnvelope(meta, body))).toEqual({ ...meta, payload: JSON.parse(body) });
   });
 });

@@ -5,16 +5,26 @@ export class BodyTooLargeError extends Error {}
 /**
  * Reads the request body up to `limit` bytes. A declared Content-Length over the limit is refused
  * before a byte is read, and a chunked body as soon as it passes the limit: the rest is never read.
+ * Plain 'data' events, not `for await`: the async iterator cost a measurable share per request.
  */
-export async function readLimitedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readLimitedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(`declared ${declared} bytes`);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > limit) throw new BodyTooLargeError(`more than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(`declared ${declared} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > limit) {
+        req.off('data', onData);
+        req.pause();
+        reject(new BodyTooLargeError(`more than ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)));
+    req.once('error', reject);
+  });
 }

@@ -4,7 +4,7 @@ import { runMain } from '@bowline/observability';
 import { durablePublisher } from './publisher.js';
 import { RedeliveryTask } from './redelivery.js';
 import { readHookSettings } from './settings.js';
-import { addWebhookRoute } from './webhook-route.js';
+import { createWebhookHandler } from './webhook-route.js';
 
 await runMain('hook', async () => {
   const settings = readHookSettings(process.env);
@@ -16,14 +16,15 @@ await runMain('hook', async () => {
       redelivery.start();
     }
     return {
-      routes: (app) =>
-        addWebhookRoute(app, {
+      rawRoutes: {
+        '/hook': createWebhookHandler({
           secrets: settings.secrets,
           maxBodyBytes: settings.maxBodyBytes,
           logger,
           registry,
           publish: durablePublisher(bus, settings.publishTimeoutMs),
         }),
+      },
       stop: async () => {
         await redelivery?.stop();
       },

@@ -1,4 +1,4 @@
-import { publishEvent, type BusConnection, type EventEnvelope } from '@bowline/bus';
+import { publishEncoded, type BusConnection, type EventEnvelope } from '@bowline/bus';
 import { BowlineError } from '@bowline/observability';
 
 /**
@@ -6,8 +6,8 @@ import { BowlineError } from '@bowline/observability';
  * otherwise buffer the message and the request would wait out the whole timeout before its 503.
  */
 export function durablePublisher(bus: BusConnection, timeoutMs: number) {
-  return async (envelope: EventEnvelope<unknown>): Promise<{ duplicate: boolean }> => {
+  return async (envelope: EventEnvelope<unknown>, encoded: string): Promise<{ duplicate: boolean }> => {
     if (!bus.isConnected()) throw new BowlineError('not connected to NATS', { context: { deliveryId: envelope.id } });
-    return publishEvent(bus.nc, envelope, { timeoutMs });
+    return publishEncoded(bus.nc, envelope, encoded, { timeoutMs });
   };
 }

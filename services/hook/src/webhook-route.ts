@@ -1,7 +1,7 @@
-import type { Express, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { EventEnvelope } from '@bowline/bus';
-import { describeError, type Logger } from '@bowline/observability';
+import { encodeEnvelope, type EventEnvelope } from '@bowline/bus';
+import { describeError, type Logger, type RawHandler } from '@bowline/observability';
 import { BodyTooLargeError, readLimitedBody } from './body.js';
 import { ownerOf, secretsFor, type WebhookSecrets } from './secrets.js';
 import { verifySignature } from './signature.js';
@@ -12,25 +12,28 @@ export const PUBLISHED_EVENTS = new Set(['issue_comment', 'pull_request', 'push'
 /** The metric label of requests whose signature was not (or could not be) checked. */
 const UNVERIFIED = 'unverified';
 
+/** Asks GitHub to wait before redelivering by hand; an outage of NATS rarely lasts less. */
+const RETRY_AFTER_SECONDS = '30';
+
 export interface WebhookRouteOptions {
   secrets: WebhookSecrets;
   maxBodyBytes: number;
   logger: Logger;
   registry: Registry;
-  /** Stores the envelope durably; resolves only once JetStream has acknowledged it. */
-  publish: (envelope: EventEnvelope<unknown>) => Promise<{ duplicate: boolean }>;
+  /**
+   * Stores the envelope durably; resolves only once JetStream has acknowledged it. `encoded` is the
+   * envelope as JSON, built around the body as received.
+   */
+  publish: (envelope: EventEnvelope<unknown>, encoded: string) => Promise<{ duplicate: boolean }>;
   now?: () => Date;
 }
 
-/** Asks GitHub to wait before redelivering by hand; an outage of NATS rarely lasts less. */
-const RETRY_AFTER_SECONDS = '30';
-
 /**
- * `POST /hook`: read at most the limit, verify the signature, parse, publish, and only then answer
- * 202. Nothing reaches NATS before the signature is checked; nothing is acknowledged before
- * JetStream has stored it.
+ * The handler of `/hook`, on plain node:http (it is the one hot path): read at most the limit,
+ * verify the signature, parse, publish, and only then answer 202. Nothing reaches NATS before the
+ * signature is checked; nothing is acknowledged before JetStream has stored it.
  */
-export function addWebhookRoute(app: Express, options: WebhookRouteOptions): void {
+export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
   const { logger } = options;
   const now = options.now ?? (() => new Date());
   const requests = new Counter({
@@ -52,35 +55,44 @@ export function addWebhookRoute(app: Express, options: WebhookRouteOptions): voi
     registers: [options.registry],
   });
 
-  const reply = (res: Response, event: string, outcome: string, status: number, message: string): void => {
+  const reply = (res: ServerResponse, event: string, outcome: string, status: number, message: string, headers: Record<string, string> = {}): void => {
     requests.inc({ event, outcome });
-    res.status(status).type('text/plain').send(`${message}\n`);
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+    res.end(`${message}\n`);
   };
 
-  app.post('/hook', async (req: Request, res: Response) => {
-    const event = req.header('x-github-event');
-    const deliveryId = req.header('x-github-delivery');
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST') {
+      req.resume();
+      return reply(res, UNVERIFIED, 'bad_method', 405, 'webhooks are POSTed to /hook', { allow: 'POST' });
+    }
+    const header = (name: string): string | undefined => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const event = header('x-github-event');
+    const deliveryId = header('x-github-delivery');
     let body: Buffer;
     try {
       body = await readLimitedBody(req, options.maxBodyBytes);
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
-      // The rest of the body is never read: the connection is closed after this answer.
-      res.setHeader('Connection', 'close');
       logger.warn({ deliveryId, event }, 'webhook refused: body too large');
-      return reply(res, UNVERIFIED, 'too_large', 413, `the body is larger than ${options.maxBodyBytes} bytes`);
+      // The rest of the body is never read: the connection is closed after this answer.
+      return reply(res, UNVERIFIED, 'too_large', 413, `the body is larger than ${options.maxBodyBytes} bytes`, { connection: 'close' });
     }
     bodyBytes.observe(body.length);
 
     // With per-org or per-repo secrets the payload names whose secret applies, so it is parsed
     // first, but only once it is known to be within the size limit.
+    const text = body.toString('utf8');
     let payload: unknown;
     let parsed = false;
     const parse = (): boolean => {
       if (!parsed) {
         parsed = true;
         try {
-          payload = JSON.parse(body.toString('utf8'));
+          payload = JSON.parse(text);
         } catch {
           payload = undefined;
         }
@@ -88,7 +100,7 @@ export function addWebhookRoute(app: Express, options: WebhookRouteOptions): voi
       return payload !== undefined;
     };
     const secrets = options.secrets.scoped && parse() ? secretsFor(options.secrets, ownerOf(payload)) : options.secrets.global;
-    const signed = verifySignature(body, req.header('x-hub-signature-256'), secrets);
+    const signed = verifySignature(body, header('x-hub-signature-256'), secrets);
     // Anyone can send any X-GitHub-Event; only a signed request's value (from GitHub's bounded
     // set of events) becomes a metric label, so forged requests cannot grow the label set.
     const label = signed ? (event ?? 'unknown') : UNVERIFIED;
@@ -98,7 +110,7 @@ export function addWebhookRoute(app: Express, options: WebhookRouteOptions): voi
     }
     if (!event) return reply(res, label, 'bad_request', 400, 'the X-GitHub-Event header is missing');
     if (!deliveryId) return reply(res, label, 'bad_request', 400, 'the X-GitHub-Delivery header is missing');
-    if (!/^application\/json\b/i.test(req.header('content-type') ?? '')) {
+    if (!/^application\/json\b/i.test(header('content-type') ?? '')) {
       return reply(res, label, 'unsupported_media_type', 415, 'configure the webhook with content type application/json');
     }
     if (!parse()) return reply(res, label, 'bad_json', 400, 'the body is not valid JSON');
@@ -109,22 +121,16 @@ export function addWebhookRoute(app: Express, options: WebhookRouteOptions): voi
     if (event === 'ping') return reply(res, label, 'ping', 200, 'pong');
     if (!PUBLISHED_EVENTS.has(event)) return reply(res, label, 'ignored', 202, `event ${event} is not used`);
 
-    const log = logger.child({ deliveryId, event, repo: ownerOf(payload) });
+    const envelope: EventEnvelope<unknown> = { id: deliveryId, event, receivedAt: now().toISOString(), payload };
     const stopTimer = publishSeconds.startTimer();
     try {
-      const { duplicate } = await options.publish({ id: deliveryId, event, receivedAt: now().toISOString(), payload });
+      const { duplicate } = await options.publish(envelope, encodeEnvelope(envelope, text));
       stopTimer();
-      log.info({ duplicate }, 'webhook accepted');
+      logger.info({ deliveryId, event, repo: ownerOf(payload), duplicate }, 'webhook accepted');
       return reply(res, label, duplicate ? 'duplicate' : 'published', 202, duplicate ? 'already received' : 'accepted');
     } catch (error) {
-      log.error({ err: describeError(error) }, 'webhook not stored: NATS did not acknowledge it');
-      res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
-      return reply(res, label, 'unavailable', 503, 'cannot store the event right now; redeliver it later');
+      logger.error({ deliveryId, event, repo: ownerOf(payload), err: describeError(error) }, 'webhook not stored: NATS did not acknowledge it');
+      return reply(res, label, 'unavailable', 503, 'cannot store the event right now; redeliver it later', { 'retry-after': RETRY_AFTER_SECONDS });
     }
-  });
-
-  app.all('/hook', (_req: Request, res: Response) => {
-    res.setHeader('Allow', 'POST');
-    reply(res, UNVERIFIED, 'bad_method', 405, 'webhooks are POSTed to /hook');
-  });
+  };
 }

@@ -6,7 +6,7 @@ import { createLogger, startOpsServer, type OpsServer } from '@bowline/observabi
 import { pullRequestCommentPayload, sendWebhook, signWebhook, startNats, waitFor, type NatsServer } from '@bowline/testing';
 import { durablePublisher } from '../src/publisher.js';
 import { parseSecrets } from '../src/secrets.js';
-import { addWebhookRoute } from '../src/webhook-route.js';
+import { createWebhookHandler } from '../src/webhook-route.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const SECRET = 'durable-secret';
@@ -27,14 +27,15 @@ describe('the hook while NATS goes away and comes back', () => {
       logger,
       registry: new Registry(),
       isReady: bus.isConnected,
-      routes: (app) =>
-        addWebhookRoute(app, {
+      rawRoutes: {
+        '/hook': createWebhookHandler({
           secrets: parseSecrets(SECRET, 'secret'),
           maxBodyBytes: 1024 * 1024,
           logger,
           registry: new Registry(),
           publish: durablePublisher(bus, 1000),
         }),
+      },
     });
     url = `http://127.0.0.1:${server.port}`;
   });
@@ -91,8 +92,8 @@ describe('the hook stopping', () => {
       logger,
       registry: new Registry(),
       isReady: () => true,
-      routes: (app) =>
-        addWebhookRoute(app, {
+      rawRoutes: {
+        '/hook': createWebhookHandler({
           secrets: parseSecrets(SECRET, 'secret'),
           maxBodyBytes: 1024 * 1024,
           logger,
@@ -102,6 +103,7 @@ describe('the hook stopping', () => {
             return { duplicate: false };
           },
         }),
+      },
     });
     const hookUrl = `http://127.0.0.1:${server.port}/hook`;
     const inFlight = sendWebhook(hookUrl, signWebhook({ event: 'issue_comment', payload, secret: SECRET, deliveryId: 'in-flight' }));

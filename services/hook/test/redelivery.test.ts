@@ -10,7 +10,7 @@ import { FakeGitHub, pullRequestCommentPayload, startNats, waitFor, type NatsSer
 import { durablePublisher } from '../src/publisher.js';
 import { RedeliveryTask, type RedeliverySettings } from '../src/redelivery.js';
 import { parseSecrets } from '../src/secrets.js';
-import { addWebhookRoute } from '../src/webhook-route.js';
+import { createWebhookHandler } from '../src/webhook-route.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const SECRET = 'app-webhook-secret';
@@ -44,8 +44,7 @@ describe('recovering deliveries GitHub could not hand over', () => {
       logger,
       registry: new Registry(),
       isReady: bus.isConnected,
-      routes: (app) =>
-        addWebhookRoute(app, { secrets: parseSecrets(SECRET, 'secret'), maxBodyBytes: 1024 * 1024, logger, registry: new Registry(), publish: durablePublisher(bus, 1000) }),
+      rawRoutes: { '/hook': createWebhookHandler({ secrets: parseSecrets(SECRET, 'secret'), maxBodyBytes: 1024 * 1024, logger, registry: new Registry(), publish: durablePublisher(bus, 1000) }) },
     });
     github = await FakeGitHub.start({ app: { id: APP_ID, publicKey: PUBLIC_PEM }, webhook: { url: `http://127.0.0.1:${server.port}/hook`, secret: SECRET } });
   });

@@ -2,12 +2,12 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import { connectBus, ensureEventsStream, EVENTS_STREAM, publishEvent, type BusConnection, type EventEnvelope } from '@bowline/bus';
+import { connectBus, ensureEventsStream, EVENTS_STREAM, publishEncoded, publishEvent, type BusConnection, type EventEnvelope } from '@bowline/bus';
 import { createLogger, startOpsServer } from '@bowline/observability';
 import { pullRequestCommentPayload, pullRequestPayload, sendWebhook, signBody, signWebhook, startNats, type NatsServer } from '@bowline/testing';
 import { verifySignature } from '../src/signature.js';
 import { parseSecrets } from '../src/secrets.js';
-import { addWebhookRoute, type WebhookRouteOptions } from '../src/webhook-route.js';
+import { createWebhookHandler, type WebhookRouteOptions } from '../src/webhook-route.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const SECRET = 'current-secret';
@@ -32,18 +32,19 @@ async function startHook(publish: WebhookRouteOptions['publish'], secretFile = `
     logger,
     registry,
     isReady: () => true,
-    routes: (app) =>
-      addWebhookRoute(app, {
+    rawRoutes: {
+      '/hook': createWebhookHandler({
         secrets: parseSecrets(secretFile, 'secret'),
         maxBodyBytes: MAX_BODY_BYTES,
         logger,
         registry,
         now: () => RECEIVED_AT,
-        publish: (envelope) => {
+        publish: (envelope, encoded) => {
           published.push(envelope);
-          return publish(envelope);
+          return publish(envelope, encoded);
         },
       }),
+    },
   });
   return { url: `http://127.0.0.1:${server.port}/hook`, registry, published, close: () => server.close() };
 }
@@ -91,7 +92,8 @@ describe('POST /hook with a real nats-server behind it', () => {
     bus = await connectBus({ servers: nats.url, name: 'hook-test', logger });
     await ensureEventsStream(bus.nc, { replicas: 1 });
     jsm = await jetstreamManager(bus.nc);
-    hook = await startHook((envelope) => publishEvent(bus.nc, envelope));
+    // The hook's own path: the envelope built around the body as received.
+    hook = await startHook((envelope, encoded) => publishEncoded(bus.nc, envelope, encoded));
   });
 
   afterAll(async () => {
