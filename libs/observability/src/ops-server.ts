@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from './logger.js';
