@@ -54,3 +54,12 @@ function isNotFound(error: unknown): boolean {
 export async function openRedeliveryClaims(nc: NatsConnection, settings: StreamSettings): Promise<KV> {
   return new Kvm(nc).create('hook_redeliveries', { history: 1, ttl: 3 * 24 * HOUR_MS, replicas: settings.replicas });
 }
+
+/**
+ * The planner's claims: which periodic slot has run, and which commit an `/ok-to-test` approved
+ * (`bowline.trust.ok_to_test: per_commit`). A create on an existing key fails, which is how one
+ * replica among several wins a claim.
+ */
+export async function openPlannerClaims(nc: NatsConnection, settings: StreamSettings): Promise<KV> {
+  return new Kvm(nc).create('planner_claims', { history: 1, replicas: settings.replicas });
+}

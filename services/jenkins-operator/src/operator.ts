@@ -30,6 +30,9 @@ const RESULT_STATES: Record<string, ProwJobState> = {
   ABORTED: 'aborted',
 };
 
+/** Set on an aborted ProwJob once its build was stopped, so it is stopped once. */
+export const BUILD_STOPPED = 'bowline.dev/build-stopped';
+
 /** How long an enqueued build may stay invisible before the job is called an error. */
 const NOT_FOUND_GRACE_MS = 5 * 60_000;
 /** A failed POST is not sent again before this, so a struggling Jenkins is not hammered. */
@@ -94,9 +97,16 @@ export class JenkinsOperator {
     this.timer.unref();
   }
 
+  /**
+   * Unfinished Jenkins jobs, and aborted ones whose build has not been stopped yet: the planner
+   * aborts a ProwJob (a newer push, a closed pull request) and the operator stops its build.
+   */
   private wants(job: ProwJob): boolean {
-    return job.spec.agent === 'jenkins' && !isFinished(job);
+    if (job.spec.agent !== 'jenkins') return false;
+    if (!isFinished(job)) return true;
+    return job.status.state === 'aborted' && !job.metadata.annotations[BUILD_STOPPED];
   }
+
 
   private requestSync(names: string[]): void {
     for (const name of names) this.dirty.add(name);
@@ -156,7 +166,8 @@ export class JenkinsOperator {
           const queued = queue.find((item) => item.parameters.PROW_JOB_ID === name);
           try {
             const build = await this.findBuild(job, path, builds);
-            await this.reconcile(job, path, build, queued);
+            if (isFinished(job)) await this.stopAbortedBuild(job, path, build, queued);
+            else await this.reconcile(job, path, build, queued);
           } catch (error) {
             this.deps.logger.error({ prowjob: name, job: job.spec.job, err: describeError(error) }, 'cannot reconcile ProwJob');
           }
@@ -239,6 +250,22 @@ export class JenkinsOperator {
     this.startAttempts.delete(name);
     log.info({ path }, 'Jenkins build requested');
     await this.write(name, 'triggered', { description: DESCRIPTIONS.enqueued });
+  }
+
+  /** Stops the build of an aborted ProwJob (or takes it out of the queue), once. */
+  private async stopAbortedBuild(job: ProwJob, path: string, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined): Promise<void> {
+    const log = this.deps.logger.child({ prowjob: job.metadata.name, job: job.spec.job });
+    if (queued) {
+      await this.deps.jenkins.cancelQueueItem(queued.id);
+      log.info({ queueItem: queued.id }, 'queued build of an aborted ProwJob cancelled');
+    }
+    if (build?.building) {
+      await this.deps.jenkins.stopBuild(path, build.number);
+      log.info({ build: build.number }, 'build of an aborted ProwJob stopped');
+    }
+    await this.deps.store.update(job.metadata.name, (current) =>
+      current.metadata.annotations[BUILD_STOPPED] ? undefined : { ...current, metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [BUILD_STOPPED]: 'true' } } },
+    );
   }
 
   /**

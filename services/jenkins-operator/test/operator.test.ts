@@ -7,7 +7,7 @@ import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type Refs, type StoredProwJob } from '@bowline/prowjob';
 import { FakeJenkins, startProwJobBucket, waitFor, type BuildResult, type ProwJobBucket, type RecordedRequest } from '@bowline/testing';
 import { buildParameters } from '../src/build-parameters.js';
-import { JenkinsOperator } from '../src/operator.js';
+import { BUILD_STOPPED, JenkinsOperator } from '../src/operator.js';
 
 // The resync is an hour away, so everything the operator does on its own in these tests is
 // driven by the KV watch; where a test needs Jenkins looked at again it calls `sync` itself.
@@ -553,9 +553,9 @@ describe('JenkinsOperator', () => {
       expect(jenkins.requestsTo({ path: /lint/ })).toHaveLength(0);
     });
 
-    it('never touches a finished ProwJob, whatever Jenkins shows for it', async () => {
+    it('never touches a ProwJob that finished other than aborted, whatever Jenkins shows for it', async () => {
       const withoutBuild = await createJob('unit');
-      await store.update(withoutBuild.metadata.name, (j) => transition(j, 'aborted', now(), { description: 'Aborted by a newer push.' }));
+      await store.update(withoutBuild.metadata.name, (j) => transition(j, 'success', now(), { description: 'Ended by hand.' }));
       const withRunningBuild = await createJob('unit');
       await client.buildWithParameters('job/unit', buildParameters(withRunningBuild));
       jenkins.startBuild(jenkins.findQueueItem(withRunningBuild.metadata.name)!.id);
@@ -573,6 +573,39 @@ describe('JenkinsOperator', () => {
       expect(buildRequestsFor(withoutBuild)).toHaveLength(0);
       expect(buildRequestsFor(withRunningBuild)).toHaveLength(1);
       expect(jenkins.requestsTo({ method: 'POST', path: /\/(stop|cancelItem)$/ })).toHaveLength(0);
+    });
+  });
+
+  describe('aborted ProwJobs', () => {
+    it('stops the running build of an aborted job once, and never starts one', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      await store.update(job.metadata.name, (j) => transition(j, 'aborted', now(), { description: 'Aborted: a newer commit was pushed.' }));
+
+      await waitFor('the stop', () => jenkins.requestsTo({ method: 'POST', path: `/job/unit/${build.number}/stop` }).length === 1);
+      await waitForJob(job, 'marked stopped', (j) => j.metadata.annotations[BUILD_STOPPED] === 'true');
+      await syncAll();
+      await syncAll();
+      expect(jenkins.requestsTo({ method: 'POST', path: /\/stop$/ })).toHaveLength(1);
+      expect(jenkins.builds('unit').find((b) => b.number === build.number)).toMatchObject({ building: false, result: 'ABORTED' });
+      expect((await read(job)).job.status).toMatchObject({ state: 'aborted', description: 'Aborted: a newer commit was pushed.' });
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
+    it('takes the queued build of an aborted job out of the queue', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await store.update(job.metadata.name, (j) => transition(j, 'aborted', now(), { description: 'Aborted: the pull request was closed.' }));
+
+      await waitFor('the cancel', () => jenkins.requestsTo({ method: 'POST', path: '/queue/cancelItem' }).length === 1);
+      expect(jenkins.requestsTo({ method: 'POST', path: '/queue/cancelItem' })[0]!.query.get('id')).toBe(String(item.id));
+      expect(jenkins.findQueueItem(job.metadata.name)).toMatchObject({ cancelled: true });
+      expect(jenkins.queue().filter((q) => q.parameters.PROW_JOB_ID === job.metadata.name)).toEqual([]);
     });
   });
 });

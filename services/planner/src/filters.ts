@@ -10,6 +10,11 @@ export type Filter = (presubmit: Presubmit) => { shouldRun: boolean; forced: boo
 export const TEST_ALL = compileGoRegexp('(?m)^/test all,?($|\\s.*)');
 export const RETEST = compileGoRegexp('(?m)^/retest\\s*$');
 export const OK_TO_TEST = compileGoRegexp('(?m)^/ok-to-test\\s*$');
+export const RETEST_REQUIRED = compileGoRegexp('(?m)^/retest-required\\s*$');
+/** `/test ?` asks what can be run; `/test` alone, or `/test X` matching no job, gets the same answer. */
+export const TEST_HELP = compileGoRegexp('(?m)^/test \\?\\s*$');
+export const TEST_WITHOUT_TARGET = compileGoRegexp('(?m)^/test\\s*$');
+export const TEST_WITH_ANY_TARGET = compileGoRegexp('(?m)^/test \\S+');
 
 /** `/test NAME`: the job's own trigger decides, and a named job runs whatever files changed. */
 export function commandFilter(body: string): Filter {
@@ -26,6 +31,15 @@ export const testAllFilter: Filter = () => ({ shouldRun: true, forced: false, de
 export function retestFilter(failedContexts: ReadonlySet<string>, allContexts: ReadonlySet<string>): Filter {
   return (p) => ({
     shouldRun: failedContexts.has(p.context) || (!p.optional && !allContexts.has(p.context)),
+    forced: false,
+    defaults: true,
+  });
+}
+
+/** `/retest-required`: like `/retest`, for jobs that are not `optional`. */
+export function retestRequiredFilter(failedContexts: ReadonlySet<string>, allContexts: ReadonlySet<string>): Filter {
+  return (p) => ({
+    shouldRun: !p.optional && (failedContexts.has(p.context) || !allContexts.has(p.context)),
     forced: false,
     defaults: true,
   });

@@ -1,4 +1,4 @@
-import { consumeEvents, observe, openProwJobBucket, startRuntime } from '@bowline/bus';
+import { consumeEvents, observe, openPlannerClaims, openProwJobBucket, startRuntime } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { createGitHub } from '@bowline/github';
 import { runMain } from '@bowline/observability';
@@ -15,7 +15,8 @@ await runMain('planner', async () => {
     settings,
     async ({ logger, registry, bus }) => {
       const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
-      const planner = new Planner({ github: createGitHub(settings.github, logger), store, config, logger, registry });
+      const claims = await openPlannerClaims(bus.nc, settings.streams);
+      const planner = new Planner({ github: createGitHub(settings.github, logger), store, claims, config, logger, registry });
       const consumer = await consumeEvents({ nc: bus.nc, durable: 'planner', logger, handle: (e) => planner.handle(e) });
       return {
         stop: async () => {
