@@ -12,9 +12,9 @@ export const RETEST = compileGoRegexp('(?m)^/retest\\s*$');
 export const OK_TO_TEST = compileGoRegexp('(?m)^/ok-to-test\\s*$');
 export const RETEST_REQUIRED = compileGoRegexp('(?m)^/retest-required\\s*$');
 /** `/test ?` asks what can be run; `/test` alone, or `/test X` matching no job, gets the same answer. */
-export const TEST_HELP = compileGoRegexp('(?m)^/test \\?\\s*$');
+export const TEST_HELP = compileGoRegexp('(?m)^/test[ \\t]*\\?\\s*$');
 export const TEST_WITHOUT_TARGET = compileGoRegexp('(?m)^/test\\s*$');
-export const TEST_WITH_ANY_TARGET = compileGoRegexp('(?m)^/test \\S+');
+export const TEST_WITH_ANY_TARGET = compileGoRegexp('(?m)^/test[ \\t]+\\S+');
 
 /** `/test NAME`: the job's own trigger decides, and a named job runs whatever files changed. */
 export function commandFilter(body: string): Filter {

@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KV } from '@nats-io/kv';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { ack, type EventEnvelope, type Outcome } from '@bowline/bus';
 import { runsAgainstBranch, type ConfigSource, type Presubmit } from '@bowline/config';
 import { botLoginOf, isNotFound, type Octokit } from '@bowline/github';
@@ -95,16 +96,39 @@ export class Planner {
   private readonly aborted: Counter;
   private readonly bot: () => Promise<string>;
   private readonly trust: TrustChecker;
+  /** GitHub requests made while handling the current event (5,000 an hour is the usual budget). */
+  private readonly calls = new AsyncLocalStorage<{ count: number }>();
+  private readonly callsPerEvent: Histogram;
 
   constructor(private readonly deps: PlannerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.bot = botLoginOf(deps.github);
     this.trust = new TrustChecker({ github: deps.github, config: deps.config, bot: this.bot, now: this.now });
     this.created = new Counter({ name: 'bowline_planner_prowjobs_created_total', help: 'ProwJobs created, by event', labelNames: ['event'], registers: [deps.registry] });
+    this.callsPerEvent = new Histogram({
+      name: 'bowline_planner_github_requests_per_event',
+      help: 'GitHub API requests made to handle one event',
+      labelNames: ['event'],
+      buckets: [0, 1, 2, 3, 4, 6, 8, 12, 20],
+      registers: [deps.registry],
+    });
+    deps.github.hook.before('request', () => {
+      const current = this.calls.getStore();
+      if (current) current.count += 1;
+    });
     this.aborted = new Counter({ name: 'bowline_planner_prowjobs_aborted_total', help: 'Unfinished ProwJobs aborted, by event', labelNames: ['event'], registers: [deps.registry] });
   }
 
   async handle(envelope: EventEnvelope): Promise<Outcome> {
+    const calls = { count: 0 };
+    try {
+      return await this.calls.run(calls, () => this.dispatch(envelope));
+    } finally {
+      this.callsPerEvent.observe({ event: envelope.event }, calls.count);
+    }
+  }
+
+  private async dispatch(envelope: EventEnvelope): Promise<Outcome> {
     if (envelope.event === 'issue_comment') return this.handleComment(envelope as EventEnvelope<unknown> as EventEnvelope<IssueCommentPayload>);
     if (envelope.event === 'pull_request') return this.handlePullRequest(envelope as EventEnvelope<unknown> as EventEnvelope<PullRequestPayload>);
     return ack;

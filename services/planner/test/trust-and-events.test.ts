@@ -282,4 +282,28 @@ describe("the planner's trust rules and pull request events", () => {
       expect((await jobsOf(pr)).filter((j) => j.spec.refs.pulls![0]!.sha === moved.headSha).map((j) => j.spec.job).sort()).toEqual(['lint', 'unit']);
     });
   });
+
+  describe('economy of GitHub calls', () => {
+    it("makes two calls for an org member's /test all on a pull request with three matching jobs, then one", async () => {
+      const registry = new Registry();
+      const planner = new Planner({ github: octokit, store: bucket.store, claims, config: staticConfigSource(parseConfig(CONFIG().replace('  - name: e2e\n    agent: jenkins\n', '  - name: e2e\n    agent: jenkins\n    always_run: true\n'), 'config.yaml')), logger, registry, now: () => NOW });
+      const pr = openPr(MEMBER);
+      const mark = github.requests.length;
+      await planner.handle(comment(pr, '/test all', MEMBER));
+      expect(await names(pr)).toEqual(['e2e', 'lint', 'unit']);
+      // The bot's own login is asked once per process; membership once a minute per user.
+      expect(github.requests.slice(mark).map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /user',
+        `GET /orgs/acme/members/${MEMBER}`,
+        `GET /repos/acme/widgets/pulls/${pr.number}`,
+      ]);
+      const again = github.requests.length;
+      await planner.handle(comment(pr, '/test all', MEMBER));
+      expect(github.requests.slice(again).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /repos/acme/widgets/pulls/${pr.number}`]);
+
+      const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'bowline_planner_github_requests_per_event');
+      const sum = metric?.values.find((v) => v.metricName === 'bowline_planner_github_requests_per_event_sum');
+      expect(sum?.value).toBe(4);
+    });
+  });
 });
