@@ -1,9 +1,10 @@
 /**
  * `make demo`: the whole pipeline on this machine. A real nats-server and the five services run
  * as separate processes; GitHub and Jenkins are the local stand-ins from libs/testing. One pull
- * request is played through: opened by an outside contributor, `/test all` from an org member,
- * one job passes and one fails, `/retest`, and the failed job passes. Exits 0 when GitHub ends
- * with every status green and no failure comment.
+ * request is played through: opened by an outside contributor (welcomed, labelled
+ * needs-ok-to-test), `/test all` from an org member (held: the pull request needs `/ok-to-test`
+ * first, as in Prow), `/ok-to-test`, one job passes and one fails, `/retest`, and the failed job
+ * passes. Exits 0 when GitHub ends with every status green and no failure comment.
  */
 import { connectBus, openProwJobBucket } from '@bowline/bus';
 import { createLogger } from '@bowline/observability';
@@ -66,7 +67,9 @@ async function play(pipeline: Pipeline): Promise<void> {
     if (r.method === 'GET') return;
     const body = r.body ? (JSON.parse(r.body) as Record<string, string>) : {};
     if (r.path.includes('/statuses/')) say('github', `status ${body.context} = ${body.state} "${body.description}"`);
+    else if (r.method === 'DELETE' && r.path.includes('/labels/')) say('github', `label ${decodeURIComponent(r.path.split('/').pop() ?? '')} removed`);
     else if (r.method === 'DELETE') say('github', `${r.path} deleted (nothing fails any more)`);
+    else if (r.path.endsWith('/labels')) say('github', `labels added: ${(JSON.parse(r.body) as { labels: string[] }).labels.join(', ')}`);
     else say('github', `${r.method} ${r.path}${body.body ? `\n${indent(body.body)}` : ''}`);
   });
 
@@ -86,17 +89,21 @@ async function play(pipeline: Pipeline): Promise<void> {
   try {
     say('webhook', `pull_request opened #${PR.number} by ${PR.author} (not an org member): nothing may run yet`);
     await pipeline.deliver('pull_request', pullRequestPayload({ action: 'opened', ...PR }));
-    await waitFor('the planner to check the author', () => github.requestsTo({ path: `/repos/acme/widgets/collaborators/${PR.author}` }).length > 0);
+    await waitFor('the welcome comment', () => github.comments(PR.org, PR.repo, PR.number).length === 1);
 
     say('webhook', 'issue_comment "/test all" by alice (org member)');
     await pipeline.deliver('issue_comment', pullRequestCommentPayload({ ...PR, commenter: 'alice', body: '/test all', prAuthor: PR.author }));
+    await waitFor('the planner to hold it', () => pipeline.services.planner.logs.some((l) => l.includes('needs /ok-to-test')));
+
+    say('webhook', 'issue_comment "/ok-to-test" by alice');
+    await pipeline.deliver('issue_comment', pullRequestCommentPayload({ ...PR, commenter: 'alice', body: '/ok-to-test', prAuthor: PR.author }));
     await waitFor('the failure comment', () => github.comments(PR.org, PR.repo, PR.number).some((c) => c.body.includes('<!-- test report -->')), { timeoutMs: 30_000 });
     await waitFor('unit to succeed', () => latest(pipeline, 'ci/jenkins/unit') === 'success', { timeoutMs: 30_000 });
 
     say('webhook', 'issue_comment "/retest" by alice');
     await pipeline.deliver('issue_comment', pullRequestCommentPayload({ ...PR, commenter: 'alice', body: '/retest', prAuthor: PR.author }));
     await waitFor('integration to pass on retest', () => latest(pipeline, 'ci/jenkins/integration') === 'success', { timeoutMs: 30_000 });
-    await waitFor('the failure comment to go', () => github.comments(PR.org, PR.repo, PR.number).length === 0, { timeoutMs: 30_000 });
+    await waitFor('the failure comment to go', () => !github.comments(PR.org, PR.repo, PR.number).some((c) => c.body.includes('<!-- test report -->')), { timeoutMs: 30_000 });
   } finally {
     watcher.stop();
     await bus.close();
@@ -130,7 +137,7 @@ const pipeline = await startPipeline({
     // Services log JSON; the demo shows only their warnings and errors, and why nothing ran.
     try {
       const entry = JSON.parse(line) as { level: number; msg: string };
-      if (entry.level >= 40 || entry.msg.includes('nothing started')) say(service, entry.msg);
+      if (entry.level >= 40 || /nothing started|ok-to-test/.test(entry.msg)) say(service, entry.msg);
     } catch {
       say(service, line);
     }
