@@ -1,5 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { readSecretFile, optionalEnv, SettingsError, type Env, type Logger } from '@bowline/observability';
+import { enableConditionalRequests } from './conditional-requests.js';
 
 export type { Octokit } from '@octokit/rest';
 
@@ -22,13 +23,19 @@ export function gitHubSettingsFromEnv(env: Env): GitHubSettings {
   return { apiUrl, token };
 }
 
+/**
+ * Octokit for the bot's token. Every GET is conditional (If-None-Match): GitHub answers an
+ * unchanged resource with 304, which does not count against the 5,000 requests an hour.
+ */
 export function createGitHub(settings: GitHubSettings, logger: Logger): Octokit {
-  return new Octokit({
+  const octokit = new Octokit({
     auth: settings.token,
     baseUrl: settings.apiUrl,
     userAgent: 'bowline',
     log: octokitLog(logger),
   });
+  enableConditionalRequests(octokit);
+  return octokit;
 }
 
 /**

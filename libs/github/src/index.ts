@@ -1,2 +1,3 @@
 export * from './client.js';
 export * from './app.js';
+export * from './conditional-requests.js';

@@ -214,6 +214,7 @@ export class FakeGitHub {
   private app?: { id: number; key: KeyObject };
   private webhook?: FakeWebhook;
   private remaining = RATE_LIMIT;
+  private charged = 0;
   private resetAt = nowSeconds() + RATE_WINDOW_SECONDS;
 
   private constructor(options: FakeGitHubOptions) {
@@ -417,7 +418,32 @@ export class FakeGitHub {
     if (refusal !== undefined) {
       return this.answer({ status: 401, body: { message: refusal, documentation_url: DOCS, status: '401' } });
     }
-    this.remaining = Math.max(0, this.remaining - 1);
+    const response = this.route(request);
+    if (request.method !== 'GET' || response.status !== 200) {
+      this.charge();
+      return this.answer(response);
+    }
+    const etag = entityTag(response.body);
+    if (matchesEntityTag(request.headers['if-none-match'], etag)) {
+      // "Making a conditional request does not count against your primary rate limit if a 304
+      // response is returned and the request was made while correctly authorized" (docs: Best
+      // practices for using the REST API). No body and no Link: a client answers from its copy.
+      return this.answer({ status: 304, headers: { etag } });
+    }
+    this.charge();
+    return this.answer({ ...response, headers: { ...response.headers, etag } });
+  }
+
+  /**
+   * How many requests counted against the primary quota since the fake started: refused tokens
+   * and 304s do not, injected faults never reach the quota. Unlike `x-ratelimit-used` it does not
+   * go back to zero when the hour rolls over.
+   */
+  rateLimitUsed(): number {
+    return this.charged;
+  }
+
+  private route(request: FakeRequest): FakeResponse {
     for (const route of this.routes) {
       if (route.method !== request.method) continue;
       const match = route.pattern.exec(request.path);
@@ -425,15 +451,20 @@ export class FakeGitHub {
       // Split first, decode after: a label such as `do-not-merge/hold` arrives as one %2F segment.
       const params = match.slice(1).map((segment) => decodeURIComponent(segment));
       try {
-        return this.answer(route.handle(request, params));
+        return route.handle(request, params);
       } catch (error) {
         if (error instanceof BadJsonError) {
-          return this.answer({ status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' } });
+          return { status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' } };
         }
         throw error;
       }
     }
-    return this.answer(notFound());
+    return notFound();
+  }
+
+  private charge(): void {
+    this.remaining = Math.max(0, this.remaining - 1);
+    this.charged += 1;
   }
 
   private answer(response: FakeResponse): FakeResponse {
@@ -1039,6 +1070,26 @@ function addTo(map: Map<string, Set<string>>, key: string, value: string): void 
   const set = map.get(key) ?? new Set<string>();
   set.add(value);
   map.set(key, set);
+}
+
+/**
+ * A weak validator, as GitHub sends on its JSON answers: the body is the same JSON, not the same
+ * bytes, across encodings. Derived from the body so any change to what a GET shows changes it.
+ */
+function entityTag(body: unknown): string {
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+  return `W/"${createHash('sha256').update(text).digest('hex')}"`;
+}
+
+/** `If-None-Match` uses the weak comparison and may list several tags, or `*` (RFC 9110 §13.1.2). */
+function matchesEntityTag(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const opaque = (tag: string): string => tag.trim().replace(/^W\//, '');
+  const wanted = opaque(etag);
+  return [header]
+    .flat()
+    .flatMap((value) => value.split(','))
+    .some((tag) => tag.trim() === '*' || opaque(tag) === wanted);
 }
 
 function fakeSha(seed: string): string {

@@ -248,6 +248,92 @@ describe('FakeGitHub', () => {
     expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000);
   });
 
+  describe('conditional requests', () => {
+    const pullUrl = (): string => `${gh.url}/repos/acme/widgets/pulls/7`;
+    const get = (url: string, headers: Record<string, string> = {}): Promise<Response> =>
+      fetch(url, { headers: { authorization: 'token test-token', ...headers } });
+
+    it('tags every 200 it answers to a GET, the same tag while nothing changes', async () => {
+      const first = await get(pullUrl());
+      const second = await get(pullUrl());
+      expect(first.status).toBe(200);
+      expect(first.headers.get('etag')).toMatch(/^W\/"[0-9a-f]{64}"$/);
+      expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    });
+
+    it('answers 304 with no body when the tag still matches, and charges no quota for it', async () => {
+      const fresh = await get(pullUrl());
+      const etag = fresh.headers.get('etag')!;
+      const usedBefore = gh.rateLimitUsed();
+
+      const notModified = await get(pullUrl(), { 'if-none-match': etag });
+      expect(notModified.status).toBe(304);
+      expect(await notModified.text()).toBe('');
+      expect(notModified.headers.get('etag')).toBe(etag);
+      expect(notModified.headers.get('x-ratelimit-remaining')).toBe(fresh.headers.get('x-ratelimit-remaining'));
+      expect(notModified.headers.get('x-ratelimit-limit')).toBe('5000');
+      expect(gh.rateLimitUsed()).toBe(usedBefore);
+      expect(gh.requests.at(-1)).toMatchObject({ method: 'GET', path: '/repos/acme/widgets/pulls/7', status: 304 });
+    });
+
+    it.each([
+      ['a tag it never gave', 'W/"0000"'],
+      ['the tag of another URL', 'fetched from /user'],
+      ['an empty header', ''],
+    ])('answers 200 and charges the quota for %s', async (_case, given) => {
+      const etag = given === 'fetched from /user' ? (await get(`${gh.url}/user`)).headers.get('etag')! : given;
+      const usedBefore = gh.rateLimitUsed();
+      const response = await get(pullUrl(), { 'if-none-match': etag });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ number: 7 });
+      expect(gh.rateLimitUsed()).toBe(usedBefore + 1);
+    });
+
+    it('compares weakly, accepts a list of tags and `*`, as RFC 9110 has If-None-Match do', async () => {
+      const etag = (await get(pullUrl())).headers.get('etag')!;
+      const strong = etag.replace(/^W\//, '');
+      expect((await get(pullUrl(), { 'if-none-match': strong })).status).toBe(304);
+      expect((await get(pullUrl(), { 'if-none-match': `"other", ${etag}` })).status).toBe(304);
+      expect((await get(pullUrl(), { 'if-none-match': '*' })).status).toBe(304);
+    });
+
+    it('gives a page its own tag, since the query is part of what was asked', async () => {
+      const files = `${gh.url}/repos/acme/widgets/pulls/7/files`;
+      const page1 = (await get(`${files}?per_page=100&page=1`)).headers.get('etag')!;
+      const page2 = await get(`${files}?per_page=100&page=2`, { 'if-none-match': page1 });
+      expect(page2.status).toBe(200);
+      expect(page2.headers.get('etag')).not.toBe(page1);
+    });
+
+    it('stops matching once the pull request changes', async () => {
+      gh.addPullRequest({ org: 'acme', repo: 'tagged', number: 1, author: 'alice', headSha: 'b'.repeat(40) });
+      const url = `${gh.url}/repos/acme/tagged/pulls/1`;
+      const before = (await get(url)).headers.get('etag')!;
+      gh.addPullRequest({ org: 'acme', repo: 'tagged', number: 1, author: 'alice', headSha: 'c'.repeat(40) });
+
+      const after = await get(url, { 'if-none-match': before });
+      expect(after.status).toBe(200);
+      expect(after.headers.get('etag')).not.toBe(before);
+      expect(((await after.json()) as { head: { sha: string } }).head.sha).toBe('c'.repeat(40));
+    });
+
+    it('tags neither errors nor answers other than 200', async () => {
+      const missing = await get(`${gh.url}/repos/acme/widgets/pulls/999`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('etag')).toBeNull();
+      const member = await get(`${gh.url}/orgs/acme/members/alice`);
+      expect(member.status).toBe(204);
+      expect(member.headers.get('etag')).toBeNull();
+    });
+
+    it('counts every request that is not a 304 in rateLimitUsed, writes included', async () => {
+      const usedBefore = gh.rateLimitUsed();
+      await octokit.rest.users.getAuthenticated();
+      await octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'widgets', sha, state: 'pending', context: 'quota' });
+      expect(gh.rateLimitUsed()).toBe(usedBefore + 2);
+    });
+  });
+
   it('answers an injected fault once, then normally again', async () => {
     gh.inject({ method: 'GET', path: '/repos/acme/widgets/pulls/7' }, { status: 500, body: { message: 'Server Error' } });
     expect((await failure(octokit.rest.pulls.get({ owner: 'acme', repo: 'widgets', pull_number: 7 }))).status).toBe(500);

@@ -298,11 +298,14 @@ describe("the planner's trust rules and pull request events", () => {
         `GET /repos/acme/widgets/pulls/${pr.number}`,
       ]);
       const again = github.requests.length;
+      const used = github.rateLimitUsed();
       await planner.handle(comment(pr, '/test all', MEMBER));
-      expect(github.requests.slice(again).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /repos/acme/widgets/pulls/${pr.number}`]);
+      expect(github.requests.slice(again).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`GET /repos/acme/widgets/pulls/${pr.number} 304`]);
+      // Unchanged, so GitHub answers 304, which costs nothing from the hourly quota.
+      expect(github.rateLimitUsed()).toBe(used);
 
       const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'bowline_planner_github_requests_per_event');
-      const sum = metric?.values.find((v) => v.metricName === 'bowline_planner_github_requests_per_event_sum');
+      const sum = metric?.values.find((v) => (v as { metricName?: string }).metricName === 'bowline_planner_github_requests_per_event_sum');
       expect(sum?.value).toBe(4);
     });
   });
