@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Presubmit } from '@bowline/config';
+import type { Periodic, Postsubmit, Presubmit } from '@bowline/config';
 import { FINAL_STATES, type ProwJob, type ProwJobState, type Refs } from './types.js';
 
 export function isFinished(job: ProwJob): boolean {
@@ -81,6 +81,119 @@ export function newPresubmitJob(presubmit: Presubmit, options: NewPresubmitOptio
       build_id: buildIdFor(options.name, now),
     },
   };
+}
+
+export interface NewPostsubmitOptions {
+  name: string;
+  /** The pushed branch or tag: `base_ref` its short name, `base_sha` the push's `after`; no pulls. */
+  refs: Refs;
+  now: Date;
+  /** The push that asked for the run: `user` is who pushed. */
+  cause: { event: string; deliveryId: string; user?: string };
+}
+
+/**
+ * Prow's `PostsubmitSpec` + `NewProwJob`: a triggered ProwJob for one postsubmit on one push. Like
+ * Prow, it carries the job's context and reports unless `skip_report`, and has no rerun command
+ * (a postsubmit is not rerun by comment).
+ */
+export function newPostsubmitJob(postsubmit: Postsubmit, options: NewPostsubmitOptions): ProwJob {
+  const { refs, now } = options;
+  const labels: Record<string, string> = {
+    ...postsubmit.labels,
+    'created-by-prow': 'true',
+    'prow.k8s.io/type': 'postsubmit',
+    'prow.k8s.io/job': labelValue(postsubmit.name),
+    'prow.k8s.io/refs.org': labelValue(refs.org),
+    'prow.k8s.io/refs.repo': labelValue(refs.repo),
+    'prow.k8s.io/refs.base_ref': labelValue(refs.base_ref),
+  };
+  const annotations: Record<string, string> = {
+    ...postsubmit.annotations,
+    'prow.k8s.io/job': postsubmit.name,
+    'bowline.dev/event': options.cause.event,
+    'bowline.dev/delivery-id': options.cause.deliveryId,
+  };
+  if (options.cause.user) annotations['bowline.dev/triggered-by'] = options.cause.user;
+  return {
+    apiVersion: 'prow.k8s.io/v1',
+    kind: 'ProwJob',
+    metadata: { name: options.name, labels, annotations, creationTimestamp: now.toISOString() },
+    spec: {
+      type: 'postsubmit',
+      agent: postsubmit.agent,
+      job: postsubmit.name,
+      context: postsubmit.context,
+      rerun_command: '',
+      report: !postsubmit.skipReport,
+      max_concurrency: postsubmit.maxConcurrency,
+      ...(postsubmit.githubBranchSourceJob ? { jenkins_spec: { github_branch_source_job: true } } : {}),
+      refs: { org: refs.org, repo: refs.repo, base_ref: refs.base_ref, base_sha: refs.base_sha },
+    },
+    status: triggeredStatus(options.name, now),
+  };
+}
+
+/**
+ * A periodic's `spec.refs`. Prow's periodics have no refs (a nil pointer) unless `extra_refs`;
+ * Bowline's ProwJob type requires the field, which the reporter, the Jenkins operator and the
+ * planner read without a check, so a periodic carries these empty refs instead: an empty `org`
+ * is how to tell them apart.
+ */
+export const PERIODIC_REFS: Readonly<Refs> = Object.freeze({ org: '', repo: '', base_ref: '', base_sha: '' });
+
+/** False for a periodic's empty refs: what Prow would see as a nil `Spec.Refs`. */
+export function hasRefs(refs: Refs): boolean {
+  return refs.org !== '';
+}
+
+export interface NewPeriodicOptions {
+  name: string;
+  now: Date;
+  /** The scheduled time this run stands for, and the schedule as written, for the job's history. */
+  cause: { scheduledFor: Date; schedule: string };
+}
+
+/**
+ * Prow's `PeriodicSpec` + `NewProwJob`: a triggered ProwJob for one run of a periodic. As in Prow
+ * it has no context, does not report (crier's GitHub reporter has no commit to report a periodic
+ * on) and no `jenkins_spec` (a GitHub Branch Source job needs a branch, which a periodic lacks).
+ */
+export function newPeriodicJob(periodic: Periodic, options: NewPeriodicOptions): ProwJob {
+  const { now } = options;
+  const labels: Record<string, string> = {
+    ...periodic.labels,
+    'created-by-prow': 'true',
+    'prow.k8s.io/type': 'periodic',
+    'prow.k8s.io/job': labelValue(periodic.name),
+  };
+  const annotations: Record<string, string> = {
+    ...periodic.annotations,
+    'prow.k8s.io/job': periodic.name,
+    'bowline.dev/event': 'periodic',
+    'bowline.dev/scheduled-for': options.cause.scheduledFor.toISOString(),
+    'bowline.dev/schedule': options.cause.schedule,
+  };
+  return {
+    apiVersion: 'prow.k8s.io/v1',
+    kind: 'ProwJob',
+    metadata: { name: options.name, labels, annotations, creationTimestamp: now.toISOString() },
+    spec: {
+      type: 'periodic',
+      agent: periodic.agent,
+      job: periodic.name,
+      context: '',
+      rerun_command: '',
+      report: false,
+      max_concurrency: periodic.maxConcurrency,
+      refs: { ...PERIODIC_REFS },
+    },
+    status: triggeredStatus(options.name, now),
+  };
+}
+
+function triggeredStatus(name: string, now: Date): ProwJob['status'] {
+  return { state: 'triggered', description: 'Job triggered.', startTime: now.toISOString(), build_id: buildIdFor(name, now) };
 }
 
 /** Kubernetes label values: at most 63 characters of `[A-Za-z0-9_.-]`, as Prow trims them. */

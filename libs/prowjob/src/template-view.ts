@@ -1,5 +1,6 @@
 import { GoMap } from '@bowline/config';
 import type { Pull, ProwJob, Refs } from './types.js';
+import { hasRefs } from './prowjob.js';
 
 /*
  * Prow executes `job_url_template`, `report_template` and Deck's `url_template` over its Go struct
@@ -42,7 +43,7 @@ export function prowJobTemplateView(job: ProwJob): Record<string, unknown> {
       Cluster: spec.cluster ?? 'default',
       Namespace: spec.namespace ?? 'default',
       Job: spec.job ?? '',
-      Refs: spec.refs ? refsView(spec.refs) : null,
+      Refs: spec.refs && hasRefs(spec.refs) ? refsView(spec.refs) : null,
       ExtraRefs: [],
       Report: spec.report ?? false,
       Context: spec.context ?? '',

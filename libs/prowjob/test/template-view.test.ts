@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { GoTemplate, SAMPLE_TEMPLATE_PROWJOB } from '@bowline/config';
+import { GoTemplate, parseConfig, SAMPLE_TEMPLATE_PROWJOB } from '@bowline/config';
+import { newPeriodicJob } from '../src/prowjob.js';
 import { prowJobTemplateView, SAMPLE_PROWJOB_VIEW } from '../src/template-view.js';
 import type { ProwJob, Refs } from '../src/types.js';
 
@@ -218,3 +219,11 @@ function shapeDifferences(sample: unknown, view: unknown, path: string): string[
       : [`${path}.${key}: missing from the view`],
   );
 }
+
+describe('a periodic in a template', () => {
+  it('has no refs, as Prow gives a periodic a nil Spec.Refs', () => {
+    const [nightly] = parseConfig('periodics:\n- name: nightly\n  agent: jenkins\n  interval: 24h\n', 'config.yaml').periodics;
+    const job = newPeriodicJob(nightly!, { name: 'p-1', now: new Date('2026-01-01T00:00:00Z'), cause: { scheduledFor: new Date('2026-01-01T00:00:00Z'), schedule: '24h' } });
+    expect(GoTemplate.parse('{{if .Spec.Refs}}with refs{{else}}logs/{{.Spec.Job}}{{end}}').execute(prowJobTemplateView(job))).toBe('logs/nightly');
+  });
+});

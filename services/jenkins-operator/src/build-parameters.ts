@@ -1,4 +1,4 @@
-import { pullRefs, type ProwJob } from '@bowline/prowjob';
+import { hasRefs, pullRefs, type ProwJob } from '@bowline/prowjob';
 import { JenkinsClient } from '@bowline/jenkins';
 
 /** The parameters Prow gives every Jenkins build; the Jenkins job must declare them. */
@@ -6,12 +6,14 @@ export function buildParameters(job: ProwJob): Record<string, string> {
   const { spec, status, metadata } = job;
   const refs = spec.refs;
   const pull = refs.pulls?.[0];
+  // A periodic has no refs, and Prow then sends none of the REPO_ and PULL_ parameters.
+  const withRefs = hasRefs(refs);
   const jobSpec = {
     type: spec.type,
     job: spec.job,
     buildid: status.build_id ?? '',
     prowjobid: metadata.name,
-    refs,
+    ...(withRefs ? { refs } : {}),
   };
   const parameters: Record<string, string> = {
     BUILD_ID: status.build_id ?? '',
@@ -19,12 +21,16 @@ export function buildParameters(job: ProwJob): Record<string, string> {
     JOB_NAME: spec.job,
     JOB_TYPE: spec.type,
     JOB_SPEC: JSON.stringify(jobSpec),
-    REPO_OWNER: refs.org,
-    REPO_NAME: refs.repo,
-    PULL_BASE_REF: refs.base_ref,
-    PULL_BASE_SHA: refs.base_sha,
-    PULL_REFS: pullRefs(refs),
   };
+  if (withRefs) {
+    Object.assign(parameters, {
+      REPO_OWNER: refs.org,
+      REPO_NAME: refs.repo,
+      PULL_BASE_REF: refs.base_ref,
+      PULL_BASE_SHA: refs.base_sha,
+      PULL_REFS: pullRefs(refs),
+    });
+  }
   if (spec.type === 'presubmit' && pull) {
     parameters.PULL_NUMBER = String(pull.number);
     parameters.PULL_PULL_SHA = pull.sha;

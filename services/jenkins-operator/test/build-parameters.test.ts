@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '@bowline/config';
-import { newPresubmitJob, type ProwJob, type Refs } from '@bowline/prowjob';
+import { newPeriodicJob, newPresubmitJob, type ProwJob, type Refs } from '@bowline/prowjob';
 import { buildParameters, jenkinsJobPath } from '../src/build-parameters.js';
 
 const CONFIG = parseConfig(
@@ -91,6 +91,14 @@ describe('buildParameters', () => {
 
     expect(parameters).toMatchObject({ JOB_TYPE: 'postsubmit', PULL_BASE_REF: 'master', PULL_BASE_SHA: BASE_SHA, PULL_REFS: `master:${BASE_SHA}` });
     for (const name of ['PULL_NUMBER', 'PULL_PULL_SHA', 'PULL_HEAD_REF', 'PULL_TITLE']) expect(parameters).not.toHaveProperty(name);
+  });
+
+  it('gives a periodic, which has no refs, none of the repository and pull parameters, as Prow does', () => {
+    const [nightly] = parseConfig('periodics:\n- name: nightly\n  agent: jenkins\n  interval: 24h\n', 'config.yaml').periodics;
+    const job = newPeriodicJob(nightly!, { name: 'p-1', now: new Date('2026-01-01T00:00:00Z'), cause: { scheduledFor: new Date('2026-01-01T00:00:00Z'), schedule: '24h' } });
+    const parameters = buildParameters(job);
+    expect(Object.keys(parameters).sort()).toEqual(['BUILD_ID', 'JOB_NAME', 'JOB_SPEC', 'JOB_TYPE', 'PROW_JOB_ID']);
+    expect(JSON.parse(parameters.JOB_SPEC!)).toEqual({ type: 'periodic', job: 'nightly', buildid: job.status.build_id, prowjobid: 'p-1' });
   });
 
   it('names the full job, folders included, in JOB_NAME', () => {

@@ -3,6 +3,7 @@ import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { createGitHub } from '@bowline/github';
 import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
+import { PeriodicScheduler } from './periodics.js';
 import { Planner } from './planner.js';
 import { readPlannerSettings } from './settings.js';
 
@@ -18,9 +19,12 @@ await runMain('planner', async () => {
       const claims = await openPlannerClaims(bus.nc, settings.streams);
       const planner = new Planner({ github: createGitHub(settings.github, logger), store, claims, config, logger, registry });
       const consumer = await consumeEvents({ nc: bus.nc, durable: 'planner', logger, handle: (e) => planner.handle(e) });
+      const periodics = new PeriodicScheduler({ store, claims, config, logger, registry });
+      periodics.start();
       return {
         stop: async () => {
           config.stop();
+          await periodics.stop();
           await consumer.stop();
         },
       };

@@ -32,6 +32,7 @@ import {
   OK_TO_TEST_LABEL,
   welcomeComment,
 } from './messages.js';
+import { handlePush } from './postsubmits.js';
 import { TrustChecker } from './trust.js';
 
 export interface PlannerDeps {
@@ -131,6 +132,7 @@ export class Planner {
   private async dispatch(envelope: EventEnvelope): Promise<Outcome> {
     if (envelope.event === 'issue_comment') return this.handleComment(envelope as EventEnvelope<unknown> as EventEnvelope<IssueCommentPayload>);
     if (envelope.event === 'pull_request') return this.handlePullRequest(envelope as EventEnvelope<unknown> as EventEnvelope<PullRequestPayload>);
+    if (envelope.event === 'push') return handlePush({ store: this.deps.store, config: this.deps.config, logger: this.deps.logger, now: this.now, created: this.created }, envelope);
     return ack;
   }
 

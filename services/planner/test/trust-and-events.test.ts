@@ -6,7 +6,7 @@ import { parseConfig, staticConfigSource } from '@bowline/config';
 import { createGitHub, type Octokit } from '@bowline/github';
 import { createLogger } from '@bowline/observability';
 import { isFinished, type ProwJob } from '@bowline/prowjob';
-import { FakeGitHub, pullRequestCommentPayload, pullRequestPayload, startProwJobBucket, type ProwJobBucket } from '@bowline/testing';
+import { examplePayload, FakeGitHub, pullRequestCommentPayload, pullRequestPayload, startProwJobBucket, type ProwJobBucket } from '@bowline/testing';
 import { NEEDS_OK_TO_TEST_LABEL, OK_TO_TEST_LABEL } from '../src/messages.js';
 import { Planner } from '../src/planner.js';
 
@@ -307,6 +307,25 @@ describe("the planner's trust rules and pull request events", () => {
       const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'bowline_planner_github_requests_per_event');
       const sum = metric?.values.find((v) => (v as { metricName?: string }).metricName === 'bowline_planner_github_requests_per_event_sum');
       expect(sum?.value).toBe(4);
+    });
+  });
+
+  describe('pushes', () => {
+    it('start the postsubmits of the pushed branch', async () => {
+      const planner = new Planner({
+        github: octokit,
+        store: bucket.store,
+        claims,
+        config: staticConfigSource(parseConfig('postsubmits:\n  acme/widgets:\n  - name: publish\n    agent: jenkins\n    branches: [main]\n', 'config.yaml')),
+        logger,
+        registry: new Registry(),
+        now: () => NOW,
+      });
+      const payload = examplePayload('push') as Record<string, unknown>;
+      Object.assign(payload, { ref: 'refs/heads/main', after: 'f'.repeat(40), deleted: false, commits: [], repository: { ...(payload.repository as object), name: 'widgets', full_name: 'acme/widgets', owner: { login: 'acme', name: 'acme' } } });
+      await planner.handle({ id: 'push-1', event: 'push', receivedAt: NOW.toISOString(), payload });
+      const jobs = (await bucket.store.list()).map((s) => s.job).filter((j) => j.spec.type === 'postsubmit' && j.spec.refs.base_sha === 'f'.repeat(40));
+      expect(jobs.map((j) => [j.spec.job, j.spec.refs.base_ref])).toEqual([['publish', 'main']]);
     });
   });
 });
