@@ -135,6 +135,13 @@ export const configField = object(
     postsubmits: map('Postsubmit jobs by `org/repo`.', list('jobs', postsubmitField), orgRepoKey),
     periodics: list('Periodic jobs.', periodicField),
     jenkins_operators: list("Prow's jenkins-operator settings.", jenkinsOperatorField),
+    github_reporter: object(
+      "Prow's crier GitHub reporter.",
+      {
+        job_types_to_report: list('Job types reported to GitHub; Prow allows presubmit and postsubmit (both by default).', str('job type', { enum: ['presubmit', 'postsubmit'] })),
+      },
+      { open: true },
+    ),
     sinker: object(
       "Prow's sinker.",
       {

@@ -237,6 +237,12 @@ class ConfigBuilder {
         maxProwJobAgeMs: this.duration(main, ['sinker', 'max_prowjob_age'], sinker.max_prowjob_age, 7 * DAY_MS),
         resyncPeriodMs: this.duration(main, ['sinker', 'resync_period'], sinker.resync_period, 3_600_000),
       },
+      githubReporter: {
+        // Prow's default: presubmits and postsubmits (periodics have no commit to report on).
+        jobTypesToReport: ((raw.github_reporter as Raw | undefined)?.job_types_to_report as ('presubmit' | 'postsubmit' | undefined)[] | undefined)?.filter(
+          (t): t is 'presubmit' | 'postsubmit' => t !== undefined,
+        ) ?? ['presubmit', 'postsubmit'],
+      },
       jenkinsOperator: {
         resyncPeriodMs: this.duration(main, ['bowline', 'jenkins_operator', 'resync_period'], (bowline.jenkins_operator as Raw | undefined)?.resync_period, 10_000),
       },

@@ -104,6 +104,7 @@ export interface Config {
   jenkinsOperators: JenkinsOperatorConfig[];
   sinker: SinkerSettings;
   jenkinsOperator: JenkinsOperatorSettings;
+  githubReporter: { jobTypesToReport: ('presubmit' | 'postsubmit')[] };
   bowline: {
     jenkins: JenkinsMaster[];
     trust: TrustSettings;

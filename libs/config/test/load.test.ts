@@ -140,6 +140,7 @@ describe('loading a Prow config.yaml', () => {
     ['two Jenkins masters without selectors', 'bowline:\n  jenkins:\n  - name: a\n    url: https://a\n  - name: b\n    url: https://b\n', 'bowline.jenkins[0].label_selector: Jenkins master "a": with several masters', 'bowline:\n  jenkins:\n  - name: a\n    url: https://a\n    label_selector: master=a\n  - name: b\n    url: https://b\n    label_selector: master=b\n'],
     ['a Jenkins master URL that is not http', 'bowline:\n  jenkins:\n  - name: a\n    url: jenkins.local\n', 'bowline.jenkins[0].url: Jenkins master "a": "jenkins.local" is not an http(s) URL', 'bowline:\n  jenkins:\n  - name: a\n    url: http://jenkins.local:8080\n'],
     ['an ok_to_test mode that does not exist', 'bowline:\n  trust:\n    ok_to_test: always\n', 'bowline.trust.ok_to_test: must be one of per_pull_request, per_commit', 'bowline:\n  trust:\n    ok_to_test: per_commit\n'],
+    ['a job type GitHub cannot be told about', 'github_reporter:\n  job_types_to_report: [presubmit, periodic]\n', 'github_reporter.job_types_to_report[1]: must be one of presubmit, postsubmit', 'github_reporter:\n  job_types_to_report: [presubmit]\n'],
     ['broken YAML', 'presubmits:\n  o/r: [\n', '(yaml):', job('')],
   ])('refuses %s, and accepts the corrected config', (_rule, bad, expected, good) => {
     const refused = outcome(bad);

@@ -32,7 +32,7 @@ export function parseEntries(body: string): string[] {
 }
 
 /** Prow's failure comment: mention, table, instructions, marker. */
-export function renderComment(author: string, entries: string[]): string {
+export function renderComment(author: string, entries: string[], report?: string): string {
   const plural = entries.length > 1 ? 's' : '';
   return [
     `@${author}: The following test${plural} **failed**, say \`/retest\` to rerun all failed tests or \`/retest-required\` to rerun all mandatory failed tests:`,
@@ -40,6 +40,7 @@ export function renderComment(author: string, entries: string[]): string {
     HEADER,
     SEPARATOR,
     ...entries,
+    ...(report ? ['', report] : []),
     '',
     '<details>',
     '',

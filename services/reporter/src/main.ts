@@ -1,4 +1,5 @@
-import { openProwJobBucket, startRuntime } from '@bowline/bus';
+import { observe, openProwJobBucket, startRuntime } from '@bowline/bus';
+import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { createGitHub } from '@bowline/github';
 import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
@@ -7,10 +8,22 @@ import { readReporterSettings } from './settings.js';
 
 await runMain('reporter', async () => {
   const settings = readReporterSettings(process.env);
-  await startRuntime('reporter', settings, async ({ logger, registry, bus }) => {
-    const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
-    const reporter = new Reporter({ github: createGitHub(settings.github, logger), store, logger, registry });
-    await reporter.start();
-    return { stop: () => reporter.stop() };
-  });
+  const observability = observe('reporter', settings);
+  const config = watchConfigFile({ ...configPathsFromEnv(process.env), ...observability });
+  await startRuntime(
+    'reporter',
+    settings,
+    async ({ logger, registry, bus }) => {
+      const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
+      const reporter = new Reporter({ github: createGitHub(settings.github, logger), config, store, logger, registry });
+      await reporter.start();
+      return {
+        stop: async () => {
+          config.stop();
+          await reporter.stop();
+        },
+      };
+    },
+    observability,
+  );
 });

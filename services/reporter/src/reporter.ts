@@ -1,7 +1,8 @@
 import { Counter, type Registry } from 'prom-client';
-import { botLoginOf, type Octokit } from '@bowline/github';
+import type { ConfigSource } from '@bowline/config';
+import { botLoginOf, isNotFound, type Octokit } from '@bowline/github';
 import { describeError, type Logger } from '@bowline/observability';
-import { isFinished, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
+import { isFinished, prowJobTemplateView, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
 import { mergeEntries, parseEntries, renderComment, REPORT_MARKER, updateEntries } from './failure-comment.js';
 
 /** The key under `status.prev_report_states` this reporter owns, as Prow's crier names it. */
@@ -27,6 +28,7 @@ const DEFAULT_DESCRIPTIONS: Record<ProwJobState, string> = {
 
 export interface ReporterDeps {
   github: Octokit;
+  config: ConfigSource;
   store: ProwJobStore;
   logger: Logger;
   registry: Registry;
@@ -42,11 +44,17 @@ export class Reporter {
   private readonly prLocks = new Map<string, Promise<void>>();
   private watcher?: { stop(): void };
   private readonly reports: Counter;
+  private readonly dropped: Counter;
   private readonly bot: () => Promise<string>;
 
   constructor(private readonly deps: ReporterDeps) {
     this.bot = botLoginOf(deps.github);
     this.queue = new WorkQueue((name) => this.report(name), { logger: deps.logger, concurrency: 8 });
+    this.dropped = new Counter({
+      name: 'bowline_reporter_reports_dropped_total',
+      help: 'Reports dropped because GitHub answered 404',
+      registers: [deps.registry],
+    });
     this.reports = new Counter({
       name: 'bowline_reporter_reports_total',
       help: 'Commit statuses reported, by state',
@@ -57,7 +65,7 @@ export class Reporter {
 
   async start(): Promise<void> {
     this.watcher = await this.deps.store.watch((name, stored) => {
-      if (stored && needsReport(stored.job)) this.queue.add(name);
+      if (stored && this.needsReport(stored.job)) this.queue.add(name);
     }, this.deps.logger);
   }
 
@@ -73,7 +81,7 @@ export class Reporter {
   /** Reports the job's current state, read fresh, unless it was reported already. */
   private async report(name: string): Promise<void> {
     const stored = await this.deps.store.get(name);
-    if (!stored || !needsReport(stored.job)) return;
+    if (!stored || !this.needsReport(stored.job)) return;
     const job = stored.job;
     const { org, repo } = job.spec.refs;
     const pull = job.spec.refs.pulls?.[0];
@@ -81,20 +89,27 @@ export class Reporter {
     const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, repo: `${org}/${repo}`, pr: pull?.number });
     const state = job.status.state;
 
-    await this.deps.github.rest.repos.createCommitStatus({
-      owner: org,
-      repo,
-      sha,
-      state: GITHUB_STATES[state],
-      context: job.spec.context,
-      description: truncate(job.status.description ?? DEFAULT_DESCRIPTIONS[state], 140),
-      ...(job.status.url ? { target_url: job.status.url } : {}),
-    });
-    this.reports.inc({ state });
-    log.info({ state, sha }, 'commit status reported');
-
-    if (job.spec.type === 'presubmit' && pull && isFinished(job)) {
-      await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => this.updateFailureComment(job, log));
+    try {
+      await this.deps.github.rest.repos.createCommitStatus({
+        owner: org,
+        repo,
+        sha,
+        state: GITHUB_STATES[state],
+        context: job.spec.context,
+        description: truncate(job.status.description ?? DEFAULT_DESCRIPTIONS[state], 140),
+        ...(job.status.url ? { target_url: job.status.url } : {}),
+      });
+      this.reports.inc({ state });
+      log.info({ state, sha }, 'commit status reported');
+      if (job.spec.type === 'presubmit' && pull && isFinished(job)) {
+        await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => this.updateFailureComment(job, log));
+      }
+    } catch (error) {
+      // A deleted repository, commit or pull request never comes back: retrying would spin
+      // forever, so the report is dropped, said in the log, and marked done.
+      if (!isNotFound(error)) throw error;
+      this.dropped.inc();
+      log.warn({ state, sha }, 'GitHub answered 404 (repository, commit or pull request gone): report dropped');
     }
     await this.deps.store.update(name, (current) => {
       if (current.status.prev_report_states?.[REPORTER_NAME] === state) return undefined;
@@ -124,7 +139,7 @@ export class Reporter {
         log.info('failure comment removed: nothing fails');
       }
     } else {
-      const body = renderComment(pull.author, entries);
+      const body = renderComment(pull.author, entries, this.reportTemplateFor(job, log));
       if (!latest) {
         await github.rest.issues.createComment({ owner: org, repo, issue_number: pull.number, body });
         log.info({ rows: entries.length }, 'failure comment created');
@@ -135,6 +150,23 @@ export class Reporter {
     }
     // Only once their rows are safe in the newest copy.
     for (const old of older) await github.rest.issues.deleteComment({ owner: org, repo, comment_id: old.id });
+  }
+
+  /** `report_template` of the first `jenkins_operators` entry whose selector takes the job, rendered. */
+  private reportTemplateFor(job: ProwJob, log: Logger): string | undefined {
+    const entry = this.deps.config.get().jenkinsOperators.find((o) => o.labelSelector.matches(job.metadata.labels));
+    if (!entry?.reportTemplate) return undefined;
+    try {
+      return entry.reportTemplate.execute(prowJobTemplateView(job));
+    } catch (error) {
+      log.warn({ err: describeError(error) }, 'report_template failed: comment sent without it');
+      return undefined;
+    }
+  }
+
+  private needsReport(job: ProwJob): boolean {
+    const types: string[] = this.deps.config.get().githubReporter.jobTypesToReport;
+    return job.spec.report && types.includes(job.spec.type) && job.status.prev_report_states?.[REPORTER_NAME] !== job.status.state;
   }
 
   /** Two jobs of one pull request finishing at once must not both rewrite its comment. */
@@ -149,10 +181,6 @@ export class Reporter {
       if (this.prLocks.get(key) === tail) this.prLocks.delete(key);
     }
   }
-}
-
-function needsReport(job: ProwJob): boolean {
-  return job.spec.report && job.status.prev_report_states?.[REPORTER_NAME] !== job.status.state;
 }
 
 function truncate(text: string, max: number): string {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
-import { parseConfig } from '@bowline/config';
+import { parseConfig, staticConfigSource, type Config } from '@bowline/config';
 import { createGitHub } from '@bowline/github';
 import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
@@ -9,8 +9,7 @@ import { FakeGitHub, startProwJobBucket, waitFor, type GitHubStatus, type ProwJo
 import { entryFor, renderComment, REPORT_MARKER } from '../src/failure-comment.js';
 import { Reporter, REPORTER_NAME } from '../src/reporter.js';
 
-const CONFIG = parseConfig(
-  `
+const CONFIG_TEXT = `
 presubmits:
   acme/widgets:
   - name: unit
@@ -27,9 +26,8 @@ presubmits:
     agent: jenkins
     context: ci/jenkins/quiet
     skip_report: true
-`,
-  'config.yaml',
-);
+`;
+const CONFIG = parseConfig(CONFIG_TEXT, 'config.yaml');
 
 const ORG = 'acme';
 const REPO = 'widgets';
@@ -75,8 +73,8 @@ describe('Reporter', () => {
     for (const { job } of await store.list()) await kv.purge(job.metadata.name);
   });
 
-  async function startReporter(): Promise<Reporter> {
-    reporter = new Reporter({ github: createGitHub({ apiUrl: github.url, token: 'test-token' }, logger), store, logger, registry: new Registry() });
+  async function startReporter(config: Config = CONFIG): Promise<Reporter> {
+    reporter = new Reporter({ github: createGitHub({ apiUrl: github.url, token: 'test-token' }, logger), config: staticConfigSource(config), store, logger, registry: new Registry() });
     await reporter.start();
     return reporter;
   }
@@ -228,6 +226,41 @@ describe('Reporter', () => {
       await reported(job, 'triggered');
       expect(github.requestsTo({ method: 'POST', path: /\/statuses\// }).map((r) => r.status)).toEqual([500, 201]);
       expect(statuses(job).map((s) => s.state)).toEqual(['pending']);
+    });
+  });
+
+  describe('what is reported', () => {
+    it('reports no job type left out of github_reporter.job_types_to_report', async () => {
+      await startReporter(parseConfig(`${CONFIG_TEXT}github_reporter:\n  job_types_to_report: [postsubmit]\n`, 'config.yaml'));
+      const job = await createJob('unit');
+      const postsubmit = { ...buildJob('integration'), spec: { ...buildJob('integration').spec, type: 'postsubmit' as const } };
+      postsubmit.metadata.name = prowJobName('reporter-test', 'postsubmit', String(Date.now()));
+      await store.create(postsubmit);
+      await reported(postsubmit, 'triggered');
+      await reporter!.idle();
+      expect(statuses(job)).toEqual([]);
+      expect(github.statuses(ORG, REPO, BASE_SHA).map((s) => s.context)).toEqual(['ci/jenkins/integration']);
+    });
+
+    it('drops a report GitHub answers with 404 (the repository or commit is gone), once, and marks it done', async () => {
+      await startReporter();
+      github.inject({ method: 'POST', path: /\/statuses\// }, { status: 404, body: { message: 'Not Found' }, times: 1 });
+      const job = await createJob('unit');
+      await reported(job, 'triggered');
+      expect(github.requestsTo({ method: 'POST', path: /\/statuses\// }).map((r) => r.status)).toEqual([404]);
+      expect(statuses(job)).toEqual([]);
+    });
+
+    it("adds the rendered report_template of the job's jenkins_operators entry to the failure comment", async () => {
+      const template = 'Logs: https://logs.example.com/{{.Spec.Job}}/{{.Status.JenkinsBuildID}} for PR {{with index .Spec.Refs.Pulls 0}}{{.Number}}{{end}}';
+      await startReporter(parseConfig(`${CONFIG_TEXT}jenkins_operators:\n- report_template: "${template.replace(/"/g, '\\"')}"\n`, 'config.yaml'));
+      const job = await createJob('unit');
+      await reported(job, 'triggered');
+      await store.update(job.metadata.name, (current) => transition(current, 'failure', new Date(), { url: 'https://jenkins.example.com/job/unit/3/', jenkins_build_id: '3' }));
+      await reported(job, 'failure');
+      const [comment] = botComments();
+      expect(comment!.body).toContain(`Logs: https://logs.example.com/unit/3 for PR ${pr.number}`);
+      expect(rows(comment!.body)).toHaveLength(1);
     });
   });
 
