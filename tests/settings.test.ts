@@ -25,6 +25,8 @@ describe('a service started without a required setting', () => {
     ['planner', {}, 'GITHUB_TOKEN_FILE is not set'],
     ['planner', { GITHUB_TOKEN_FILE: secret, BOWLINE_CONFIG: badConfig }, 'bad.yaml:4:17: presubmits.o/r[0].always_run: must be true or false'],
     ['reporter', {}, 'GITHUB_TOKEN_FILE is not set'],
+    ['reporter', { GITHUB_APP_ID: '42' }, 'GITHUB_APP_PRIVATE_KEY_FILE is not set'],
+    ['planner', { GITHUB_TOKEN_FILE: secret, GITHUB_WRITE_INTERVAL: 'soon' }, 'GITHUB_WRITE_INTERVAL is "soon"'],
     ['jenkins-operator', {}, 'JENKINS_URL is not set'],
     ['jenkins-operator', { JENKINS_URL: 'http://jenkins' }, 'JENKINS_USER is not set'],
     ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u' }, 'JENKINS_TOKEN_FILE is not set'],

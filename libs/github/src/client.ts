@@ -1,33 +1,78 @@
 import { Octokit } from '@octokit/rest';
-import { readSecretFile, optionalEnv, SettingsError, type Env, type Logger } from '@bowline/observability';
+import type { Registry } from 'prom-client';
+import { optionalEnv, parseDuration, readSecretFile, SettingsError, type Env, type Logger } from '@bowline/observability';
+import { appBotLogin, createInstallationOctokit } from './app-installations.js';
+import { gitHubAppSettingsFromEnv, type GitHubAppSettings } from './app.js';
 import { enableConditionalRequests } from './conditional-requests.js';
+import { instrumentGitHub, resilientOctokit } from './resilience.js';
 
 export type { Octokit } from '@octokit/rest';
 
 export interface GitHubSettings {
   apiUrl: string;
-  token: string;
+  /** The bot account's token; or else `app`. */
+  token?: string;
+  app?: GitHubAppSettings;
+  /** Pause between two writes (GitHub asks for a second); see `resilientOctokit`. */
+  writeIntervalMs?: number;
 }
 
 /**
- * GitHub settings from the environment: `GITHUB_API_URL` and the token in `GITHUB_TOKEN_FILE`.
- * GitHub App authentication (`GITHUB_APP_ID` + `GITHUB_APP_PRIVATE_KEY_FILE`) is recognised but
- * not yet supported, and says so rather than starting without credentials.
+ * GitHub settings from the environment: `GITHUB_API_URL`, and the token in `GITHUB_TOKEN_FILE` or
+ * the App in `GITHUB_APP_ID` + `GITHUB_APP_PRIVATE_KEY_FILE`; `GITHUB_WRITE_INTERVAL` (default 1s).
  */
 export function gitHubSettingsFromEnv(env: Env): GitHubSettings {
   const apiUrl = optionalEnv(env, 'GITHUB_API_URL', 'https://api.github.com').replace(/\/+$/, '');
-  if (!env.GITHUB_TOKEN_FILE && env.GITHUB_APP_ID) {
-    throw new SettingsError('GITHUB_APP_ID is set but GitHub App authentication is not supported yet: set GITHUB_TOKEN_FILE');
+  const interval = optionalEnv(env, 'GITHUB_WRITE_INTERVAL', '1s');
+  let writeIntervalMs: number;
+  try {
+    writeIntervalMs = parseDuration(interval);
+  } catch {
+    throw new SettingsError(`GITHUB_WRITE_INTERVAL is "${interval}": set it to a duration such as 1s`);
   }
-  const token = readSecretFile(env, 'GITHUB_TOKEN_FILE', 'a GitHub token for the bot account');
-  return { apiUrl, token };
+  if (!env.GITHUB_TOKEN_FILE && env.GITHUB_APP_ID) return { apiUrl, app: gitHubAppSettingsFromEnv(env), writeIntervalMs };
+  if (!env.GITHUB_TOKEN_FILE) {
+    throw new SettingsError('GITHUB_TOKEN_FILE is not set: set it to the path of a file holding the bot account\'s token, or set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_FILE to run as a GitHub App');
+  }
+  return { apiUrl, token: readSecretFile(env, 'GITHUB_TOKEN_FILE', 'a GitHub token for the bot account'), writeIntervalMs };
+}
+
+/** What a service talks to GitHub with, and who it is there. */
+export interface GitHub {
+  octokit: Octokit;
+  botLogin: () => Promise<string>;
 }
 
 /**
- * Octokit for the bot's token. Every GET is conditional (If-None-Match): GitHub answers an
- * unchanged resource with 304, which does not count against the 5,000 requests an hour.
+ * The services' GitHub client: rate limits waited out and 5xx retried (`resilientOctokit`),
+ * requests counted in metrics, every GET conditional (a 304 costs nothing from the hourly
+ * quota), and authenticated as the bot account or as the App's installation of each org.
  */
-export function createGitHub(settings: GitHubSettings, logger: Logger): Octokit {
+export function connectGitHub(settings: GitHubSettings, options: { logger: Logger; service: string; registry?: Registry }): GitHub {
+  const { logger, service, registry } = options;
+  const OctokitClass = resilientOctokit({ logger, service, registry, writeIntervalMs: settings.writeIntervalMs });
+  let octokit: Octokit;
+  let botLogin: () => Promise<string>;
+  if (settings.app) {
+    octokit = createInstallationOctokit(settings.app, logger, { OctokitClass });
+    botLogin = appBotLogin(settings.app, logger);
+  } else if (settings.token) {
+    octokit = new OctokitClass({ auth: settings.token, baseUrl: settings.apiUrl, userAgent: 'bowline', log: octokitLog(logger) });
+    botLogin = botLoginOf(octokit);
+  } else {
+    throw new SettingsError('GitHub needs a token or a GitHub App');
+  }
+  // Before the conditional requests, so a 304 is counted as the 304 it is.
+  if (registry) instrumentGitHub(octokit, { registry, service });
+  enableConditionalRequests(octokit);
+  return { octokit, botLogin };
+}
+
+/**
+ * A plain Octokit for a token, with conditional GETs but no throttling or retries: for tools and
+ * tests that want each request to go out as it is made. Services use `connectGitHub`.
+ */
+export function createGitHub(settings: { apiUrl: string; token: string }, logger: Logger): Octokit {
   const octokit = new Octokit({
     auth: settings.token,
     baseUrl: settings.apiUrl,

@@ -1,4 +1,4 @@
-import { createHash, createHmac, createPublicKey, createVerify, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, createVerify, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import {
   HttpFake,
   type Fault,
@@ -20,12 +20,33 @@ export interface FakeGitHubOptions {
   webhook?: FakeWebhook;
   /** How long a delivery may take before it counts as timed out (default 10 s, GitHub's limit). */
   webhookTimeoutMs?: number;
+  /** How long an installation token lasts (default 1 h, GitHub's lifetime). */
+  installationTokenTtlMs?: number;
+  /**
+   * The clock (ms since the epoch) App JWTs and installation tokens are judged by, default
+   * `Date.now`: a test moves it to expire a token without waiting an hour. Rate-limit resets keep
+   * the real clock, since clients wait on them with timers.
+   */
+  clock?: () => number;
 }
 
 export interface FakeGitHubApp {
   id: number;
   /** PEM of the App's public key (SPKI); the matching private key signs the JWTs. */
   publicKey: string;
+  /** The App's slug (default `bowline-app`): it writes as `<slug>[bot]` with installation tokens. */
+  slug?: string;
+  /** The account owning the App, as `GET /app` shows it (default `bowline`). */
+  owner?: string;
+}
+
+/** The App installed on an account: its tokens open that account's repositories and org. */
+export interface FakeInstallation {
+  id: number;
+  /** The login of the organisation or user the App is installed on. */
+  account: string;
+  /** Default `Organization`; `GET /orgs/{org}/installation` finds only those. */
+  accountType?: 'Organization' | 'User';
 }
 
 export interface FakeWebhook {
@@ -146,6 +167,7 @@ interface CommentRecord {
 
 interface StatusRecord {
   id: number;
+  creator: string;
   state: string;
   context: string;
   description: string | null;
@@ -159,7 +181,27 @@ interface DeliveryRecord {
   body: string;
 }
 
-type RouteHandler = (request: FakeRequest, params: string[]) => FakeResponse;
+interface InstallationRecord {
+  id: number;
+  account: string;
+  accountType: 'Organization' | 'User';
+  createdAt: string;
+}
+
+interface InstallationTokenRecord {
+  installationId: number;
+  /** Ms since the epoch, on the fake's clock. */
+  expiresAt: number;
+}
+
+/** Who a request is authenticated as: the login that writes its comments and statuses. */
+interface Caller {
+  login: string;
+}
+
+type RouteHandler = (request: FakeRequest, params: string[], caller: Caller) => FakeResponse;
+
+type Authentication = { caller: Caller } | { refusal: FakeResponse };
 
 const RATE_LIMIT = 5000;
 const RATE_WINDOW_SECONDS = 3600;
@@ -177,6 +219,19 @@ const APP_HOOK_ID = 1;
 const MAX_JWT_LIFETIME_SECONDS = 600;
 const JWT_CLOCK_DRIFT_SECONDS = 60;
 const JWT_UNDECODABLE = 'A JSON web token could not be decoded';
+// "Installation access tokens expire one hour from the time you create them" (docs: Generating an
+// installation access token for a GitHub App).
+const INSTALLATION_TOKEN_TTL_MS = 60 * 60_000;
+const DEFAULT_APP_SLUG = 'bowline-app';
+// What GitHub answers an installation token used outside what its installation was granted.
+const NOT_ACCESSIBLE = 'Resource not accessible by integration';
+// The permissions the fake's App shows; Bowline's planner and reporter need these.
+const APP_PERMISSIONS = { issues: 'write', members: 'read', metadata: 'read', pull_requests: 'write', statuses: 'write' };
+const APP_EVENTS = ['issue_comment', 'pull_request', 'push'];
+// The routes GitHub wants the App's JWT on: its own, and finding where it is installed.
+const APP_JWT_ROUTE = /^\/(?:app(?:\/|$)|(?:repos\/[^/]+\/[^/]+|orgs\/[^/]+|users\/[^/]+)\/installation$)/;
+// The account a route belongs to, for deciding whether an installation token opens it.
+const ACCOUNT_ROUTE = /^\/(?:repos|orgs)\/([^/]+)(?:\/|$)/;
 // The shape of GitHub's delivery cursors (`v1_<delivery id>`), as seen in its Link headers.
 const DELIVERY_CURSOR = /^v1_(\d+)$/;
 // Documented for `status`: success is a status_code in 200-399, failure one in 400-599. Read
@@ -211,7 +266,12 @@ export class FakeGitHub {
   // Aborts the sends still running when the fake closes, so none outlives it.
   private readonly closing = new AbortController();
   private readonly webhookTimeoutMs: number;
-  private app?: { id: number; key: KeyObject };
+  private app?: { id: number; key: KeyObject; owner: string };
+  private appSlug = DEFAULT_APP_SLUG;
+  private readonly installations = new Map<number, InstallationRecord>();
+  private readonly installationTokens = new Map<string, InstallationTokenRecord>();
+  private readonly installationTokenTtlMs: number;
+  private readonly clock: () => number;
   private webhook?: FakeWebhook;
   private remaining = RATE_LIMIT;
   private charged = 0;
@@ -221,13 +281,15 @@ export class FakeGitHub {
     this.tokens = new Set(options.tokens ?? ['test-token']);
     this.botLogin = options.botLogin ?? 'bowline-bot';
     this.webhookTimeoutMs = options.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS;
+    this.installationTokenTtlMs = options.installationTokenTtlMs ?? INSTALLATION_TOKEN_TTL_MS;
+    this.clock = options.clock ?? Date.now;
     if (options.app) this.setApp(options.app);
     if (options.webhook) this.setWebhook(options.webhook);
     // The bot gets id 1 so the primary rate-limit message ("for user ID 1.") names it.
     this.userIds.set(this.botLogin.toLowerCase(), 1);
     this.http = new HttpFake((request) => this.handle(request));
     this.routes = [
-      { method: 'GET', pattern: /^\/user$/, handle: () => ({ status: 200, body: this.user(this.botLogin) }) },
+      { method: 'GET', pattern: /^\/user$/, handle: (_q, _p, caller) => ({ status: 200, body: this.user(caller.login) }) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/, handle: (_q, p) => this.getPull(p) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/files$/, handle: (q, p) => this.listFiles(q, p) },
       { method: 'GET', pattern: /^\/orgs\/([^/]+)\/members\/([^/]+)$/, handle: (_q, p) => this.checkMember(p) },
@@ -236,12 +298,17 @@ export class FakeGitHub {
       { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/labels$/, handle: (q, p) => this.addLabels(q, p) },
       { method: 'DELETE', pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/labels\/([^/]+)$/, handle: (_q, p) => this.removeLabel(p) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/, handle: (q, p) => this.listComments(q, p) },
-      { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/, handle: (q, p) => this.createComment(q, p) },
+      { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/, handle: (q, p, c) => this.createComment(q, p, c) },
       { method: 'PATCH', pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/, handle: (q, p) => this.updateComment(q, p) },
       { method: 'DELETE', pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/, handle: (_q, p) => this.deleteComment(p) },
-      { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([^/]+)$/, handle: (q, p) => this.createStatus(q, p) },
+      { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([^/]+)$/, handle: (q, p, c) => this.createStatus(q, p, c) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/statuses$/, handle: (q, p) => this.listStatuses(q, p) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/, handle: (_q, p) => this.combinedStatus(p) },
+      { method: 'GET', pattern: /^\/app$/, handle: () => this.getApp() },
+      { method: 'GET', pattern: /^\/repos\/([^/]+)\/[^/]+\/installation$/, handle: (_q, [owner]) => this.findInstallation(owner!, 'any') },
+      { method: 'GET', pattern: /^\/orgs\/([^/]+)\/installation$/, handle: (_q, [org]) => this.findInstallation(org!, 'Organization') },
+      { method: 'GET', pattern: /^\/users\/([^/]+)\/installation$/, handle: (_q, [user]) => this.findInstallation(user!, 'any') },
+      { method: 'POST', pattern: /^\/app\/installations\/(\d+)\/access_tokens$/, handle: (_q, [id]) => this.createInstallationToken(Number(id)) },
       { method: 'GET', pattern: /^\/app\/hook\/deliveries$/, handle: (q) => this.listDeliveries(q) },
       { method: 'GET', pattern: /^\/app\/hook\/deliveries\/(\d+)$/, handle: (_q, p) => this.getDelivery(p) },
       { method: 'POST', pattern: /^\/app\/hook\/deliveries\/(\d+)\/attempts$/, handle: (_q, p) => this.redeliver(p) },
@@ -378,7 +445,39 @@ export class FakeGitHub {
     if (key.asymmetricKeyType !== 'rsa') {
       throw new Error(`a GitHub App key must be RSA, got ${String(key.asymmetricKeyType)}`);
     }
-    this.app = { id: app.id, key };
+    this.app = { id: app.id, key, owner: app.owner ?? 'bowline' };
+    this.appSlug = app.slug ?? DEFAULT_APP_SLUG;
+  }
+
+  /** The login the App writes as with an installation token: `<slug>[bot]`. */
+  get appBotLogin(): string {
+    return `${this.appSlug}[bot]`;
+  }
+
+  /** Installs the App on an account; installing it again under a new id replaces the old one. */
+  addInstallation(installation: FakeInstallation): void {
+    for (const [id, existing] of this.installations) {
+      if (existing.account.toLowerCase() === installation.account.toLowerCase()) this.removeInstallation(id);
+    }
+    this.installations.set(installation.id, {
+      id: installation.id,
+      account: installation.account,
+      accountType: installation.accountType ?? 'Organization',
+      createdAt: timestamp(),
+    });
+  }
+
+  /** The installation an installation token was minted for, so a test can tell whose token was sent. */
+  tokenInstallation(token: string): number | undefined {
+    return this.installationTokens.get(token)?.installationId;
+  }
+
+  /** Uninstalls the App: GitHub revokes the installation's tokens with it. */
+  removeInstallation(id: number): void {
+    this.installations.delete(id);
+    for (const [token, record] of this.installationTokens) {
+      if (record.installationId === id) this.installationTokens.delete(token);
+    }
   }
 
   /**
@@ -409,16 +508,9 @@ export class FakeGitHub {
 
   private handle(request: FakeRequest): FakeResponse {
     this.rollRateWindow();
-    // `/app/...` authenticates the App itself, with a JWT; the tokens open everything else.
-    const refusal = isAppRoute(request.path)
-      ? this.refuseAppJwt(request.headers.authorization)
-      : this.isAuthorized(request.headers.authorization)
-        ? undefined
-        : 'Bad credentials';
-    if (refusal !== undefined) {
-      return this.answer({ status: 401, body: { message: refusal, documentation_url: DOCS, status: '401' } });
-    }
-    const response = this.route(request);
+    const authentication = this.authenticate(request);
+    if ('refusal' in authentication) return this.answer(authentication.refusal);
+    const response = this.route(request, authentication.caller);
     if (request.method !== 'GET' || response.status !== 200) {
       this.charge();
       return this.answer(response);
@@ -443,7 +535,7 @@ export class FakeGitHub {
     return this.charged;
   }
 
-  private route(request: FakeRequest): FakeResponse {
+  private route(request: FakeRequest, caller: Caller): FakeResponse {
     for (const route of this.routes) {
       if (route.method !== request.method) continue;
       const match = route.pattern.exec(request.path);
@@ -451,7 +543,7 @@ export class FakeGitHub {
       // Split first, decode after: a label such as `do-not-merge/hold` arrives as one %2F segment.
       const params = match.slice(1).map((segment) => decodeURIComponent(segment));
       try {
-        return route.handle(request, params);
+        return route.handle(request, params, caller);
       } catch (error) {
         if (error instanceof BadJsonError) {
           return { status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' } };
@@ -479,9 +571,27 @@ export class FakeGitHub {
     };
   }
 
-  private isAuthorized(header: string | undefined): boolean {
-    const match = /^(?:token|bearer)\s+(\S+)$/i.exec(header?.trim() ?? '');
-    return match !== null && this.tokens.has(match[1]!);
+  /**
+   * Who the request is from, or GitHub's refusal. The App's routes and installation look-ups take
+   * the App's JWT; everything else a configured token (the bot user) or an installation token,
+   * which opens only its own account's routes, until it expires.
+   */
+  private authenticate(request: FakeRequest): Authentication {
+    const header = request.headers.authorization;
+    if (APP_JWT_ROUTE.test(request.path)) {
+      const refusal = this.refuseAppJwt(header);
+      return refusal === undefined ? { caller: { login: this.appBotLogin } } : { refusal: unauthorized(refusal) };
+    }
+    const token = /^(?:token|bearer)\s+(\S+)$/i.exec(header?.trim() ?? '')?.[1];
+    if (token !== undefined && this.tokens.has(token)) return { caller: { login: this.botLogin } };
+    const granted = token === undefined ? undefined : this.installationTokens.get(token);
+    if (!granted || this.clock() >= granted.expiresAt) return { refusal: unauthorized('Bad credentials') };
+    const account = ACCOUNT_ROUTE.exec(request.path)?.[1];
+    const installation = this.installations.get(granted.installationId);
+    if (account === undefined || decodeURIComponent(account).toLowerCase() !== installation?.account.toLowerCase()) {
+      return { refusal: { status: 403, body: { message: NOT_ACCESSIBLE, documentation_url: DOCS, status: '403' } } };
+    }
+    return { caller: { login: this.appBotLogin } };
   }
 
   /**
@@ -506,7 +616,7 @@ export class FakeGitHub {
     const verifier = createVerify('RSA-SHA256').update(`${encodedHeader}.${encodedClaims}`);
     if (!verifier.verify(this.app.key, Buffer.from(signature, 'base64url'))) return JWT_UNDECODABLE;
 
-    const now = nowSeconds();
+    const now = Math.floor(this.clock() / 1000);
     const { iat, exp } = claims;
     if (iat === undefined) return "Missing 'issued at' claim ('iat') in assertion";
     if (typeof iat !== 'number' || !Number.isInteger(iat) || iat > now + JWT_CLOCK_DRIFT_SECONDS) {
@@ -543,6 +653,82 @@ export class FakeGitHub {
   /** Fault headers computed when the fake answers, so a reset counts from the refused request. */
   private liveHeaders(compute: () => Record<string, string>): () => Record<string, string> {
     return () => ({ ...compute(), 'x-github-request-id': `FAKE:${this.nextRequestId++}` });
+  }
+
+  private getApp(): FakeResponse {
+    const app = this.app!;
+    return {
+      status: 200,
+      body: {
+        id: app.id,
+        slug: this.appSlug,
+        node_id: `A_fake${app.id}`,
+        client_id: `Iv1.fake${app.id}`,
+        owner: this.renderAccount(app.owner, 'Organization'),
+        name: this.appSlug,
+        description: null,
+        external_url: `https://github.com/apps/${this.appSlug}`,
+        html_url: `https://github.com/apps/${this.appSlug}`,
+        created_at: '2024-01-01T00:00:00Z',
+        updated_at: '2024-01-01T00:00:00Z',
+        permissions: APP_PERMISSIONS,
+        events: APP_EVENTS,
+        installations_count: this.installations.size,
+      },
+    };
+  }
+
+  /** `kind` 'Organization' for `/orgs/{org}/installation`, which does not find a user's. */
+  private findInstallation(login: string, kind: 'Organization' | 'any'): FakeResponse {
+    const installation = [...this.installations.values()].find(
+      (i) => i.account.toLowerCase() === login.toLowerCase() && (kind === 'any' || i.accountType === kind),
+    );
+    return installation ? { status: 200, body: this.renderInstallation(installation) } : notFound();
+  }
+
+  private createInstallationToken(id: number): FakeResponse {
+    if (!this.installations.has(id)) return notFound();
+    const token = `ghs_${randomBytes(27).toString('base64url').replace(/[-_]/g, '0').slice(0, 36)}`;
+    // GitHub's `expires_at` has whole seconds; the token lasts exactly as long as it says.
+    const expiresAt = Math.floor((this.clock() + this.installationTokenTtlMs) / 1000) * 1000;
+    this.installationTokens.set(token, { installationId: id, expiresAt });
+    return {
+      status: 201,
+      body: {
+        token,
+        expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        permissions: APP_PERMISSIONS,
+        repository_selection: 'all',
+      },
+    };
+  }
+
+  private renderInstallation(installation: InstallationRecord): Record<string, unknown> {
+    const account = this.renderAccount(installation.account, installation.accountType);
+    const settings = installation.accountType === 'Organization' ? `organizations/${installation.account}/settings` : 'settings';
+    return {
+      id: installation.id,
+      account,
+      repository_selection: 'all',
+      access_tokens_url: `${this.url}/app/installations/${installation.id}/access_tokens`,
+      repositories_url: `${this.url}/installation/repositories`,
+      html_url: `https://github.com/${settings}/installations/${installation.id}`,
+      app_id: this.app?.id ?? null,
+      app_slug: this.appSlug,
+      target_id: account.id,
+      target_type: installation.accountType,
+      permissions: APP_PERMISSIONS,
+      events: APP_EVENTS,
+      created_at: installation.createdAt,
+      updated_at: installation.createdAt,
+      single_file_name: null,
+      suspended_by: null,
+      suspended_at: null,
+    };
+  }
+
+  private renderAccount(login: string, type: 'Organization' | 'User'): Omit<GitHubUser, 'type'> & { type: 'Organization' | 'User' } {
+    return { ...this.user(login), type };
   }
 
   private getPull([org, repo, number]: string[]): FakeResponse {
@@ -617,12 +803,12 @@ export class FakeGitHub {
     return this.paginate(request, this.comments(org!, repo!, Number(number)));
   }
 
-  private createComment(request: FakeRequest, [org, repo, number]: string[]): FakeResponse {
+  private createComment(request: FakeRequest, [org, repo, number]: string[], caller: Caller): FakeResponse {
     const pr = this.pulls.get(pullKey(org!, repo!, Number(number)));
     if (!pr) return notFound();
     const body = (parseJson(request.body) as { body?: unknown } | null)?.body;
     if (typeof body !== 'string') return validationFailed([{ resource: 'IssueComment', code: 'missing_field', field: 'body' }]);
-    const record = this.storeComment(pr.org, pr.repo, pr.number, this.botLogin, body);
+    const record = this.storeComment(pr.org, pr.repo, pr.number, caller.login, body);
     const comment = this.renderComment(record);
     return { status: 201, body: comment, headers: { location: comment.url } };
   }
@@ -644,7 +830,7 @@ export class FakeGitHub {
     return { status: 204 };
   }
 
-  private createStatus(request: FakeRequest, [org, repo, sha]: string[]): FakeResponse {
+  private createStatus(request: FakeRequest, [org, repo, sha]: string[], caller: Caller): FakeResponse {
     const input = (parseJson(request.body) ?? {}) as Record<string, unknown>;
     const errors: Array<Record<string, string>> = [];
     if (typeof input.state !== 'string' || !STATUS_STATES.has(input.state)) {
@@ -663,6 +849,7 @@ export class FakeGitHub {
     const now = timestamp();
     const record: StatusRecord = {
       id: this.nextStatusId++,
+      creator: caller.login,
       state: input.state as string,
       context: typeof input.context === 'string' && input.context !== '' ? input.context : 'default',
       description,
@@ -916,10 +1103,11 @@ export class FakeGitHub {
       login,
       id,
       node_id: `U_fake${id}`,
-      type: login === this.botLogin ? 'Bot' : 'User',
+      type: login === this.botLogin || login === this.appBotLogin ? 'Bot' : 'User',
       site_admin: false,
-      url: `${this.url}/users/${login}`,
-      html_url: `https://github.com/${login}`,
+      url: `${this.url}/users/${encodeURIComponent(login)}`,
+      // An App's bot has no profile of its own; GitHub links it to the App's page.
+      html_url: login === this.appBotLogin ? `https://github.com/apps/${this.appSlug}` : `https://github.com/${login}`,
     };
   }
 
@@ -1009,15 +1197,15 @@ export class FakeGitHub {
       context: record.context,
       description: record.description,
       target_url: record.targetUrl,
-      creator: this.user(this.botLogin),
+      creator: this.user(record.creator),
       created_at: record.createdAt,
       updated_at: record.createdAt,
     };
   }
 }
 
-function isAppRoute(path: string): boolean {
-  return path === '/app' || path.startsWith('/app/');
+function unauthorized(message: string): FakeResponse {
+  return { status: 401, body: { message, documentation_url: DOCS, status: '401' } };
 }
 
 function decodeJwtPart(part: string): Record<string, unknown> | undefined {

@@ -402,6 +402,7 @@ describe('FakeGitHub', () => {
 const APP_ID = 4242;
 const SECRET = 'hook-secret';
 const INSTALLATION_ID = 77;
+const undecodableJwt = 'A JSON web token could not be decoded';
 
 /**
  * An App JWT made the way octokit's universal-github-app-jwt makes one: `iat` 30 s in the past
@@ -720,5 +721,122 @@ describe('FakeGitHub as a GitHub App sending webhooks', () => {
       await impatient.close();
       await slow.close();
     }
+  });
+});
+
+describe('FakeGitHub with the App installed on accounts', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  const TTL_MS = 60 * 60_000;
+  // The fake's clock runs ahead of the real one by `ahead`, to expire tokens without waiting.
+  let ahead = 0;
+  let gh: FakeGitHub;
+  const app = (): Octokit => {
+    const iat = Math.floor((Date.now() + ahead) / 1000) - 30;
+    return new Octokit({ auth: signAppJwt(privateKey, { iat, exp: iat + 600 }), baseUrl: gh.url, log: quiet });
+  };
+  const asToken = (token: string): Octokit => new Octokit({ auth: token, baseUrl: gh.url, log: quiet });
+  const mint = async (installationId: number): Promise<string> =>
+    (await app().rest.apps.createInstallationAccessToken({ installation_id: installationId })).data.token;
+
+  beforeAll(async () => {
+    gh = await FakeGitHub.start({ app: { id: APP_ID, publicKey: publicPem }, clock: () => Date.now() + ahead });
+    gh.addInstallation({ id: 11, account: 'acme' });
+    gh.addInstallation({ id: 12, account: 'alice', accountType: 'User' });
+    gh.addPullRequest({ org: 'acme', repo: 'widgets', number: 7, author: 'alice', headSha: sha });
+    gh.addPullRequest({ org: 'globex', repo: 'gadgets', number: 3, author: 'bob', headSha: sha });
+  });
+
+  afterAll(async () => {
+    await gh.close();
+  });
+
+  it('shows the App, with the slug its bot writes under, to its JWT', async () => {
+    const { data } = await app().rest.apps.getAuthenticated();
+    expect(data).toMatchObject({ id: APP_ID, slug: 'bowline-app', name: 'bowline-app', owner: { login: 'bowline' } });
+    expect(gh.appBotLogin).toBe('bowline-app[bot]');
+  });
+
+  it('finds an installation by repository, organisation or user, 404 where there is none', async () => {
+    const acme = { id: 11, account: { login: 'acme', type: 'Organization' }, app_id: APP_ID, app_slug: 'bowline-app', target_type: 'Organization' };
+    expect((await app().rest.apps.getRepoInstallation({ owner: 'acme', repo: 'widgets' })).data).toMatchObject(acme);
+    expect((await app().rest.apps.getOrgInstallation({ org: 'ACME' })).data).toMatchObject(acme);
+    expect((await app().rest.apps.getUserInstallation({ username: 'acme' })).data).toMatchObject(acme);
+    // A user's account is no organisation: only the user and repository look-ups find it.
+    expect((await app().rest.apps.getUserInstallation({ username: 'alice' })).data).toMatchObject({ id: 12, account: { login: 'alice', type: 'User' } });
+    expect((await failure(app().rest.apps.getOrgInstallation({ org: 'alice' }))).status).toBe(404);
+    expect((await failure(app().rest.apps.getOrgInstallation({ org: 'globex' }))).status).toBe(404);
+    expect((await failure(app().rest.apps.getRepoInstallation({ owner: 'globex', repo: 'gadgets' }))).status).toBe(404);
+  });
+
+  it('wants the App JWT for the look-ups and for minting tokens, not a token', async () => {
+    const bot = asToken('test-token');
+    expect(await failure(bot.rest.apps.getOrgInstallation({ org: 'acme' }))).toMatchObject({ status: 401, message: expect.stringContaining(undecodableJwt) });
+    expect((await failure(bot.rest.apps.createInstallationAccessToken({ installation_id: 11 }))).status).toBe(401);
+  });
+
+  it('mints an hour-long token that opens its account and writes as <slug>[bot]', async () => {
+    const before = Date.now();
+    const response = await app().rest.apps.createInstallationAccessToken({ installation_id: 11 });
+    expect(response.status).toBe(201);
+    expect(response.data.token).toMatch(/^ghs_[A-Za-z0-9]{36}$/);
+    expect(response.data.expires_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    // Whole seconds, so up to a second short of the hour from when it was minted.
+    expect(Date.parse(response.data.expires_at)).toBeGreaterThan(before + TTL_MS - 1000);
+    expect(Date.parse(response.data.expires_at)).toBeLessThanOrEqual(Date.now() + TTL_MS);
+    expect(gh.tokenInstallation(response.data.token)).toBe(11);
+
+    const installation = asToken(response.data.token);
+    expect((await installation.rest.pulls.get({ owner: 'acme', repo: 'widgets', pull_number: 7 })).data.number).toBe(7);
+    const { data: comment } = await installation.rest.issues.createComment({ owner: 'acme', repo: 'widgets', issue_number: 7, body: 'hi' });
+    expect(comment.user).toMatchObject({ login: 'bowline-app[bot]', type: 'Bot', html_url: 'https://github.com/apps/bowline-app' });
+    const { data: status } = await installation.rest.repos.createCommitStatus({ owner: 'acme', repo: 'widgets', sha, state: 'pending', context: 'ci' });
+    expect(status.creator?.login).toBe('bowline-app[bot]');
+    // The bot user's token still writes as the bot user.
+    const { data: own } = await asToken('test-token').rest.issues.createComment({ owner: 'acme', repo: 'widgets', issue_number: 7, body: 'me' });
+    expect(own.user?.login).toBe('bowline-bot');
+  });
+
+  it('answers 403 "Resource not accessible by integration" outside the installation’s account, and on /user', async () => {
+    const installation = asToken(await mint(11));
+    for (const call of [installation.rest.pulls.get({ owner: 'globex', repo: 'gadgets', pull_number: 3 }), installation.rest.users.getAuthenticated()]) {
+      expect(await failure(call)).toMatchObject({ status: 403, message: expect.stringContaining('Resource not accessible by integration') });
+    }
+  });
+
+  it('refuses a token with 401 "Bad credentials" once it has expired', async () => {
+    const installation = asToken(await mint(11));
+    try {
+      ahead = TTL_MS - 1000;
+      expect((await installation.rest.pulls.get({ owner: 'acme', repo: 'widgets', pull_number: 7 })).status).toBe(200);
+      ahead = TTL_MS;
+      expect(await failure(installation.rest.pulls.get({ owner: 'acme', repo: 'widgets', pull_number: 7 }))).toMatchObject({
+        status: 401,
+        message: expect.stringContaining('Bad credentials'),
+      });
+    } finally {
+      ahead = 0;
+    }
+  });
+
+  it('lasts as long as installationTokenTtlMs says', async () => {
+    const brief = await FakeGitHub.start({ app: { id: APP_ID, publicKey: publicPem }, installationTokenTtlMs: 3000 });
+    try {
+      brief.addInstallation({ id: 11, account: 'acme' });
+      const { data } = await new Octokit({ auth: signAppJwt(privateKey), baseUrl: brief.url, log: quiet }).rest.apps.createInstallationAccessToken({ installation_id: 11 });
+      expect(Date.parse(data.expires_at) - Date.now()).toBeLessThanOrEqual(3000);
+      expect(Date.parse(data.expires_at) - Date.now()).toBeGreaterThan(1000);
+    } finally {
+      await brief.close();
+    }
+  });
+
+  it('revokes the tokens of an installation removed, and mints none for it', async () => {
+    gh.addInstallation({ id: 13, account: 'initech' });
+    const token = await mint(13);
+    gh.removeInstallation(13);
+    expect((await failure(asToken(token).rest.orgs.checkMembershipForUser({ org: 'initech', username: 'alice' }))).status).toBe(401);
+    expect((await failure(app().rest.apps.createInstallationAccessToken({ installation_id: 13 }))).status).toBe(404);
+    expect((await failure(app().rest.apps.getOrgInstallation({ org: 'initech' }))).status).toBe(404);
   });
 });

@@ -1,6 +1,6 @@
 import { consumeEvents, observe, openPlannerClaims, openProwJobBucket, startRuntime } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
-import { createGitHub } from '@bowline/github';
+import { connectGitHub } from '@bowline/github';
 import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
 import { PeriodicScheduler } from './periodics.js';
@@ -17,7 +17,8 @@ await runMain('planner', async () => {
     async ({ logger, registry, bus }) => {
       const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
       const claims = await openPlannerClaims(bus.nc, settings.streams);
-      const planner = new Planner({ github: createGitHub(settings.github, logger), store, claims, config, logger, registry });
+      const github = connectGitHub(settings.github, { logger, registry, service: 'planner' });
+      const planner = new Planner({ github: github.octokit, botLogin: github.botLogin, store, claims, config, logger, registry });
       const consumer = await consumeEvents({ nc: bus.nc, durable: 'planner', logger, handle: (e) => planner.handle(e) });
       const periodics = new PeriodicScheduler({ store, claims, config, logger, registry });
       periodics.start();

@@ -37,6 +37,8 @@ import { TrustChecker } from './trust.js';
 
 export interface PlannerDeps {
   github: Octokit;
+  /** The bot's login; asked of GitHub (`GET /user`) when not given. */
+  botLogin?: () => Promise<string>;
   store: ProwJobStore;
   config: ConfigSource;
   logger: Logger;
@@ -103,7 +105,7 @@ export class Planner {
 
   constructor(private readonly deps: PlannerDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.bot = botLoginOf(deps.github);
+    this.bot = deps.botLogin ?? botLoginOf(deps.github);
     this.trust = new TrustChecker({ github: deps.github, config: deps.config, bot: this.bot, now: this.now });
     this.created = new Counter({ name: 'bowline_planner_prowjobs_created_total', help: 'ProwJobs created, by event', labelNames: ['event'], registers: [deps.registry] });
     this.callsPerEvent = new Histogram({

@@ -1,6 +1,6 @@
 import { observe, openProwJobBucket, startRuntime } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
-import { createGitHub } from '@bowline/github';
+import { connectGitHub } from '@bowline/github';
 import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
 import { Reporter } from './reporter.js';
@@ -15,7 +15,8 @@ await runMain('reporter', async () => {
     settings,
     async ({ logger, registry, bus }) => {
       const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
-      const reporter = new Reporter({ github: createGitHub(settings.github, logger), config, store, logger, registry });
+      const github = connectGitHub(settings.github, { logger, registry, service: 'reporter' });
+      const reporter = new Reporter({ github: github.octokit, botLogin: github.botLogin, config, store, logger, registry });
       await reporter.start();
       return {
         stop: async () => {

@@ -28,6 +28,8 @@ const DEFAULT_DESCRIPTIONS: Record<ProwJobState, string> = {
 
 export interface ReporterDeps {
   github: Octokit;
+  /** The bot's login; asked of GitHub (`GET /user`) when not given. */
+  botLogin?: () => Promise<string>;
   config: ConfigSource;
   store: ProwJobStore;
   logger: Logger;
@@ -48,7 +50,7 @@ export class Reporter {
   private readonly bot: () => Promise<string>;
 
   constructor(private readonly deps: ReporterDeps) {
-    this.bot = botLoginOf(deps.github);
+    this.bot = deps.botLogin ?? botLoginOf(deps.github);
     this.queue = new WorkQueue((name) => this.report(name), { logger: deps.logger, concurrency: 8 });
     this.dropped = new Counter({
       name: 'bowline_reporter_reports_dropped_total',

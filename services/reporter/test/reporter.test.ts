@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
 import { parseConfig, staticConfigSource, type Config } from '@bowline/config';
-import { createGitHub } from '@bowline/github';
+import { connectGitHub, createGitHub } from '@bowline/github';
 import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
 import { FakeGitHub, startProwJobBucket, waitFor, type GitHubStatus, type ProwJobBucket } from '@bowline/testing';
@@ -262,6 +262,22 @@ describe('Reporter', () => {
       expect(comment!.body).toContain(`Logs: https://logs.example.com/unit/3 for PR ${pr.number}`);
       expect(rows(comment!.body)).toHaveLength(1);
     });
+  });
+
+  describe('under GitHub rate limits', () => {
+    it('queues reports while limited and delivers every one after the limit lifts', async () => {
+      // The services' client: waits out the limit (plugin-throttling) instead of failing.
+      const github2 = connectGitHub({ apiUrl: github.url, token: 'test-token', writeIntervalMs: 0 }, { logger, service: 'reporter-rate-limit-test' });
+      reporter = new Reporter({ github: github2.octokit, botLogin: github2.botLogin, config: staticConfigSource(CONFIG), store, logger, registry: new Registry() });
+      await reporter.start();
+      github.rateLimit({ method: 'POST', path: /\/statuses\// }, { kind: 'primary', resetInSeconds: 1, times: 3 });
+      const jobs = await Promise.all(['unit', 'integration', 'lint'].map((name) => createJob(name)));
+      await Promise.all(jobs.map((job) => reported(job, 'triggered')));
+      expect(jobs.map((job) => statuses(job).map((s) => s.state))).toEqual([['pending'], ['pending'], ['pending']]);
+      const answers = github.requestsTo({ method: 'POST', path: /\/statuses\// }).map((r) => r.status);
+      expect(answers.filter((code) => code === 403)).toHaveLength(3);
+      expect(answers.filter((code) => code === 201)).toHaveLength(3);
+    }, 30_000);
   });
 
   describe('the failure comment', () => {
