@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Periodic, Postsubmit, Presubmit } from '@bowline/config';
-import { FINAL_STATES, type ProwJob, type ProwJobState, type Refs } from './types.js';
+import type { JobBase, Periodic, Postsubmit, Presubmit } from '@bowline/config';
+import { FINAL_STATES, type ProwJob, type ProwJobState, type ProwJobType, type Refs } from './types.js';
 
 export function isFinished(job: ProwJob): boolean {
   return Boolean(job.status.completionTime);
@@ -38,49 +38,18 @@ export interface NewPresubmitOptions {
 
 /** Prow's `NewPresubmit`: a triggered ProwJob for one presubmit on one pull request. */
 export function newPresubmitJob(presubmit: Presubmit, options: NewPresubmitOptions): ProwJob {
-  const { refs, now } = options;
-  const pull = refs.pulls?.[0];
-  const labels: Record<string, string> = {
-    ...presubmit.labels,
-    'created-by-prow': 'true',
-    'prow.k8s.io/type': 'presubmit',
-    'prow.k8s.io/job': labelValue(presubmit.name),
-    'prow.k8s.io/refs.org': labelValue(refs.org),
-    'prow.k8s.io/refs.repo': labelValue(refs.repo),
-    'prow.k8s.io/refs.base_ref': labelValue(refs.base_ref),
-    'prow.k8s.io/is-optional': String(presubmit.optional),
-  };
-  if (pull) labels['prow.k8s.io/refs.pull'] = String(pull.number);
-  const annotations: Record<string, string> = {
-    ...presubmit.annotations,
-    'prow.k8s.io/job': presubmit.name,
-    'bowline.dev/event': options.cause.event,
-    'bowline.dev/delivery-id': options.cause.deliveryId,
-  };
-  if (options.cause.user) annotations['bowline.dev/triggered-by'] = options.cause.user;
-  if (options.cause.comment) annotations['bowline.dev/comment'] = options.cause.comment.slice(0, 1000);
-  return {
-    apiVersion: 'prow.k8s.io/v1',
-    kind: 'ProwJob',
-    metadata: { name: options.name, labels, annotations, creationTimestamp: now.toISOString() },
-    spec: {
-      type: 'presubmit',
-      agent: presubmit.agent,
-      job: presubmit.name,
-      context: presubmit.context,
-      rerun_command: presubmit.rerunCommand,
-      report: !presubmit.skipReport,
-      max_concurrency: presubmit.maxConcurrency,
-      ...(presubmit.githubBranchSourceJob ? { jenkins_spec: { github_branch_source_job: true } } : {}),
-      refs,
-    },
-    status: {
-      state: 'triggered',
-      description: 'Job triggered.',
-      startTime: now.toISOString(),
-      build_id: buildIdFor(options.name, now),
-    },
-  };
+  const pull = options.refs.pulls?.[0];
+  return newProwJob({
+    type: 'presubmit',
+    job: presubmit,
+    name: options.name,
+    now: options.now,
+    refs: options.refs,
+    spec: { context: presubmit.context, rerun_command: presubmit.rerunCommand, report: !presubmit.skipReport },
+    jenkinsSpec: presubmit.githubBranchSourceJob,
+    labels: { 'prow.k8s.io/is-optional': String(presubmit.optional), ...(pull ? { 'prow.k8s.io/refs.pull': String(pull.number) } : {}) },
+    annotations: causeAnnotations(options.cause),
+  });
 }
 
 export interface NewPostsubmitOptions {
@@ -98,40 +67,17 @@ export interface NewPostsubmitOptions {
  * (a postsubmit is not rerun by comment).
  */
 export function newPostsubmitJob(postsubmit: Postsubmit, options: NewPostsubmitOptions): ProwJob {
-  const { refs, now } = options;
-  const labels: Record<string, string> = {
-    ...postsubmit.labels,
-    'created-by-prow': 'true',
-    'prow.k8s.io/type': 'postsubmit',
-    'prow.k8s.io/job': labelValue(postsubmit.name),
-    'prow.k8s.io/refs.org': labelValue(refs.org),
-    'prow.k8s.io/refs.repo': labelValue(refs.repo),
-    'prow.k8s.io/refs.base_ref': labelValue(refs.base_ref),
-  };
-  const annotations: Record<string, string> = {
-    ...postsubmit.annotations,
-    'prow.k8s.io/job': postsubmit.name,
-    'bowline.dev/event': options.cause.event,
-    'bowline.dev/delivery-id': options.cause.deliveryId,
-  };
-  if (options.cause.user) annotations['bowline.dev/triggered-by'] = options.cause.user;
-  return {
-    apiVersion: 'prow.k8s.io/v1',
-    kind: 'ProwJob',
-    metadata: { name: options.name, labels, annotations, creationTimestamp: now.toISOString() },
-    spec: {
-      type: 'postsubmit',
-      agent: postsubmit.agent,
-      job: postsubmit.name,
-      context: postsubmit.context,
-      rerun_command: '',
-      report: !postsubmit.skipReport,
-      max_concurrency: postsubmit.maxConcurrency,
-      ...(postsubmit.githubBranchSourceJob ? { jenkins_spec: { github_branch_source_job: true } } : {}),
-      refs: { org: refs.org, repo: refs.repo, base_ref: refs.base_ref, base_sha: refs.base_sha },
-    },
-    status: triggeredStatus(options.name, now),
-  };
+  const { org, repo, base_ref, base_sha } = options.refs;
+  return newProwJob({
+    type: 'postsubmit',
+    job: postsubmit,
+    name: options.name,
+    now: options.now,
+    refs: { org, repo, base_ref, base_sha },
+    spec: { context: postsubmit.context, rerun_command: '', report: !postsubmit.skipReport },
+    jenkinsSpec: postsubmit.githubBranchSourceJob,
+    annotations: causeAnnotations(options.cause),
+  });
 }
 
 /**
@@ -160,35 +106,81 @@ export interface NewPeriodicOptions {
  * on) and no `jenkins_spec` (a GitHub Branch Source job needs a branch, which a periodic lacks).
  */
 export function newPeriodicJob(periodic: Periodic, options: NewPeriodicOptions): ProwJob {
-  const { now } = options;
+  return newProwJob({
+    type: 'periodic',
+    job: periodic,
+    name: options.name,
+    now: options.now,
+    refs: { ...PERIODIC_REFS },
+    spec: { context: '', rerun_command: '', report: false },
+    jenkinsSpec: false,
+    annotations: {
+      'bowline.dev/event': 'periodic',
+      'bowline.dev/scheduled-for': options.cause.scheduledFor.toISOString(),
+      'bowline.dev/schedule': options.cause.schedule,
+    },
+  });
+}
+
+/**
+ * Prow's `NewProwJob`: the labels and annotations every ProwJob carries (refs labels only when
+ * there are refs), the job's own labels and annotations, and a triggered status.
+ */
+function newProwJob(parts: {
+  type: ProwJobType;
+  job: JobBase;
+  name: string;
+  now: Date;
+  refs: Refs;
+  spec: Pick<ProwJob['spec'], 'context' | 'rerun_command' | 'report'>;
+  jenkinsSpec: boolean;
+  labels?: Record<string, string>;
+  annotations: Record<string, string>;
+}): ProwJob {
+  const { job, refs, now } = parts;
   const labels: Record<string, string> = {
-    ...periodic.labels,
+    ...job.labels,
     'created-by-prow': 'true',
-    'prow.k8s.io/type': 'periodic',
-    'prow.k8s.io/job': labelValue(periodic.name),
-  };
-  const annotations: Record<string, string> = {
-    ...periodic.annotations,
-    'prow.k8s.io/job': periodic.name,
-    'bowline.dev/event': 'periodic',
-    'bowline.dev/scheduled-for': options.cause.scheduledFor.toISOString(),
-    'bowline.dev/schedule': options.cause.schedule,
+    'prow.k8s.io/type': parts.type,
+    'prow.k8s.io/job': labelValue(job.name),
+    ...(hasRefs(refs)
+      ? {
+          'prow.k8s.io/refs.org': labelValue(refs.org),
+          'prow.k8s.io/refs.repo': labelValue(refs.repo),
+          'prow.k8s.io/refs.base_ref': labelValue(refs.base_ref),
+        }
+      : {}),
+    ...parts.labels,
   };
   return {
     apiVersion: 'prow.k8s.io/v1',
     kind: 'ProwJob',
-    metadata: { name: options.name, labels, annotations, creationTimestamp: now.toISOString() },
-    spec: {
-      type: 'periodic',
-      agent: periodic.agent,
-      job: periodic.name,
-      context: '',
-      rerun_command: '',
-      report: false,
-      max_concurrency: periodic.maxConcurrency,
-      refs: { ...PERIODIC_REFS },
+    metadata: {
+      name: parts.name,
+      labels,
+      annotations: { ...job.annotations, 'prow.k8s.io/job': job.name, ...parts.annotations },
+      creationTimestamp: now.toISOString(),
     },
-    status: triggeredStatus(options.name, now),
+    spec: {
+      type: parts.type,
+      agent: job.agent,
+      job: job.name,
+      ...parts.spec,
+      max_concurrency: job.maxConcurrency,
+      ...(parts.jenkinsSpec ? { jenkins_spec: { github_branch_source_job: true } } : {}),
+      refs,
+    },
+    status: triggeredStatus(parts.name, now),
+  };
+}
+
+/** Who or what asked for a run, kept as annotations for the job's history. */
+function causeAnnotations(cause: { event: string; deliveryId: string; user?: string; comment?: string }): Record<string, string> {
+  return {
+    'bowline.dev/event': cause.event,
+    'bowline.dev/delivery-id': cause.deliveryId,
+    ...(cause.user ? { 'bowline.dev/triggered-by': cause.user } : {}),
+    ...(cause.comment ? { 'bowline.dev/comment': cause.comment.slice(0, 1000) } : {}),
   };
 }
 
