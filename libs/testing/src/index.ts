@@ -7,3 +7,4 @@ export * from './wait.js';
 export * from './webhooks.js';
 export * from './pipeline.js';
 export * from './prowjob-bucket.js';
+export * from './stored-events.js';

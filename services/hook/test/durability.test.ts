@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import { connectBus, ensureEventsStream, EVENTS_STREAM, type BusConnection } from '@bowline/bus';
+import { connectBus, ensureEventsStream, type BusConnection } from '@bowline/bus';
 import { createLogger, startOpsServer, type OpsServer } from '@bowline/observability';
-import { pullRequestCommentPayload, sendWebhook, signWebhook, startNats, waitFor, type NatsServer } from '@bowline/testing';
+import { pullRequestCommentPayload, sendWebhook, signWebhook, startNats, storedEventIds, waitFor, type NatsServer } from '@bowline/testing';
 import { durablePublisher } from '../src/publisher.js';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler } from '../src/webhook-route.js';
@@ -48,16 +47,7 @@ describe('the hook while NATS goes away and comes back', () => {
 
   const deliver = (deliveryId: string) => sendWebhook(`${url}/hook`, signWebhook({ event: 'issue_comment', payload, secret: SECRET, deliveryId }));
 
-  async function storedIds(): Promise<string[]> {
-    const jsm = await jetstreamManager(bus.nc);
-    const { state } = await jsm.streams.info(EVENTS_STREAM);
-    const ids: string[] = [];
-    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq += 1) {
-      const message = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
-      if (message) ids.push(message.header?.get('Nats-Msg-Id') ?? '');
-    }
-    return ids;
-  }
+  const storedIds = () => storedEventIds(bus.nc);
 
   it('answers 503 with Retry-After while NATS is down, is not ready, and loses nothing once it is back', async () => {
     expect((await deliver('before-outage')).status).toBe(202);

@@ -1,12 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
-import { connectBus, ensureEventsStream, EVENTS_STREAM, openRedeliveryClaims, type BusConnection } from '@bowline/bus';
+import { connectBus, ensureEventsStream, openRedeliveryClaims, type BusConnection } from '@bowline/bus';
 import { createAppOctokit } from '@bowline/github';
 import { createLogger, startOpsServer, type OpsServer } from '@bowline/observability';
-import { FakeGitHub, pullRequestCommentPayload, startNats, waitFor, type NatsServer } from '@bowline/testing';
+import { FakeGitHub, pullRequestCommentPayload, startNats, storedEventIds, waitFor, type NatsServer } from '@bowline/testing';
 import { durablePublisher } from '../src/publisher.js';
 import { RedeliveryTask, type RedeliverySettings } from '../src/redelivery.js';
 import { parseSecrets } from '../src/secrets.js';
@@ -61,16 +60,7 @@ describe('recovering deliveries GitHub could not hand over', () => {
     return new RedeliveryTask({ github: octokit, claims, logger, registry: new Registry(), settings, now: later });
   }
 
-  async function storedIds(): Promise<string[]> {
-    const jsm = await jetstreamManager(bus.nc);
-    const { state } = await jsm.streams.info(EVENTS_STREAM);
-    const ids: string[] = [];
-    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq += 1) {
-      const message = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
-      if (message) ids.push(message.header?.get('Nats-Msg-Id') ?? '');
-    }
-    return ids;
-  }
+  const storedIds = () => storedEventIds(bus.nc);
 
   async function outage<T>(during: () => Promise<T>): Promise<T> {
     await nats.kill();
