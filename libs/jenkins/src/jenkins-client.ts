@@ -37,6 +37,14 @@ export interface JenkinsQueueItem {
   why?: string;
 }
 
+/** One queue item by id, as Jenkins keeps it for a few minutes after it left the queue. */
+export interface JenkinsQueueItemRecord extends JenkinsQueueItem {
+  /** Taken out of the queue by someone (the queue's ✕, `/queue/cancelItem`) before it ran. */
+  cancelled: boolean;
+  /** The build the item became, once it left the queue to run. */
+  executable?: { number: number; url: string };
+}
+
 interface Crumb {
   field: string;
   value: string;
@@ -62,7 +70,9 @@ interface RawQueueItem {
   executable?: { number?: unknown; url?: unknown } | null;
 }
 
-const QUEUE_TREE = 'items[id,task[name,url],actions[parameters[name,value]],why]';
+const QUEUE_ITEM_FIELDS = 'id,task[name,url],actions[parameters[name,value]],why';
+const QUEUE_TREE = `items[${QUEUE_ITEM_FIELDS}]`;
+const QUEUE_ITEM_TREE = `${QUEUE_ITEM_FIELDS},cancelled,executable[number,url]`;
 const BUILD_FIELDS = 'number,result,building,url,queueId,actions[parameters[name,value]]';
 const DETAIL_LIMIT = 300;
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -135,6 +145,21 @@ export class JenkinsClient {
       'cannot list the Jenkins queue',
     );
     return (raw.items ?? []).flatMap((item) => (typeof item.id === 'number' ? [toQueueItem(item, item.id)] : []));
+  }
+
+  /**
+   * What became of a queue item: still waiting, cancelled, or the build it turned into. Jenkins
+   * forgets a left item about five minutes after it left (Queue#leftItems), and answers 404 then.
+   */
+  async getQueueItem(id: number): Promise<JenkinsQueueItemRecord> {
+    const path = `queue/item/${id}/api/json?tree=${encodeURIComponent(QUEUE_ITEM_TREE)}`;
+    const raw = await this.getJson<RawQueueItem>(path, `cannot read queue item ${id}`);
+    const item: JenkinsQueueItemRecord = { ...toQueueItem(raw, id), cancelled: raw.cancelled === true };
+    const executable = raw.executable;
+    if (executable && typeof executable.number === 'number') {
+      item.executable = { number: executable.number, url: typeof executable.url === 'string' ? executable.url : '' };
+    }
+    return item;
   }
 
   async listBuilds(jobPath: string): Promise<JenkinsBuild[]> {

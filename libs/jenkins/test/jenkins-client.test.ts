@@ -274,6 +274,36 @@ describe('JenkinsClient', () => {
       expect(finished).toMatchObject({ number: 1, building: false, result: 'SUCCESS' });
     });
 
+    it.each<[string, (jenkins: FakeJenkins) => void, Record<string, unknown>]>([
+      ['still waiting', () => undefined, { cancelled: false, why: 'Waiting for next available executor' }],
+      ['cancelled before it ran', (j) => void (j.findQueueItem('pj-1')!.cancelled = true), { cancelled: true }],
+      ['turned into a build', (j) => void j.startBuild(1), { cancelled: false, executable: { number: 1, url: '/job/team/job/unit/1/' } }],
+    ])('reads what became of a queue item that is %s', async (_, happen, expected) => {
+      await client.buildWithParameters(UNIT, { PROW_JOB_ID: 'pj-1' });
+      happen(jenkins);
+
+      const item = await client.getQueueItem(1);
+
+      const { executable, ...rest } = expected as { executable?: { number: number; url: string } };
+      expect(item).toEqual({
+        id: 1,
+        taskName: 'unit',
+        taskUrl: `${jenkins.url}/job/team/job/unit/`,
+        parameters: { PROW_JOB_ID: 'pj-1' },
+        ...rest,
+        ...(executable ? { executable: { ...executable, url: `${jenkins.url}${executable.url}` } } : {}),
+      });
+      const [request] = jenkins.requestsTo({ method: 'GET', path: '/queue/item/1/api/json' });
+      expect(request?.query.get('tree')).toBe('id,task[name,url],actions[parameters[name,value]],why,cancelled,executable[number,url]');
+    });
+
+    it('fails with a 404 JenkinsError for a queue item Jenkins no longer remembers', async () => {
+      const error = await caught(client.getQueueItem(42));
+
+      expect(error.status).toBe(404);
+      expect(error.message).toBe('cannot read queue item 42: Jenkins answered 404');
+    });
+
     it('fails with a 404 JenkinsError saying what it tried when the job is unknown', async () => {
       const error = await caught(client.listBuilds(JenkinsClient.jobPath('a/b')));
 

@@ -1,6 +1,6 @@
-import { Counter, type Registry } from 'prom-client';
-import type { ConfigSource } from '@bowline/config';
-import { JenkinsError, type JenkinsBuild, type JenkinsClient, type JenkinsQueueItem } from '@bowline/jenkins';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Config, ConfigSource } from '@bowline/config';
+import { JenkinsError, type JenkinsBuild, type JenkinsClient, type JenkinsQueueItem, type JenkinsQueueItemRecord } from '@bowline/jenkins';
 import { describeError, type Logger } from '@bowline/observability';
 import { isFinished, prowJobTemplateView, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { buildParameters, jenkinsJobPath } from './build-parameters.js';
@@ -21,6 +21,8 @@ export const DESCRIPTIONS = {
   success: 'Job succeeded.',
   failure: 'Job failed.',
   aborted: 'Job aborted.',
+  superseded: 'Aborted: a newer run of this job was requested.',
+  cancelled: 'Aborted: the build was cancelled in Jenkins.',
 } as const;
 
 const RESULT_STATES: Record<string, ProwJobState> = {
@@ -30,13 +32,38 @@ const RESULT_STATES: Record<string, ProwJobState> = {
   ABORTED: 'aborted',
 };
 
+const STATES: readonly ProwJobState[] = ['triggered', 'pending', 'success', 'failure', 'aborted', 'error'];
+
 /** Set on an aborted ProwJob once its build was stopped, so it is stopped once. */
 export const BUILD_STOPPED = 'bowline.dev/build-stopped';
+/**
+ * The id of the queue item the operator's `buildWithParameters` became (from its `Location`, or
+ * from the queue listing after a restart): Jenkins' record of that item is what tells a build
+ * cancelled in the queue from one that was lost.
+ */
+export const QUEUE_ITEM = 'bowline.dev/queue-item';
+/** When the build was handed to Jenkins: the grace for a build that cannot be found counts from here. */
+export const ENQUEUED_AT = 'bowline.dev/enqueued-at';
 
 /** How long an enqueued build may stay invisible before the job is called an error. */
 const NOT_FOUND_GRACE_MS = 5 * 60_000;
 /** A failed POST is not sent again before this, so a struggling Jenkins is not hammered. */
 const START_RETRY_MS = 10_000;
+/** `bowline.jenkins[].max_pending`'s default, as Prow's plank `max_pending`. */
+const DEFAULT_MAX_PENDING_MS = 24 * 3_600_000;
+
+/**
+ * What one pass learned about a ProwJob: `running` holds a slot (queued or building in Jenkins),
+ * `ended` holds none, `startable` has nothing in Jenkins and may be started, and `unknown` could not
+ * be looked at (its Jenkins job could not be listed) and is judged by what the bucket says.
+ */
+type Outcome = 'running' | 'ended' | 'startable' | 'unknown';
+
+interface Looked {
+  job: ProwJob;
+  path: string;
+  outcome: Outcome;
+}
 
 /**
  * Reconciles Jenkins ProwJobs with Jenkins builds. A KV change is a hint to look at that job now;
@@ -48,12 +75,23 @@ export class JenkinsOperator {
   private readonly jobs = new Map<string, StoredProwJob>();
   private readonly dirty = new Set<string>();
   private readonly startAttempts = new Map<string, number>();
+  /**
+   * Unfinished jobs this operator handed to Jenkins. Kept until the job ends, not only until the
+   * watch shows it enqueued: a read of the bucket sent before that write can still answer after the
+   * watch brought it, and must not make the job look startable (or its slot free) again.
+   */
+  private readonly handedOver = new Set<string>();
+  /** Jenkins jobs whose build listing failed last time: their ProwJobs hold no place in the line. */
+  private readonly unlistable = new Set<string>();
   private syncing?: Promise<void>;
+  /** The pass running now; the next one waits for it (see `sync`). */
+  private passes: Promise<void> = Promise.resolve();
   private fullResyncWanted = false;
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private watcher?: { stop(): void };
   private readonly buildsStarted: Counter;
+  private readonly resyncSeconds: Histogram;
 
   constructor(private readonly deps: OperatorDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -62,17 +100,35 @@ export class JenkinsOperator {
       help: 'buildWithParameters requests Jenkins accepted',
       registers: [deps.registry],
     });
+    this.resyncSeconds = new Histogram({
+      name: 'bowline_operator_resync_seconds',
+      help: 'Time a periodic resync of every unfinished Jenkins ProwJob took',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [deps.registry],
+    });
+    const jobs = this.jobs;
+    const byState = new Gauge({
+      name: 'bowline_operator_prowjobs',
+      help: 'Jenkins ProwJobs in the bucket, by state, as the operator last saw them',
+      labelNames: ['state'],
+      registers: [deps.registry],
+      // Counted when scraped from the watched cache: no bookkeeping on every change, and never stale.
+      collect() {
+        const counts = new Map<ProwJobState, number>(STATES.map((s) => [s, 0]));
+        for (const { job } of jobs.values()) {
+          if (job.spec.agent === 'jenkins') counts.set(job.status.state, (counts.get(job.status.state) ?? 0) + 1);
+        }
+        for (const [state, count] of counts) byState.set({ state }, count);
+      },
+    });
   }
 
   async start(): Promise<void> {
-    this.watcher = await this.deps.store.watch((name, stored) => {
-      if (!stored) {
-        this.jobs.delete(name);
-        return;
-      }
-      this.jobs.set(name, stored);
-      if (this.wants(stored.job)) this.requestSync([name]);
-    }, this.deps.logger);
+    // The whole bucket first, so the first pass already counts every build that holds a slot: the
+    // watch replays jobs one at a time, and a pass begun on the first of them would see free slots
+    // that the jobs still to come hold.
+    for (const stored of await this.deps.store.list()) this.jobs.set(stored.job.metadata.name, stored);
+    this.watcher = await this.deps.store.watch((name, stored) => this.observe(name, stored), this.deps.logger);
     this.scheduleResync();
   }
 
@@ -86,6 +142,27 @@ export class JenkinsOperator {
   /** Resolves when no sync is running or asked for (tests wait on it). */
   async settled(): Promise<void> {
     while (this.syncing) await this.syncing;
+  }
+
+  private observe(name: string, stored: StoredProwJob | undefined): void {
+    const previous = this.jobs.get(name)?.job;
+    if (!stored) {
+      this.jobs.delete(name);
+      this.handedOver.delete(name);
+      this.startAttempts.delete(name);
+      if (previous && previous.spec.agent === 'jenkins' && !isFinished(previous)) this.requestWaiting();
+      return;
+    }
+    this.jobs.set(name, stored);
+    const { job } = stored;
+    if (isFinished(job)) {
+      this.handedOver.delete(name);
+      this.startAttempts.delete(name);
+    }
+    if (this.wants(job)) this.requestSync([name]);
+    // A job that ended gave back its slot: the jobs waiting for one are looked at now, not at the
+    // next resync.
+    if (previous && !isFinished(previous) && isFinished(job) && job.spec.agent === 'jenkins') this.requestWaiting();
   }
 
   private scheduleResync(): void {
@@ -107,27 +184,36 @@ export class JenkinsOperator {
     return job.status.state === 'aborted' && !job.metadata.annotations[BUILD_STOPPED];
   }
 
-
   private requestSync(names: string[]): void {
     for (const name of names) this.dirty.add(name);
     this.kick();
+  }
+
+  private requestWaiting(): void {
+    const config = this.deps.config.get();
+    const waiting = [...this.jobs.values()].filter(({ job }) => this.mayStart(job) && isLimited(job, config)).map(({ job }) => job.metadata.name);
+    if (waiting.length > 0) this.requestSync(waiting);
   }
 
   private kick(): void {
     if (this.syncing || this.stopped) return;
     this.syncing = (async () => {
       while (this.fullResyncWanted || this.dirty.size > 0) {
-        const names = this.fullResyncWanted ? [...this.jobs.keys()] : [...this.dirty];
+        const full = this.fullResyncWanted;
+        const names = full ? [...this.jobs.keys()] : [...this.dirty];
         this.fullResyncWanted = false;
         this.dirty.clear();
         const jobs = names.flatMap((n) => {
           const stored = this.jobs.get(n);
           return stored && this.wants(stored.job) ? [stored.job] : [];
         });
+        const timer = full ? this.resyncSeconds.startTimer() : undefined;
         try {
           await this.sync(jobs);
         } catch (error) {
           this.deps.logger.error({ err: describeError(error) }, 'sync failed');
+        } finally {
+          timer?.();
         }
       }
     })().finally(() => {
@@ -139,48 +225,134 @@ export class JenkinsOperator {
   }
 
   /**
-   * One pass over the unfinished Jenkins jobs among `given`: one queue listing, one build listing
-   * per Jenkins job, then each ProwJob is moved to what Jenkins shows. A Jenkins job that cannot be
-   * listed leaves its ProwJobs for the next pass and does not hold up the others.
+   * One pass over the unfinished Jenkins jobs among `given`: older duplicates are aborted, then one
+   * queue listing and one build listing per Jenkins job, each ProwJob is moved to what Jenkins
+   * shows, and last the jobs without a build are started, oldest first, as far as the limits
+   * allow. A Jenkins job that cannot be listed leaves its ProwJobs for the next pass and does not
+   * hold up the others.
    */
   async sync(given: ProwJob[]): Promise<void> {
-    const jobs = given.filter((job) => this.wants(job));
+    // One pass at a time, whoever asks: two passes counting free slots at once would each see the
+    // same slot free and start a job in it.
+    const pass = this.passes.then(() => this.syncOnce(given));
+    this.passes = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async syncOnce(given: ProwJob[]): Promise<void> {
+    if (!given.some((job) => this.wants(job))) return;
+    const config = this.deps.config.get();
+    // Everything the operator knows, with the caller's copies over the watched ones: limits and
+    // duplicates are about all ProwJobs, not only the ones this pass looks at.
+    const view = new Map<string, ProwJob>([...this.jobs].map(([name, stored]) => [name, stored.job]));
+    for (const job of given) view.set(job.metadata.name, job);
+    const superseded = await this.terminateDupes(view);
+    const jobs = given.map((job) => superseded.get(job.metadata.name) ?? job).filter((job) => this.wants(job));
     if (jobs.length === 0) return;
+
     const queue = await this.deps.jenkins.listQueue();
     const byPath = new Map<string, ProwJob[]>();
     for (const job of jobs) {
       const path = jenkinsJobPath(job);
       byPath.set(path, [...(byPath.get(path) ?? []), job]);
     }
+    const looked = new Map<string, Looked>();
     await Promise.all(
       [...byPath].map(async ([path, pathJobs]) => {
         let builds: JenkinsBuild[];
         try {
           builds = await this.deps.jenkins.listBuilds(path);
+          this.unlistable.delete(path);
         } catch (error) {
+          this.unlistable.add(path);
           this.deps.logger.warn({ job: path, err: describeError(error) }, 'cannot list builds: will try again at next sync');
+          for (const job of pathJobs) looked.set(job.metadata.name, { job, path, outcome: 'unknown' });
           return;
         }
         for (const job of pathJobs) {
           const name = job.metadata.name;
-          const queued = queue.find((item) => item.parameters.PROW_JOB_ID === name);
+          let outcome: Outcome;
           try {
-            const build = await this.findBuild(job, path, builds);
-            if (isFinished(job)) await this.stopAbortedBuild(job, path, build, queued);
-            else await this.reconcile(job, path, build, queued);
+            outcome = await this.reconcile(job, path, builds, queue, config);
           } catch (error) {
+            outcome = 'unknown';
+            // Also keeps it from being asked for again and again by passes that wait on it.
+            if (!isFinished(job)) this.startAttempts.set(name, this.now().getTime());
             this.deps.logger.error({ prowjob: name, job: job.spec.job, err: describeError(error) }, 'cannot reconcile ProwJob');
           }
+          looked.set(name, { job, path, outcome });
         }
       }),
     );
+    await this.startInOrder(view, looked, config);
   }
 
   /**
-   * The job's build: the one it already follows, else the first one Jenkins started for it. The
-   * build it follows may have left `builds`, which holds the newest 100 only (Job#getNewBuilds),
-   * so it is asked for by number; a later build with the same PROW_JOB_ID (Jenkins' Rebuild copies
-   * parameters) is someone else's run and never replaces it.
+   * Prow's terminateDupes: of the unfinished runs of one presubmit on one pull request only the
+   * newest goes on; the older ones are aborted, and their builds stopped by the aborted-job path.
+   * Returns the jobs it aborted.
+   */
+  private async terminateDupes(view: Map<string, ProwJob>): Promise<Map<string, ProwJob>> {
+    const runs = new Map<string, ProwJob[]>();
+    for (const job of view.values()) {
+      const pull = job.spec.refs.pulls?.[0]?.number;
+      if (job.spec.agent !== 'jenkins' || job.spec.type !== 'presubmit' || isFinished(job) || pull === undefined) continue;
+      const key = JSON.stringify([job.spec.job, job.spec.refs.org, job.spec.refs.repo, pull]);
+      runs.set(key, [...(runs.get(key) ?? []), job]);
+    }
+    const aborted = new Map<string, ProwJob>();
+    for (const same of runs.values()) {
+      if (same.length < 2) continue;
+      const [newest, ...older] = same.sort(byCreation).reverse();
+      for (const job of older) {
+        const name = job.metadata.name;
+        const written = await this.deps.store.update(name, (current) =>
+          isFinished(current) ? undefined : transition(current, 'aborted', this.now(), { description: DESCRIPTIONS.superseded }),
+        );
+        if (!written) continue;
+        view.set(name, written);
+        aborted.set(name, written);
+        this.deps.logger.info({ prowjob: name, job: job.spec.job, newer: newest!.metadata.name }, 'ProwJob aborted: a newer run of the same job and pull request exists');
+      }
+    }
+    return aborted;
+  }
+
+  /** Moves one ProwJob to what Jenkins shows for it, and says whether it holds a slot. */
+  private async reconcile(job: ProwJob, path: string, builds: JenkinsBuild[], queue: JenkinsQueueItem[], config: Config): Promise<Outcome> {
+    const name = job.metadata.name;
+    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job });
+    const queued = queue.find((item) => item.parameters.PROW_JOB_ID === name);
+    const build = await this.findBuild(job, path, builds);
+    if (isFinished(job)) {
+      await this.stopAbortedBuild(job, path, build, queued);
+      return 'ended';
+    }
+    const buildEnded = build !== undefined && !build.building && build.result !== null;
+    const maxPendingMs = config.bowline.jenkins[0]?.maxPendingMs ?? DEFAULT_MAX_PENDING_MS;
+    // A build that ended still gets its own result, however late the operator sees it.
+    if (!buildEnded && this.now().getTime() - Date.parse(job.status.startTime) > maxPendingMs) {
+      await this.endOverdue(job, path, build, queued, maxPendingMs, log);
+      return 'ended';
+    }
+    if (build) return this.follow(job, build, log);
+    if (queued) {
+      await this.markEnqueued(job, queued.id);
+      return 'running';
+    }
+    if (job.status.state !== 'triggered') {
+      await this.write(name, 'error', { description: `The Jenkins build of this job disappeared from ${path}.` });
+      return 'ended';
+    }
+    if (isHandedOver(job)) return this.lookForLostBuild(job, path, log);
+    return 'startable';
+  }
+
+  /**
+   * The job's build: the one it already follows, else the one its queue item became, else the
+   * first one Jenkins started for it. The build it follows may have left `builds`, which holds the
+   * newest 100 only (Job#getNewBuilds), so it is asked for by number; a later build with the same
+   * PROW_JOB_ID (Jenkins' Rebuild copies parameters) is someone else's run and never replaces it.
    */
   private async findBuild(job: ProwJob, path: string, builds: JenkinsBuild[]): Promise<JenkinsBuild | undefined> {
     const name = job.metadata.name;
@@ -190,82 +362,239 @@ export class JenkinsOperator {
       const listed = own.find((b) => b.number === followed);
       if (listed) return listed;
       if (!builds.some((b) => b.number === followed)) {
-        try {
-          const build = await this.deps.jenkins.getBuild(path, followed);
-          if (build.parameters.PROW_JOB_ID === name) return build;
-        } catch (error) {
-          // Gone from Jenkins (discarded by its log rotation): the job is judged on what is left.
-          if (!(error instanceof JenkinsError && error.status === 404)) throw error;
-        }
+        const build = await this.readBuild(path, followed);
+        if (build?.parameters.PROW_JOB_ID === name) return build;
       }
     }
-    return own.reduce<JenkinsBuild | undefined>((first, b) => (first && first.number < b.number ? first : b), undefined);
+    const queueItem = queueItemOf(job);
+    const fromItem = queueItem === undefined ? undefined : own.find((b) => b.queueId === queueItem);
+    return fromItem ?? own.reduce<JenkinsBuild | undefined>((first, b) => (first && first.number < b.number ? first : b), undefined);
   }
 
-  private async reconcile(job: ProwJob, path: string, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined): Promise<void> {
+  /** The build by number, or undefined when Jenkins no longer has it (discarded by its log rotation). */
+  private async readBuild(path: string, number: number): Promise<JenkinsBuild | undefined> {
+    try {
+      return await this.deps.jenkins.getBuild(path, number);
+    } catch (error) {
+      if (error instanceof JenkinsError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async follow(job: ProwJob, build: JenkinsBuild, log: Logger): Promise<Outcome> {
+    const finished = !build.building && build.result !== null;
+    const state: ProwJobState = finished ? (RESULT_STATES[build.result ?? ''] ?? 'error') : 'pending';
+    const url = this.buildLink(job, build, log);
+    if (state !== job.status.state || job.status.url !== url) {
+      const description = state === 'error' ? `Jenkins build ended with result ${build.result}.` : DESCRIPTIONS[state as keyof typeof DESCRIPTIONS];
+      await this.write(job.metadata.name, state, { description, url, jenkins_build_id: String(build.number) });
+      log.info({ build: build.number, state }, 'ProwJob follows its build');
+    }
+    return finished ? 'ended' : 'running';
+  }
+
+  /**
+   * An enqueued job Jenkins shows neither queued nor built. Its queue item's record says why: taken
+   * out of the queue by someone (the job is aborted), or turned into a build the listing does not
+   * show (yet, or any more), which is then followed. With no record to ask, the build gets a grace
+   * period to show up before the job is called an error.
+   */
+  private async lookForLostBuild(job: ProwJob, path: string, log: Logger): Promise<Outcome> {
+    const name = job.metadata.name;
+    const item = await this.readQueueItem(job);
+    if (item?.cancelled) {
+      await this.write(name, 'aborted', { description: DESCRIPTIONS.cancelled }, { [BUILD_STOPPED]: 'true' });
+      log.info({ queueItem: item.id }, 'ProwJob aborted: its queue item was cancelled in Jenkins');
+      return 'ended';
+    }
+    if (item?.executable) {
+      const build = await this.readBuild(path, item.executable.number);
+      if (build?.parameters.PROW_JOB_ID === name) return this.follow(job, build, log);
+    }
+    const enqueuedAt = Date.parse(job.metadata.annotations[ENQUEUED_AT] ?? job.metadata.creationTimestamp);
+    if (this.now().getTime() - enqueuedAt > NOT_FOUND_GRACE_MS) {
+      await this.write(name, 'error', {
+        description: 'Jenkins build not found: the Jenkins job must declare the BUILD_ID and PROW_JOB_ID parameters.',
+      });
+      return 'ended';
+    }
+    return 'running';
+  }
+
+  /** Jenkins' record of the job's queue item; undefined when there is none, or it is someone else's. */
+  private async readQueueItem(job: ProwJob): Promise<JenkinsQueueItemRecord | undefined> {
+    const id = queueItemOf(job);
+    if (id === undefined) return undefined;
+    let item: JenkinsQueueItemRecord;
+    try {
+      item = await this.deps.jenkins.getQueueItem(id);
+    } catch (error) {
+      // Jenkins forgets a left item after five minutes, and its whole queue on a restart.
+      if (error instanceof JenkinsError && error.status === 404) return undefined;
+      throw error;
+    }
+    const owner = item.parameters.PROW_JOB_ID;
+    return owner === undefined || owner === job.metadata.name ? item : undefined;
+  }
+
+  /**
+   * Puts the waiting jobs in creation order and starts each one the limits allow: `max_concurrency`
+   * of its job (counted across repositories, as Prow does) and of its `jenkins_operators` entry.
+   * Queued builds count, not only running ones (Prow counts pending ProwJobs only, so a long queue
+   * went past the limit). An older waiting job that is not part of this pass still comes first:
+   * its slot is kept and it is asked for, so a newer job never takes the place of an older one.
+   */
+  private async startInOrder(view: Map<string, ProwJob>, looked: Map<string, Looked>, config: Config): Promise<void> {
+    const slots = new SlotCount(config);
+    const waiting: { job: ProwJob; path?: string }[] = [];
+    for (const job of view.values()) {
+      const seen = looked.get(job.metadata.name);
+      if (seen && seen.outcome !== 'unknown') {
+        if (seen.outcome === 'running') slots.take(seen.job);
+        else if (seen.outcome === 'startable') waiting.push({ job: seen.job, path: seen.path });
+        continue;
+      }
+      if (job.spec.agent !== 'jenkins' || isFinished(job)) continue;
+      if (this.holdsSlot(job)) slots.take(job);
+      else if (!seen && this.mayStart(job) && isLimited(job, config) && !this.unlistable.has(jenkinsJobPath(job))) waiting.push({ job });
+    }
+    waiting.sort((a, b) => byCreation(a.job, b.job));
+    for (const { job, path } of waiting) {
+      const name = job.metadata.name;
+      const full = slots.fullFor(job);
+      if (!full) slots.take(job);
+      if (path === undefined) {
+        if (!full && !this.inRetryWait(name)) this.requestSync([name]);
+        continue;
+      }
+      try {
+        if (full) await this.markWaiting(job, full);
+        else await this.startBuild(job, path);
+      } catch (error) {
+        this.deps.logger.error({ prowjob: name, job: job.spec.job, err: describeError(error) }, 'cannot start the Jenkins build');
+      }
+    }
+  }
+
+  /** Queued or building in Jenkins, as far as the bucket (and this operator's own starts) tell. */
+  private holdsSlot(job: ProwJob): boolean {
+    return !isFinished(job) && (job.status.state === 'pending' || isHandedOver(job) || this.handedOver.has(job.metadata.name));
+  }
+
+  /** A triggered Jenkins job never handed to Jenkins. */
+  private mayStart(job: ProwJob): boolean {
+    return job.spec.agent === 'jenkins' && !isFinished(job) && job.status.state === 'triggered' && !isHandedOver(job) && !this.handedOver.has(job.metadata.name);
+  }
+
+  private inRetryWait(name: string): boolean {
+    const lastAttempt = this.startAttempts.get(name);
+    return lastAttempt !== undefined && this.now().getTime() - lastAttempt < START_RETRY_MS;
+  }
+
+  private async markWaiting(job: ProwJob, description: string): Promise<void> {
+    if (job.status.description === description) return;
+    await this.deps.store.update(job.metadata.name, (current) =>
+      this.mayStart(current) && current.status.description !== description ? transition(current, 'triggered', this.now(), { description }) : undefined,
+    );
+  }
+
+  private async startBuild(job: ProwJob, path: string): Promise<void> {
     const name = job.metadata.name;
     const log = this.deps.logger.child({ prowjob: name, job: job.spec.job });
-    if (build) {
-      const finished = !build.building && build.result !== null;
-      const state: ProwJobState = finished ? (RESULT_STATES[build.result ?? ''] ?? 'error') : 'pending';
-      const url = this.buildLink(job, build, log);
-      if (state === job.status.state && job.status.url === url) return;
-      const description = state === 'error' ? `Jenkins build ended with result ${build.result}.` : DESCRIPTIONS[state as keyof typeof DESCRIPTIONS];
-      await this.write(name, state, { description, url, jenkins_build_id: String(build.number) });
-      log.info({ build: build.number, state }, 'ProwJob follows its build');
-      return;
-    }
-    if (queued) {
-      if (job.status.description !== DESCRIPTIONS.enqueued) await this.write(name, 'triggered', { description: DESCRIPTIONS.enqueued });
-      return;
-    }
-    if (job.status.state !== 'triggered') {
-      await this.write(name, 'error', { description: `The Jenkins build of this job disappeared from ${path}.` });
-      return;
-    }
-    if (job.status.description === DESCRIPTIONS.enqueued) {
-      // Enqueued earlier but neither queued nor built now: Jenkins lost it or cannot match it.
-      if (this.now().getTime() - Date.parse(job.metadata.creationTimestamp) > NOT_FOUND_GRACE_MS) {
-        await this.write(name, 'error', {
-          description: 'Jenkins build not found: the Jenkins job must declare the BUILD_ID and PROW_JOB_ID parameters.',
-        });
-      }
-      return;
-    }
-    const lastAttempt = this.startAttempts.get(name);
-    if (lastAttempt !== undefined && this.now().getTime() - lastAttempt < START_RETRY_MS) return;
+    if (this.inRetryWait(name)) return;
     // Taken before the first await, so a second pass over the job cannot slip in behind this one.
     this.startAttempts.set(name, this.now().getTime());
     // What the watch showed may be behind the bucket: a job aborted a moment ago (a newer push),
     // or enqueued by this operator's last pass, must not get a build.
     const fresh = await this.deps.store.get(name);
-    if (!fresh || !this.wants(fresh.job) || fresh.job.status.state !== 'triggered' || fresh.job.status.description === DESCRIPTIONS.enqueued) {
+    if (!fresh || !this.wants(fresh.job) || !this.mayStart(fresh.job)) {
       this.startAttempts.delete(name);
       return;
     }
-    // Looked in the queue and the builds just above: only now is a POST safe. It is never
+    // Looked in the queue and the builds just before: only now is a POST safe. It is never
     // repeated blindly; a failed POST is retried by a later sync after looking again.
-    await this.deps.jenkins.buildWithParameters(path, buildParameters(fresh.job));
+    const { queueUrl } = await this.deps.jenkins.buildWithParameters(path, buildParameters(fresh.job));
+    this.handedOver.add(name);
     this.buildsStarted.inc();
     this.startAttempts.delete(name);
-    log.info({ path }, 'Jenkins build requested');
-    await this.write(name, 'triggered', { description: DESCRIPTIONS.enqueued });
+    log.info({ path, queueUrl }, 'Jenkins build requested');
+    await this.markEnqueued(fresh.job, queueIdFrom(queueUrl));
+  }
+
+  private async markEnqueued(job: ProwJob, queueId: number | undefined): Promise<void> {
+    const known = job.metadata.annotations[QUEUE_ITEM];
+    if (job.status.description === DESCRIPTIONS.enqueued && (known !== undefined || queueId === undefined)) return;
+    this.handedOver.add(job.metadata.name);
+    const annotations: Record<string, string> = { [ENQUEUED_AT]: this.now().toISOString() };
+    if (queueId !== undefined) annotations[QUEUE_ITEM] = String(queueId);
+    await this.deps.store.update(job.metadata.name, (current) => {
+      const next = transition(current, 'triggered', this.now(), { description: DESCRIPTIONS.enqueued });
+      if (!next) return undefined;
+      // The first record stands: the item a restart finds in the queue is the one requested before.
+      return { ...next, metadata: { ...next.metadata, annotations: { ...annotations, ...current.metadata.annotations } } };
+    });
+  }
+
+  /**
+   * A job past `max_pending` is given up: its build stopped or its queue item cancelled first, so
+   * a failed stop is tried again by the next pass while the job is still unfinished.
+   */
+  private async endOverdue(
+    job: ProwJob,
+    path: string,
+    build: JenkinsBuild | undefined,
+    queued: JenkinsQueueItem | undefined,
+    maxPendingMs: number,
+    log: Logger,
+  ): Promise<void> {
+    await this.stopBuildOf(job, path, build, queued, log);
+    await this.write(job.metadata.name, 'error', {
+      description: `The job ran longer than the ${formatDuration(maxPendingMs)} allowed (max_pending); its Jenkins build was stopped.`,
+    });
+    log.warn({ maxPendingMs }, 'ProwJob ran longer than max_pending: ended as an error');
   }
 
   /** Stops the build of an aborted ProwJob (or takes it out of the queue), once. */
   private async stopAbortedBuild(job: ProwJob, path: string, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined): Promise<void> {
     const log = this.deps.logger.child({ prowjob: job.metadata.name, job: job.spec.job });
-    if (queued) {
-      await this.deps.jenkins.cancelQueueItem(queued.id);
-      log.info({ queueItem: queued.id }, 'queued build of an aborted ProwJob cancelled');
-    }
-    if (build?.building) {
-      await this.deps.jenkins.stopBuild(path, build.number);
-      log.info({ build: build.number }, 'build of an aborted ProwJob stopped');
-    }
+    await this.stopBuildOf(job, path, build, queued, log);
     await this.deps.store.update(job.metadata.name, (current) =>
       current.metadata.annotations[BUILD_STOPPED] ? undefined : { ...current, metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [BUILD_STOPPED]: 'true' } } },
     );
+  }
+
+  /**
+   * Cancels the queue item and stops the running build. A queued build is only ever cancelled in
+   * the queue, never stopped by a build number it does not have yet (Prow posted to build 0). When
+   * neither shows, the item may have just left the queue as a build the listing does not show yet:
+   * the item's record names it.
+   */
+  private async stopBuildOf(job: ProwJob, path: string, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined, log: Logger): Promise<void> {
+    if (queued) {
+      try {
+        await this.deps.jenkins.cancelQueueItem(queued.id);
+        log.info({ queueItem: queued.id }, 'queued build cancelled');
+      } catch (error) {
+        // It left the queue between the listing and the cancel: the build it became is stopped.
+        const left = error instanceof JenkinsError ? error.context.build : undefined;
+        if (typeof left !== 'number') throw error;
+        if (build?.number !== left) {
+          await this.deps.jenkins.stopBuild(path, left);
+          log.info({ queueItem: queued.id, build: left }, 'build stopped');
+        }
+      }
+    }
+    if (build?.building) {
+      await this.deps.jenkins.stopBuild(path, build.number);
+      log.info({ build: build.number }, 'build stopped');
+    }
+    if (!queued && !build) {
+      const executable = (await this.readQueueItem(job))?.executable;
+      if (executable) {
+        await this.deps.jenkins.stopBuild(path, executable.number);
+        log.info({ build: executable.number }, 'build stopped');
+      }
+    }
   }
 
   /**
@@ -283,7 +612,94 @@ export class JenkinsOperator {
     }
   }
 
-  private async write(name: string, state: ProwJobState, fields: { description?: string; url?: string; jenkins_build_id?: string }): Promise<void> {
-    await this.deps.store.update(name, (current) => transition(current, state, this.now(), fields));
+  private async write(
+    name: string,
+    state: ProwJobState,
+    fields: { description?: string; url?: string; jenkins_build_id?: string },
+    annotations: Record<string, string> = {},
+  ): Promise<void> {
+    await this.deps.store.update(name, (current) => {
+      const next = transition(current, state, this.now(), fields);
+      if (!next || Object.keys(annotations).length === 0) return next;
+      return { ...next, metadata: { ...next.metadata, annotations: { ...next.metadata.annotations, ...annotations } } };
+    });
   }
+}
+
+/**
+ * Builds holding a slot, per Jenkins job name and per `jenkins_operators` entry, and which limit a
+ * job would go past. An entry is the first whose selector takes the job, as Prow picks the
+ * operator that runs it.
+ */
+class SlotCount {
+  private readonly byJob = new Map<string, number>();
+  private readonly byEntry = new Map<number, number>();
+  private readonly entries = new Map<string, number>();
+
+  constructor(private readonly config: Config) {}
+
+  take(job: ProwJob): void {
+    this.byJob.set(job.spec.job, (this.byJob.get(job.spec.job) ?? 0) + 1);
+    const entry = this.entryOf(job);
+    if (entry >= 0) this.byEntry.set(entry, (this.byEntry.get(entry) ?? 0) + 1);
+  }
+
+  /** The description of the limit that keeps the job waiting, if one does. */
+  fullFor(job: ProwJob): string | undefined {
+    const jobLimit = job.spec.max_concurrency ?? 0;
+    const running = this.byJob.get(job.spec.job) ?? 0;
+    if (jobLimit > 0 && running >= jobLimit) return `Waiting: ${running} of ${jobLimit} ${job.spec.job} builds running.`;
+    const entry = this.entryOf(job);
+    const masterLimit = entry >= 0 ? this.config.jenkinsOperators[entry]!.maxConcurrency : 0;
+    const onMaster = this.byEntry.get(entry) ?? 0;
+    if (masterLimit > 0 && onMaster >= masterLimit) return `Waiting: ${onMaster} of ${masterLimit} Jenkins builds running.`;
+    return undefined;
+  }
+
+  private entryOf(job: ProwJob): number {
+    let entry = this.entries.get(job.metadata.name);
+    if (entry === undefined) {
+      entry = this.config.jenkinsOperators.findIndex((o) => o.labelSelector.matches(job.metadata.labels));
+      this.entries.set(job.metadata.name, entry);
+    }
+    return entry;
+  }
+}
+
+/** Whether a limit applies to the job at all: only then can it have to wait for a slot. */
+function isLimited(job: ProwJob, config: Config): boolean {
+  if ((job.spec.max_concurrency ?? 0) > 0) return true;
+  const entry = config.jenkinsOperators.find((o) => o.labelSelector.matches(job.metadata.labels));
+  return (entry?.maxConcurrency ?? 0) > 0;
+}
+
+/** Handed to Jenkins by an operator: enqueued, or with a queue item on record. */
+function isHandedOver(job: ProwJob): boolean {
+  return job.status.description === DESCRIPTIONS.enqueued || job.metadata.annotations[QUEUE_ITEM] !== undefined;
+}
+
+function queueItemOf(job: ProwJob): number | undefined {
+  const id = Number(job.metadata.annotations[QUEUE_ITEM]);
+  return Number.isInteger(id) && id > 0 ? id : undefined;
+}
+
+/** `…/queue/item/{id}/` → id; a shortcut to the item's record, never how a build is found. */
+function queueIdFrom(queueUrl: string | undefined): number | undefined {
+  const match = /\/queue\/item\/(\d+)\/?$/.exec(queueUrl ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Creation order, then name, so two jobs created in the same millisecond still have an order. */
+function byCreation(a: ProwJob, b: ProwJob): number {
+  const at = Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp);
+  if (at !== 0 && !Number.isNaN(at)) return at;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}
+
+/** As config.yaml writes durations: `24h`, `90m`, `30s`. */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { KV } from '@nats-io/kv';
-import { Registry } from 'prom-client';
+import { Registry, type MetricValue } from 'prom-client';
 import { parseConfig, staticConfigSource, type Config } from '@bowline/config';
 import { JenkinsClient } from '@bowline/jenkins';
 import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type Refs, type StoredProwJob } from '@bowline/prowjob';
 import { FakeJenkins, startProwJobBucket, waitFor, type BuildResult, type ProwJobBucket, type RecordedRequest } from '@bowline/testing';
 import { buildParameters } from '../src/build-parameters.js';
-import { BUILD_STOPPED, JenkinsOperator } from '../src/operator.js';
+import { BUILD_STOPPED, JenkinsOperator, QUEUE_ITEM } from '../src/operator.js';
 
 // The resync is an hour away, so everything the operator does on its own in these tests is
 // driven by the KV watch; where a test needs Jenkins looked at again it calls `sync` itself.
@@ -32,6 +32,10 @@ presubmits:
   - name: lint
     agent: kubernetes
     context: ci/prow/lint
+  - name: limited
+    agent: jenkins
+    context: ci/jenkins/limited
+    max_concurrency: 1
 bowline:
   jenkins_operator:
     resync_period: 1h
@@ -51,14 +55,19 @@ const ENQUEUED = 'Jenkins job enqueued.';
 const JENKINS_USER = { kind: 'basic', user: 'bowline', token: 'jenkins-token' } as const;
 const logger = createLogger({ service: 'test', level: 'silent' });
 
+/** REFS for another pull request (and repository), so two runs of a job are not duplicates. */
+function refsOf(pull: number, repo = 'widgets'): Refs {
+  return { ...REFS, repo, pulls: [{ ...REFS.pulls![0]!, number: pull }] };
+}
+
 let created = 0;
-function newJob(jobName: string): ProwJob {
+function newJob(jobName: string, options: { refs?: Refs; createdAt?: Date } = {}): ProwJob {
   created += 1;
   const presubmit = CONFIG.presubmits['acme/widgets']!.find((p) => p.name === jobName)!;
   return newPresubmitJob(presubmit, {
     name: prowJobName('operator-test', String(process.pid), String(created), jobName),
-    refs: REFS,
-    now: new Date(),
+    refs: options.refs ?? REFS,
+    now: options.createdAt ?? new Date(),
     cause: { event: 'issue_comment', deliveryId: `delivery-${created}`, user: 'alice', comment: '/test all' },
   });
 }
@@ -70,6 +79,7 @@ describe('JenkinsOperator', () => {
   let jenkins: FakeJenkins;
   let client: JenkinsClient;
   let operator: JenkinsOperator | undefined;
+  let registry: Registry;
   // Added to the real time, so a test can step past the operator's waits without sleeping.
   let clockOffsetMs = 0;
   const now = (): Date => new Date(Date.now() + clockOffsetMs);
@@ -85,7 +95,7 @@ describe('JenkinsOperator', () => {
 
   beforeEach(async () => {
     clockOffsetMs = 0;
-    jenkins = await FakeJenkins.start({ jobs: ['unit', 'team/integration', 'pr-builder/PR-7', 'broken'] });
+    jenkins = await FakeJenkins.start({ jobs: ['unit', 'team/integration', 'pr-builder/PR-7', 'broken', 'limited'] });
     client = newClient();
   });
 
@@ -102,20 +112,21 @@ describe('JenkinsOperator', () => {
   }
 
   async function startOperator(options: { jenkins?: JenkinsClient; store?: ProwJobStore; config?: Config } = {}): Promise<JenkinsOperator> {
+    registry = new Registry();
     operator = new JenkinsOperator({
       store: options.store ?? store,
       jenkins: options.jenkins ?? client,
       config: staticConfigSource(options.config ?? CONFIG),
       logger,
-      registry: new Registry(),
+      registry,
       now,
     });
     await operator.start();
     return operator;
   }
 
-  async function createJob(jobName: string): Promise<ProwJob> {
-    const job = newJob(jobName);
+  async function createJob(jobName: string, options: { refs?: Refs; createdAt?: Date } = {}): Promise<ProwJob> {
+    const job = newJob(jobName, options);
     expect(await store.create(job)).toBe(true);
     return job;
   }
@@ -348,8 +359,10 @@ describe('JenkinsOperator', () => {
       const job = await createJob('unit');
       const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
       await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
-      // Jenkins lost the item (a restart of the controller drops its queue).
-      await client.cancelQueueItem(item.id);
+      // Jenkins lost the item (a restart of the controller drops its queue, and with it the
+      // item's record, which then answers 404).
+      jenkins.findQueueItem(job.metadata.name)!.cancelled = true;
+      jenkins.inject({ method: 'GET', path: `/queue/item/${item.id}/api/json` }, { status: 404, times: 1_000 });
       expect(queueItemsFor(job)).toHaveLength(0);
 
       clockOffsetMs = 4 * 60_000;
@@ -516,7 +529,8 @@ describe('JenkinsOperator', () => {
           return { stop: () => undefined };
         };
         const first = await createJob('unit');
-        const second = await createJob('unit');
+        // Another pull request: two runs on one would be duplicates, and the older one aborted.
+        const second = await createJob('unit', { refs: refsOf(8) });
         const secondStored = await read(second);
         const op = await startOperator({ store: handDriven });
         const realSync = op.sync.bind(op);
@@ -606,6 +620,324 @@ describe('JenkinsOperator', () => {
       expect(jenkins.requestsTo({ method: 'POST', path: '/queue/cancelItem' })[0]!.query.get('id')).toBe(String(item.id));
       expect(jenkins.findQueueItem(job.metadata.name)).toMatchObject({ cancelled: true });
       expect(jenkins.queue().filter((q) => q.parameters.PROW_JOB_ID === job.metadata.name)).toEqual([]);
+    });
+
+    it('never posts a stop for a build that is only queued (Prow posted one to build number 0)', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await store.update(job.metadata.name, (j) => transition(j, 'aborted', now(), { description: 'Aborted: the pull request was closed.' }));
+
+      await waitForJob(job, 'marked stopped', (j) => j.metadata.annotations[BUILD_STOPPED] === 'true');
+      await syncAll();
+      expect(jenkins.requestsTo({ method: 'POST', path: '/queue/cancelItem' })).toHaveLength(1);
+      expect(jenkins.requestsTo({ method: 'POST', path: /\/stop$/ })).toEqual([]);
+    });
+
+    it('stops the build the queue item of an aborted job became, when the job listing does not show it yet', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await operator!.settled();
+      const build = jenkins.startBuild(item.id);
+      // Jenkins takes the item out of the queue a moment before the job lists the build it became.
+      jenkins.inject({ method: 'GET', path: '/job/unit/api/json' }, { status: 200, body: { _class: 'hudson.model.FreeStyleProject', builds: [] } });
+      await store.update(job.metadata.name, (j) => transition(j, 'aborted', now(), { description: 'Aborted: the pull request was closed.' }));
+
+      await waitForJob(job, 'marked stopped', (j) => j.metadata.annotations[BUILD_STOPPED] === 'true');
+      expect(jenkins.requestsTo({ method: 'POST', path: `/job/unit/${build.number}/stop` })).toHaveLength(1);
+      expect(build).toMatchObject({ building: false, result: 'ABORTED' });
+    });
+  });
+  describe('concurrency and fairness', () => {
+    const MASTER_LIMITED = parseConfig(
+      `${CONFIG_TEXT}jenkins_operators:
+- label_selector: prow.k8s.io/job=unit
+  max_concurrency: 1
+- label_selector: prow.k8s.io/job!=unit
+`,
+      'config.yaml',
+    );
+
+    it.each([
+      ['its own max_concurrency, counted across repositories and pull requests', CONFIG, 'limited', refsOf(9, 'gadgets'), 'Waiting: 1 of 1 limited builds running.', 'unit'],
+      ['the max_concurrency of the jenkins_operators entry whose selector takes it', MASTER_LIMITED, 'unit', refsOf(8), 'Waiting: 1 of 1 Jenkins builds running.', 'team/integration'],
+    ])('holds a job back by %s while a build that is only queued fills the slot, and starts it when that build ends', async (_, config, jobName, otherRefs, waiting, unlimited) => {
+      await startOperator({ config });
+      const first = await createJob(jobName);
+      const item = await waitFor('the first queue item', () => jenkins.findQueueItem(first.metadata.name));
+      await waitForJob(first, 'enqueued', (j) => j.status.description === ENQUEUED);
+
+      // Prow counts pending ProwJobs only, so a build still in Jenkins' queue left the slot open.
+      const second = await createJob(jobName, { refs: otherRefs });
+      const held = await waitForJob(second, 'waiting', (j) => j.status.description === waiting);
+      expect(held.status.state).toBe('triggered');
+      // A job the limit does not cover is not held up by it.
+      const free = await createJob(unlimited);
+      await waitFor('the unlimited queue item', () => jenkins.findQueueItem(free.metadata.name));
+      await syncAll();
+      expect(buildRequestsFor(second)).toHaveLength(0);
+
+      const build = jenkins.startBuild(item.id);
+      await syncAll();
+      expect(buildRequestsFor(second)).toHaveLength(0);
+      expect((await read(second)).job.status.description).toBe(waiting);
+
+      jenkins.finishBuild(build, 'SUCCESS');
+      await syncAll();
+      expect((await read(first)).job.status.state).toBe('success');
+      await waitForJob(second, 'enqueued', (j) => j.status.description === ENQUEUED);
+      expect(buildRequestsFor(second)).toHaveLength(1);
+    });
+
+    it('starts a waiting job as soon as the job holding the slot is ended in the bucket, without waiting for a resync', async () => {
+      await startOperator();
+      const first = await createJob('limited');
+      await waitForJob(first, 'enqueued', (j) => j.status.description === ENQUEUED);
+      const second = await createJob('limited', { refs: refsOf(8) });
+      await waitForJob(second, 'waiting', (j) => j.status.description === 'Waiting: 1 of 1 limited builds running.');
+      await operator!.settled();
+
+      // What the sinker does to a job stuck for too long: the operator has nothing to do for it,
+      // but its slot is free.
+      await store.update(first.metadata.name, (j) => transition(j, 'error', now(), { description: 'Ended by hand.' }));
+
+      await waitForJob(second, 'enqueued', (j) => j.status.description === ENQUEUED);
+      expect(buildRequestsFor(second)).toHaveLength(1);
+    });
+
+    it('counts a build an operator requested before it was stopped, though the bucket never recorded it', async () => {
+      const first = await createJob('limited');
+      // The stopped operator's POST went through; its write to the bucket did not.
+      await client.buildWithParameters('job/limited', buildParameters(first));
+      const second = await createJob('limited', { refs: refsOf(8) });
+      await startOperator();
+
+      await waitForJob(first, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await waitForJob(second, 'waiting', (j) => j.status.description === 'Waiting: 1 of 1 limited builds running.');
+      await syncAll();
+      expect(buildRequestsFor(first)).toHaveLength(1);
+      expect(buildRequestsFor(second)).toHaveLength(0);
+    });
+
+    it('counts the slots of every job in the bucket from its first pass after a restart, before the watch has brought them all', async () => {
+      const holder = await createJob('limited');
+      await client.buildWithParameters('job/limited', buildParameters(holder));
+      const build = jenkins.startBuild(jenkins.findQueueItem(holder.metadata.name)!.id);
+      await store.update(holder.metadata.name, (j) => transition(j, 'pending', now(), { url: build.url, jenkins_build_id: String(build.number) }));
+      const waiting = await createJob('limited', { refs: refsOf(8) });
+      // The watch is driven by hand, so the waiting job arrives well before the one holding the slot.
+      let notify: ((name: string, stored: StoredProwJob | undefined) => void) | undefined;
+      const handDriven = new ProwJobStore(kv);
+      handDriven.watch = async (onChange) => {
+        notify = onChange;
+        return { stop: () => undefined };
+      };
+      await startOperator({ store: handDriven });
+
+      notify!(waiting.metadata.name, await read(waiting));
+      await waitForJob(waiting, 'waiting', (j) => j.status.description === 'Waiting: 1 of 1 limited builds running.');
+      await operator!.settled();
+      expect(buildRequestsFor(waiting)).toHaveLength(0);
+    });
+
+    it('starts waiting jobs in creation order, then by name, whatever order they reached the bucket in', async () => {
+      const base = Date.now() - 60_000;
+      const at = (seconds: number) => ({ createdAt: new Date(base + seconds * 1000) });
+      await startOperator();
+      const first = await createJob('limited', { ...at(0), refs: refsOf(1) });
+      await waitForJob(first, 'enqueued', (j) => j.status.description === ENQUEUED);
+      const last = await createJob('limited', { ...at(3), refs: refsOf(5) });
+      const sameTimeA = await createJob('limited', { ...at(2), refs: refsOf(4) });
+      const second = await createJob('limited', { ...at(1), refs: refsOf(2) });
+      const sameTimeB = await createJob('limited', { ...at(2), refs: refsOf(3) });
+      const sameTime = [sameTimeA, sameTimeB].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+      const order = [first, second, ...sameTime, last];
+
+      for (const [i, job] of order.entries()) {
+        const item = await waitFor(`the queue item of job ${i + 1} in line`, () => jenkins.findQueueItem(job.metadata.name));
+        await operator!.settled();
+        for (const later of order.slice(i + 1)) expect(buildRequestsFor(later)).toHaveLength(0);
+        jenkins.finishBuild(jenkins.startBuild(item.id), 'SUCCESS');
+        await syncAll();
+      }
+      expect(order.map((job) => buildRequestsFor(job).length)).toEqual([1, 1, 1, 1, 1]);
+    });
+  });
+
+  describe('older runs of the same job on the same pull request', () => {
+    it.each<[string, (item: { id: number }) => string]>([
+      ['cancels its queued build', (item) => `/queue/cancelItem?id=${item.id}`],
+      ['stops its running build', (item) => `/job/unit/${jenkins.startBuild(item.id).number}/stop`],
+    ])('aborts the older of two unfinished runs and %s, and runs the newer', async (_, prepare) => {
+      await startOperator();
+      const older = await createJob('unit');
+      const item = await waitFor('the older queue item', () => jenkins.findQueueItem(older.metadata.name));
+      await waitForJob(older, 'enqueued', (j) => j.status.description === ENQUEUED);
+      const expectedStop = prepare(item);
+      await syncAll();
+
+      const newer = await createJob('unit', { createdAt: new Date(Date.parse(older.metadata.creationTimestamp) + 1) });
+      const aborted = await waitForJob(older, 'aborted', (j) => j.status.state === 'aborted');
+      expect(aborted.status.description).toBe('Aborted: a newer run of this job was requested.');
+      await waitForJob(older, 'marked stopped', (j) => j.metadata.annotations[BUILD_STOPPED] === 'true');
+      await waitFor('the newer queue item', () => jenkins.findQueueItem(newer.metadata.name));
+
+      const stops = jenkins.requestsTo({ method: 'POST', path: /\/(stop|cancelItem)$/ }).map((r) => `${r.path}${r.query.size > 0 ? `?${r.query}` : ''}`);
+      expect(stops).toEqual([expectedStop]);
+      expect((await read(newer)).job.status.state).toBe('triggered');
+    });
+
+    it.each([
+      ['pull request', 'unit', refsOf(8)],
+      ['repository', 'unit', refsOf(7, 'gadgets')],
+      ['job', 'team/integration', REFS],
+    ])('leaves two runs that differ in their %s alone', async (_, otherJob, otherRefs) => {
+      await startOperator();
+      const one = await createJob('unit');
+      const other = await createJob(otherJob, { refs: otherRefs });
+
+      await waitForJob(one, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await waitForJob(other, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await syncAll();
+      expect([(await read(one)).job.status.state, (await read(other)).job.status.state]).toEqual(['triggered', 'triggered']);
+      expect(jenkins.requestsTo({ method: 'POST', path: /\/(stop|cancelItem)$/ })).toEqual([]);
+    });
+  });
+
+  describe('max_pending', () => {
+    const TWO_HOURS = parseConfig(
+      `${CONFIG_TEXT}  jenkins:
+  - name: main
+    url: https://jenkins.example.com
+    max_pending: 2h
+`,
+      'config.yaml',
+    );
+    const HOUR = 3_600_000;
+
+    it.each<[string, Config, number, string, boolean]>([
+      ['a queued build at the master’s max_pending', TWO_HOURS, 3 * HOUR, '2h', false],
+      ['a running build at the master’s max_pending', TWO_HOURS, 3 * HOUR, '2h', true],
+      ['a running build at 24 hours when no master sets max_pending', CONFIG, 25 * HOUR, '24h', true],
+    ])('ends a job with %s as an error and stops its build', async (_, config, late, allowed, running) => {
+      await startOperator({ config });
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      const build = running ? jenkins.startBuild(item.id) : undefined;
+
+      clockOffsetMs = late - 2 * HOUR;
+      await syncAll();
+      expect((await read(job)).job.status.state).toBe(running ? 'pending' : 'triggered');
+
+      clockOffsetMs = late;
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({
+        state: 'error',
+        description: `The job ran longer than the ${allowed} allowed (max_pending); its Jenkins build was stopped.`,
+      });
+      if (build) {
+        expect(jenkins.requestsTo({ method: 'POST', path: `/job/unit/${build.number}/stop` })).toHaveLength(1);
+        expect(build.result).toBe('ABORTED');
+      } else {
+        expect(jenkins.requestsTo({ method: 'POST', path: '/queue/cancelItem' }).map((r) => r.query.get('id'))).toEqual([String(item.id)]);
+        expect(jenkins.requestsTo({ method: 'POST', path: /\/stop$/ })).toEqual([]);
+      }
+      await syncAll();
+      expect((await read(job)).job.status.state).toBe('error');
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
+    it('gives a build that ended its own result, however late the operator sees it', async () => {
+      await startOperator({ config: TWO_HOURS });
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      jenkins.finishBuild(jenkins.startBuild(item.id), 'SUCCESS');
+
+      clockOffsetMs = 3 * HOUR;
+      await syncAll();
+      expect((await read(job)).job.status.state).toBe('success');
+    });
+  });
+
+  describe('queue items', () => {
+    it('remembers the queue item Jenkins answered the build request with', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      const enqueued = await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      expect(enqueued.metadata.annotations[QUEUE_ITEM]).toBe(String(item.id));
+    });
+
+    it('aborts a job whose queue item was cancelled in Jenkins, and starts nothing new for it', async () => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      // Someone clicked the ✕ next to the item in Jenkins' build queue.
+      await client.cancelQueueItem(item.id);
+
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state: 'aborted', description: 'Aborted: the build was cancelled in Jenkins.' });
+      expect(jenkins.requestsTo({ method: 'GET', path: `/queue/item/${item.id}/api/json` }).length).toBeGreaterThan(0);
+      await syncAll();
+      expect(buildRequestsFor(job)).toHaveLength(1);
+      expect(jenkins.requestsTo({ method: 'POST', path: /\/(stop|cancelItem)$/ })).toHaveLength(1);
+    });
+
+    it.each<[string, BuildResult | undefined, string]>([
+      ['still running', undefined, 'pending'],
+      ['already finished', 'FAILURE', 'failure'],
+    ])('follows the build its queue item became when the job listing does not show it yet (%s)', async (_, result, state) => {
+      await startOperator();
+      const job = await createJob('unit');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
+      await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+      await operator!.settled();
+      const build = jenkins.startBuild(item.id);
+      if (result) jenkins.finishBuild(build, result);
+      jenkins.inject({ method: 'GET', path: '/job/unit/api/json' }, { status: 200, body: { _class: 'hudson.model.FreeStyleProject', builds: [] } });
+
+      await syncAll();
+      expect((await read(job)).job.status).toMatchObject({ state, url: build.url, jenkins_build_id: String(build.number) });
+      expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+  });
+
+  describe('metrics', () => {
+    async function metric(name: string): Promise<(MetricValue<string> & { metricName?: string })[]> {
+      const found = registry.getSingleMetric(name);
+      if (!found) throw new Error(`no metric ${name}`);
+      return (await found.get()).values;
+    }
+
+    it('counts the Jenkins ProwJobs it watches by state, and no others', async () => {
+      const done = await createJob('unit');
+      await store.update(done.metadata.name, (j) => transition(j, 'success', now(), { description: 'Ended by hand.' }));
+      await createJob('lint');
+      await startOperator();
+      const running = await createJob('team/integration');
+      const item = await waitFor('the queue item', () => jenkins.findQueueItem(running.metadata.name));
+      jenkins.startBuild(item.id);
+      await syncAll();
+
+      const expected = JSON.stringify({ triggered: 0, pending: 1, success: 1, failure: 0, aborted: 0, error: 0 });
+      const byState = await waitFor('the gauge to show what the bucket holds', async () => {
+        const shown = JSON.stringify(Object.fromEntries((await metric('bowline_operator_prowjobs')).map((v) => [v.labels.state, v.value])));
+        return shown === expected && shown;
+      });
+      expect(JSON.parse(byState)).toEqual(JSON.parse(expected));
+    });
+
+    it('times every periodic resync', async () => {
+      await startOperator({ config: { ...CONFIG, jenkinsOperator: { resyncPeriodMs: 50 } } });
+      await createJob('unit');
+      await waitFor('two timed resyncs', async () => {
+        const count = (await metric('bowline_operator_resync_seconds')).find((v) => v.metricName === 'bowline_operator_resync_seconds_count');
+        return (count?.value ?? 0) >= 2;
+      });
     });
   });
 });

@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { JenkinsError, type JenkinsClient } from '@bowline/jenkins';
+import { describeError, type Logger } from '@bowline/observability';
+import type { ProwJobStore } from '@bowline/prowjob';
+import { jenkinsJobPath } from './build-parameters.js';
+
+export interface LogsRouteDeps {
+  store: Pick<ProwJobStore, 'get'>;
+  jenkins: Pick<JenkinsClient, 'consoleText'>;
+  logger: Logger;
+}
+
+/** What Express gives a `/logs/:prowjob` handler, in node:http's terms. */
+export type LogsRequest = IncomingMessage & { params: Record<string, string | undefined> };
+
+export type LogsHandler = (req: LogsRequest, res: ServerResponse) => Promise<void>;
+
+// A NATS KV key (the ProwJob's name): anything else is no ProwJob, and the bucket would refuse it.
+const PROWJOB_NAME = /^[A-Za-z0-9_=-]+(?:\.[A-Za-z0-9_=-]+)*$/;
+
+/**
+ * `GET /logs/{prowjob}`: the build's `consoleText`, streamed through as it comes, so a status page
+ * can show a log without Jenkins credentials. Only the log crosses: none of Jenkins' headers (its
+ * session cookies) and none of its error pages; the operator's own credentials stay with it.
+ */
+export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
+  return async (req, res) => {
+    const name = req.params.prowjob ?? '';
+    const log = deps.logger.child({ prowjob: name });
+    try {
+      if (!PROWJOB_NAME.test(name)) return answer(res, 404, 'No such ProwJob.\n');
+      const job = (await deps.store.get(name))?.job;
+      if (!job || job.spec.agent !== 'jenkins') return answer(res, 404, `No Jenkins ProwJob named ${name}.\n`);
+      const build = Number(job.status.jenkins_build_id);
+      if (!job.status.jenkins_build_id || !Number.isInteger(build) || build <= 0) {
+        return answer(res, 404, `ProwJob ${name} has no Jenkins build yet.\n`);
+      }
+
+      // The reader going away (a closed browser tab) stops the read from Jenkins too.
+      const reading = new AbortController();
+      res.once('close', () => reading.abort());
+      let consoleText: Response;
+      try {
+        consoleText = await deps.jenkins.consoleText(jenkinsJobPath(job), build, { signal: reading.signal });
+      } catch (error) {
+        if (error instanceof JenkinsError && error.status === 404) {
+          return answer(res, 404, `The log of build #${build} is no longer kept by Jenkins.\n`);
+        }
+        log.warn({ build, err: describeError(error) }, 'cannot read the build log from Jenkins');
+        return answer(res, 502, 'Cannot read the build log from Jenkins.\n');
+      }
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+      if (!consoleText.body || req.method === 'HEAD') {
+        reading.abort();
+        res.end();
+        return;
+      }
+      try {
+        await pipeline(Readable.fromWeb(consoleText.body), res);
+      } catch (error) {
+        if (!reading.signal.aborted) log.warn({ build, err: describeError(error) }, 'the build log stopped part way');
+      }
+    } catch (error) {
+      log.error({ err: describeError(error) }, 'cannot serve the build log');
+      answer(res, 503, 'Cannot read the ProwJob.\n');
+    }
+  };
+}
+
+function answer(res: ServerResponse, status: number, text: string): void {
+  // Part of a log was sent already: the cut connection is the only way left to say it failed.
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+  res.end(text);
+}
