@@ -1,4 +1,5 @@
 import { ConfigError, formatProblem, loadConfigFile, type Config, type ConfigProblem } from '@bowline/config';
+import { pushTo } from '@bowline/observability';
 
 export interface CheckOptions {
   config: string;
@@ -48,7 +49,7 @@ function summarize(config: Config): string[] {
       return;
     }
     count[kind] += 1;
-    byRepo.set(repo, [...(byRepo.get(repo) ?? []), `${job.name} (${kind.slice(0, -1)})`]);
+    pushTo(byRepo, repo, `${job.name} (${kind.slice(0, -1)})`);
   };
   for (const [repo, jobs] of Object.entries(config.presubmits)) for (const job of jobs) note('presubmits', repo, job);
   for (const [repo, jobs] of Object.entries(config.postsubmits)) for (const job of jobs) note('postsubmits', repo, job);

@@ -3,7 +3,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Logger } from '@bowline/observability';
+import { pushTo, type Logger } from '@bowline/observability';
 
 // plugin-throttling declares a required `retryCount` on `OctokitResponse` of its own
 // @octokit/types (17, shared with @octokit/request); @octokit/core's answers are typed from 18,
@@ -275,7 +275,7 @@ function templateTable(): Map<string, Template[]> {
     const route = url.replace(QUERY_EXPANSION, '');
     const segments = route.split('/');
     const key = `${method.toUpperCase()} ${segments.length}`;
-    table.set(key, [...(table.get(key) ?? []), { route, segments }]);
+    pushTo(table, key, { route, segments });
   };
   const scopes = new Octokit().rest as unknown as Record<string, Record<string, { endpoint?: { DEFAULTS?: { method?: string; url?: string } } }>>;
   for (const scope of Object.values(scopes)) {

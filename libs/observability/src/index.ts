@@ -3,3 +3,4 @@ export * from './logger.js';
 export * from './env.js';
 export * from './ops-server.js';
 export * from './shutdown.js';
+export * from './collections.js';

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { Counter, type Registry } from 'prom-client';
 import type { Octokit } from '@bowline/github';
-import { describeError, type Logger } from '@bowline/observability';
+import { describeError, pushTo, type Logger } from '@bowline/observability';
 
 export interface RedeliverySettings {
   /** How often the task looks. */
@@ -96,7 +96,7 @@ export class RedeliveryTask {
     const now = (this.deps.now ?? (() => new Date()))().getTime();
     const deliveries = await this.recentDeliveries(now - settings.lookbackMs);
     const byGuid = new Map<string, Delivery[]>();
-    for (const d of deliveries) byGuid.set(d.guid, [...(byGuid.get(d.guid) ?? []), d]);
+    for (const d of deliveries) pushTo(byGuid, d.guid, d);
 
     const result: PassResult = { examined: byGuid.size, redelivered: 0, givenUp: 0 };
     for (const [guid, attempts] of byGuid) {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config, ConfigSource } from '@bowline/config';
 import { JenkinsError, type JenkinsBuild, type JenkinsClient, type JenkinsQueueItem, type JenkinsQueueItemRecord } from '@bowline/jenkins';
-import { describeError, type Logger } from '@bowline/observability';
+import { describeError, pushTo, type Logger } from '@bowline/observability';
 import { isFinished, prowJobTemplateView, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { buildParameters, jenkinsJobPath } from './build-parameters.js';
 
@@ -254,7 +254,7 @@ export class JenkinsOperator {
     const byPath = new Map<string, ProwJob[]>();
     for (const job of jobs) {
       const path = jenkinsJobPath(job);
-      byPath.set(path, [...(byPath.get(path) ?? []), job]);
+      pushTo(byPath, path, job);
     }
     const looked = new Map<string, Looked>();
     await Promise.all(
@@ -298,7 +298,7 @@ export class JenkinsOperator {
       const pull = job.spec.refs.pulls?.[0]?.number;
       if (job.spec.agent !== 'jenkins' || job.spec.type !== 'presubmit' || isFinished(job) || pull === undefined) continue;
       const key = JSON.stringify([job.spec.job, job.spec.refs.org, job.spec.refs.repo, pull]);
-      runs.set(key, [...(runs.get(key) ?? []), job]);
+      pushTo(runs, key, job);
     }
     const aborted = new Map<string, ProwJob>();
     for (const same of runs.values()) {
