@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent } from 'undici';
 import { describeError, SettingsError, type Logger } from '@bowline/observability';
 import { JenkinsError } from './jenkins-error.js';
 
-export type JenkinsAuth = { kind: 'basic'; user: string; token: string } | { kind: 'bearer'; token: string };
+/** `none` is for a master that lets anonymous users build (rare; a test instance). */
+export type JenkinsAuth = { kind: 'basic'; user: string; token: string } | { kind: 'bearer'; token: string } | { kind: 'none' };
 
 export interface JenkinsClientOptions {
   /** Root URL of the controller, with its context path if any (`https://host/jenkins`). */
@@ -10,6 +12,11 @@ export interface JenkinsClientOptions {
   auth: JenkinsAuth;
   logger: Logger;
   fetch?: typeof fetch;
+  /**
+   * PEM certificates to trust for this master instead of the system's (a company CA). Per client,
+   * unlike NODE_EXTRA_CA_CERTS, so one master's CA does not widen what the others trust.
+   */
+  ca?: string;
   /** Per attempt; default 30 s. */
   timeoutMs?: number;
   /** How many times a GET is tried again after a network error, a 5xx or a 429; default 3. */
@@ -74,6 +81,8 @@ const QUEUE_ITEM_FIELDS = 'id,task[name,url],actions[parameters[name,value]],why
 const QUEUE_TREE = `items[${QUEUE_ITEM_FIELDS}]`;
 const QUEUE_ITEM_TREE = `${QUEUE_ITEM_FIELDS},cancelled,executable[number,url]`;
 const BUILD_FIELDS = 'number,result,building,url,queueId,actions[parameters[name,value]]';
+/** Jenkins' `builds` holds the newest 100 (Job#getNewBuilds); deeper listings ask `allBuilds` for a range. */
+export const BUILDS_LISTED_BY_DEFAULT = 100;
 const DETAIL_LIMIT = 300;
 const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -85,7 +94,7 @@ const MAX_RETRY_AFTER_MS = 60_000;
  */
 export class JenkinsClient {
   private readonly root: string;
-  private readonly authorization: string;
+  private readonly authorization?: string;
   private readonly log: Logger;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
@@ -105,12 +114,17 @@ export class JenkinsClient {
       throw new SettingsError('the Jenkins URL carries credentials: give them as the user and API token (or bearer token) instead');
     }
     this.root = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-    this.authorization =
-      options.auth.kind === 'basic'
-        ? `Basic ${Buffer.from(`${options.auth.user}:${options.auth.token}`, 'utf8').toString('base64')}`
-        : `Bearer ${options.auth.token}`;
+    if (options.auth.kind === 'basic') this.authorization = `Basic ${Buffer.from(`${options.auth.user}:${options.auth.token}`, 'utf8').toString('base64')}`;
+    else if (options.auth.kind === 'bearer') this.authorization = `Bearer ${options.auth.token}`;
     this.log = options.logger.child({ jenkins: this.root });
-    this.fetchImpl = options.fetch ?? fetch;
+    const base = options.fetch ?? fetch;
+    if (options.ca) {
+      // Node's fetch is undici: a dispatcher with its own CA is how one client trusts one master's CA.
+      const dispatcher = new Agent({ connect: { ca: options.ca } });
+      this.fetchImpl = (input, init) => base(input, { ...init, dispatcher } as RequestInit);
+    } else {
+      this.fetchImpl = base;
+    }
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retries = options.retries ?? 3;
     this.retryBaseMs = options.retryBaseMs ?? 200;
@@ -139,6 +153,20 @@ export class JenkinsClient {
     return queueUrl === undefined ? {} : { queueUrl };
   }
 
+  /**
+   * Queues a build of a job without parameters. Used once to prime a pipeline whose parameters are
+   * declared in its Jenkinsfile: Jenkins only learns them when the pipeline first runs, and until
+   * then answers `buildWithParameters` with "not parameterized".
+   */
+  async build(jobPath: string): Promise<{ queueUrl?: string }> {
+    const job = jobName(jobPath);
+    const response = await this.post(`${trimSlashes(jobPath)}/build?delay=0sec`, `cannot queue a build of job "${job}"`, { accept: (r) => r.ok });
+    await discard(response);
+    const queueUrl = response.headers.get('location') ?? undefined;
+    this.log.info({ job, queueUrl }, 'queued a Jenkins build without parameters');
+    return queueUrl === undefined ? {} : { queueUrl };
+  }
+
   async listQueue(): Promise<JenkinsQueueItem[]> {
     const raw = await this.getJson<{ items?: RawQueueItem[] }>(
       `queue/api/json?tree=${encodeURIComponent(QUEUE_TREE)}`,
@@ -162,12 +190,18 @@ export class JenkinsClient {
     return item;
   }
 
-  async listBuilds(jobPath: string): Promise<JenkinsBuild[]> {
-    const raw = await this.getJson<{ builds?: RawBuild[] }>(
-      `${trimSlashes(jobPath)}/api/json?tree=${encodeURIComponent(`builds[${BUILD_FIELDS}]`)}`,
+  /**
+   * The job's newest builds, newest first: the newest 100 (Jenkins' `builds`), or with `depth`
+   * above that the newest `depth` from `allBuilds`, still in one request.
+   */
+  async listBuilds(jobPath: string, options: { depth?: number } = {}): Promise<JenkinsBuild[]> {
+    const depth = options.depth ?? BUILDS_LISTED_BY_DEFAULT;
+    const tree = depth > BUILDS_LISTED_BY_DEFAULT ? `allBuilds[${BUILD_FIELDS}]{0,${Math.ceil(depth)}}` : `builds[${BUILD_FIELDS}]`;
+    const raw = await this.getJson<{ builds?: RawBuild[]; allBuilds?: RawBuild[] }>(
+      `${trimSlashes(jobPath)}/api/json?tree=${encodeURIComponent(tree)}`,
       `cannot list builds for job "${jobName(jobPath)}"`,
     );
-    return (raw.builds ?? []).flatMap((build) => (typeof build.number === 'number' ? [toBuild(build, build.number)] : []));
+    return (raw.allBuilds ?? raw.builds ?? []).flatMap((build) => (typeof build.number === 'number' ? [toBuild(build, build.number)] : []));
   }
 
   async getBuild(jobPath: string, number: number): Promise<JenkinsBuild> {
@@ -353,7 +387,7 @@ export class JenkinsClient {
     const url = `${this.root}/${path}`;
     const init: RequestInit = {
       method,
-      headers: { authorization: this.authorization, ...headers },
+      headers: this.authorization ? { authorization: this.authorization, ...headers } : headers,
       body: options.body,
       // A POST's 302 is Jenkins' way of saying done; following it would turn into a GET of a page.
       redirect: method === 'POST' ? 'manual' : 'follow',

@@ -26,6 +26,15 @@ export class JenkinsError extends BowlineError {
     this.status = options.status;
   }
 
+  /**
+   * Jenkins refused `buildWithParameters` because the job declares no parameters yet: a pipeline
+   * whose `parameters` live in its Jenkinsfile and that has never run (JENKINS-41929). Jenkins
+   * answers with an IllegalStateException page, "This build is not parameterized!".
+   */
+  get notParameterized(): boolean {
+    return this.status !== undefined && this.status >= 400 && /not parameteri[sz]ed/i.test(String(this.context.detail ?? ''));
+  }
+
   /** Worth trying again later: no answer at all, a server error, or Jenkins asking to slow down. */
   get transient(): boolean {
     return this.status === undefined || this.status >= 500 || this.status === 429;

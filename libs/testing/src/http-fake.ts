@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** One request as a fake server saw it, kept so tests can assert on what was really sent. */
@@ -57,6 +58,11 @@ export interface FakeResponse {
   headers?: Record<string, string>;
 }
 
+export interface TlsIdentity {
+  key: string;
+  cert: string;
+}
+
 /**
  * The machinery both fakes share: a real HTTP server on a free loopback port that records every
  * request and can answer chosen requests with a fault (an error status, a slow answer) instead of
@@ -75,11 +81,13 @@ export class HttpFake {
     return this.baseUrl;
   }
 
-  async listen(port = 0): Promise<string> {
-    this.server = createServer((req, res) => void this.serve(req, res));
+  /** Listens on loopback; with `tls` (PEM key and certificate) it speaks HTTPS. */
+  async listen(port = 0, tls?: TlsIdentity): Promise<string> {
+    const serve = (req: IncomingMessage, res: ServerResponse): void => void this.serve(req, res);
+    this.server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, serve) : createServer(serve);
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     const address = this.server.address() as AddressInfo;
-    this.baseUrl = `http://127.0.0.1:${address.port}`;
+    this.baseUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
     return this.baseUrl;
   }
 

@@ -8,3 +8,4 @@ export * from './webhooks.js';
 export * from './pipeline.js';
 export * from './prowjob-bucket.js';
 export * from './stored-events.js';
+export * from './tls.js';

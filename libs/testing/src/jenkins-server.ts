@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   HttpFake,
+  type TlsIdentity,
   type Fault,
   type FakeRequest,
   type FakeResponse,
@@ -43,6 +44,16 @@ export interface FakeJenkinsOptions {
   jobs?: string[];
   /** Context path, as with `java -jar jenkins.war --prefix=/jenkins`. */
   prefix?: string;
+  /** Serve HTTPS with this key and certificate (see `testServerTls`). */
+  tls?: TlsIdentity;
+}
+
+export interface FakeJobOptions {
+  /**
+   * A pipeline whose `parameters` are declared in its Jenkinsfile: Jenkins knows them only once a
+   * build of it has run, and until then refuses `buildWithParameters` (it is "not parameterized").
+   */
+  parametersInPipeline?: boolean;
 }
 
 export interface AutoRunPolicy {
@@ -55,6 +66,7 @@ interface FakeJob {
   name: string;
   builds: FakeBuild[];
   nextNumber: number;
+  parameterized: boolean;
 }
 
 const CRUMB_FIELD = 'Jenkins-Crumb';
@@ -97,8 +109,10 @@ export class FakeJenkins {
   private crumb = newCrumb();
   private nextQueueId = 1;
   private baseUrl = '';
+  private readonly tls?: TlsIdentity;
 
   private constructor(options: FakeJenkinsOptions) {
+    this.tls = options.tls;
     this.user = options.user ?? 'bowline';
     this.apiToken = options.apiToken ?? 'jenkins-token';
     this.bearerToken = options.bearerToken;
@@ -110,7 +124,7 @@ export class FakeJenkins {
 
   static async start(options: FakeJenkinsOptions = {}): Promise<FakeJenkins> {
     const jenkins = new FakeJenkins(options);
-    const origin = await jenkins.http.listen();
+    const origin = await jenkins.http.listen(0, jenkins.tls);
     jenkins.baseUrl = `${origin}${jenkins.prefix}`;
     return jenkins;
   }
@@ -136,10 +150,10 @@ export class FakeJenkins {
     this.http.onRequest(listener);
   }
 
-  addJob(path: string): void {
+  addJob(path: string, options: FakeJobOptions = {}): void {
     const name = splitJob(path).join('/');
     if (!name) throw new Error(`addJob needs a job name, got "${path}"`);
-    if (!this.jobs.has(name)) this.jobs.set(name, { name, builds: [], nextNumber: 1 });
+    if (!this.jobs.has(name)) this.jobs.set(name, { name, builds: [], nextNumber: 1, parameterized: !options.parametersInPipeline });
   }
 
   queue(): FakeQueueItem[] {
@@ -179,6 +193,8 @@ export class FakeJenkins {
     };
     job.builds.push(build);
     item.build = build;
+    // A pipeline's `parameters` directive runs first thing in the build and registers them.
+    job.parameterized = true;
     return build;
   }
 
@@ -318,10 +334,13 @@ export class FakeJenkins {
     }
     if (rest.length === 0 || isApi(0)) {
       if (method !== 'GET') return html(405, 'Method Not Allowed');
-      return { status: 200, body: this.jobJson(job) };
+      return { status: 200, body: this.jobJson(job, request.query.get('tree') ?? '') };
     }
     if (rest.length === 1 && rest[0] === 'buildWithParameters') {
       return method === 'POST' ? this.buildWithParameters(job, request) : methodNotAllowed();
+    }
+    if (rest.length === 1 && rest[0] === 'build') {
+      return method === 'POST' ? this.buildWithoutParameters(job) : methodNotAllowed();
     }
     const build = this.buildFor(job, rest[0]!);
     if (!build) return notFound();
@@ -342,6 +361,10 @@ export class FakeJenkins {
   }
 
   private buildWithParameters(job: FakeJob, request: FakeRequest): FakeResponse {
+    if (!job.parameterized) {
+      // ParameterizedJobMixIn#doBuildWithParameters throws, and Stapler renders the exception page.
+      return html(500, 'java.lang.IllegalStateException: This build is not parameterized!');
+    }
     const parameters: Record<string, string> = {};
     const sources = [request.query];
     // Stapler reads a form body only when it is declared as one.
@@ -352,6 +375,16 @@ export class FakeJenkins {
       for (const [key, value] of source) if (!RESERVED_PARAMETERS.has(key)) parameters[key] = value;
     }
 
+    return this.enqueue(job, parameters);
+  }
+
+  /** `POST /build`: a parameterised job wants its form submitted (Jenkins answers 400 without one). */
+  private buildWithoutParameters(job: FakeJob): FakeResponse {
+    if (job.parameterized) return html(400, 'Nothing is submitted');
+    return this.enqueue(job, {});
+  }
+
+  private enqueue(job: FakeJob, parameters: Record<string, string>): FakeResponse {
     // Queue.schedule2 folds a request into a waiting item of the same job with the same
     // parameters and answers with that item's location instead of queuing a second one.
     const existing = this.items.find((i) => isWaiting(i) && i.job === job.name && sameParameters(i.parameters, parameters));
@@ -469,9 +502,19 @@ export class FakeJenkins {
     };
   }
 
-  private jobJson(job: FakeJob): Record<string, unknown> {
+  /**
+   * The job's JSON. `tree=allBuilds[…]{from,to}` lists every build in that range, newest first, as
+   * Jenkins does; otherwise `builds` stops at the newest 100 (Job#getNewBuilds).
+   */
+  private jobJson(job: FakeJob, tree = ''): Record<string, unknown> {
     const newestFirst = [...job.builds].reverse();
     const last = newestFirst[0];
+    const all = /(?:^|,)allBuilds\[.*\](?:\{(\d*),?(\d*)\})?/.exec(tree);
+    if (all) {
+      const from = Number(all[1] || 0);
+      const to = all[2] ? Number(all[2]) : newestFirst.length;
+      return { _class: FREESTYLE, allBuilds: newestFirst.slice(from, to).map((b) => this.buildJson(b)) };
+    }
     const queued = this.queue().filter((i) => i.job === job.name);
     return {
       _class: FREESTYLE,

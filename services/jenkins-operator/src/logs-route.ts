@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { JenkinsError, type JenkinsClient } from '@bowline/jenkins';
+import { JenkinsError } from '@bowline/jenkins';
 import { describeError, type Logger } from '@bowline/observability';
 import type { ProwJobStore } from '@bowline/prowjob';
 import { jenkinsJobPath } from './build-parameters.js';
+import type { JenkinsMasters } from './jenkins-masters.js';
 
 export interface LogsRouteDeps {
   store: Pick<ProwJobStore, 'get'>;
-  jenkins: Pick<JenkinsClient, 'consoleText'>;
+  masters: Pick<JenkinsMasters, 'forJob'>;
   logger: Logger;
 }
 
@@ -38,12 +39,15 @@ export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
         return answer(res, 404, `ProwJob ${name} has no Jenkins build yet.\n`);
       }
 
+      const client = deps.masters.forJob(job)?.client;
+      if (!client) return answer(res, 503, `No Jenkins master configured for ProwJob ${name} can be used.\n`);
+
       // The reader going away (a closed browser tab) stops the read from Jenkins too.
       const reading = new AbortController();
       res.once('close', () => reading.abort());
       let consoleText: Response;
       try {
-        consoleText = await deps.jenkins.consoleText(jenkinsJobPath(job), build, { signal: reading.signal });
+        consoleText = await client.consoleText(jenkinsJobPath(job), build, { signal: reading.signal });
       } catch (error) {
         if (error instanceof JenkinsError && error.status === 404) {
           return answer(res, 404, `The log of build #${build} is no longer kept by Jenkins.\n`);

@@ -1,26 +1,31 @@
 import { observe, openProwJobBucket, startRuntime } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
-import { JenkinsClient } from '@bowline/jenkins';
+import { JenkinsClient, type JenkinsClientOptions } from '@bowline/jenkins';
 import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
 import { instrumentJenkinsFetch } from './jenkins-request-metrics.js';
+import { JenkinsMasters } from './jenkins-masters.js';
 import { createLogsHandler } from './logs-route.js';
 import { JenkinsOperator } from './operator.js';
-import { readOperatorSettings } from './settings.js';
+import { readOperatorSettings, requireSomeMaster } from './settings.js';
 
 await runMain('jenkins-operator', async () => {
   const settings = readOperatorSettings(process.env);
   const observability = observe('jenkins-operator', settings);
   const config = watchConfigFile({ ...configPathsFromEnv(process.env), ...observability });
+  requireSomeMaster(settings, config.get());
   await startRuntime(
     'jenkins-operator',
     settings,
     async ({ logger, registry, bus }) => {
       const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
-      const jenkins = new JenkinsClient({ url: settings.jenkinsUrl, auth: settings.jenkinsAuth, logger, fetch: instrumentJenkinsFetch(fetch, registry) });
-      const operator = new JenkinsOperator({ store, jenkins, config, logger, registry });
+      const instrumented = instrumentJenkinsFetch(fetch, registry);
+      const createClient = (options: JenkinsClientOptions): JenkinsClient => new JenkinsClient({ ...options, fetch: instrumented });
+      const defaultClient = settings.jenkins ? createClient({ ...settings.jenkins, logger: logger.child({ master: 'default' }) }) : undefined;
+      const masters = new JenkinsMasters({ config, defaultClient, createClient, logger });
+      const operator = new JenkinsOperator({ store, masters, config, logger, registry });
       await operator.start();
-      const logs = createLogsHandler({ store, jenkins, logger });
+      const logs = createLogsHandler({ store, masters, logger });
       return {
         routes: (app) => {
           app.get('/logs/:prowjob', logs);

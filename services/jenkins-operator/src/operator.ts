@@ -1,29 +1,41 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config, ConfigSource } from '@bowline/config';
-import { JenkinsError, type JenkinsBuild, type JenkinsClient, type JenkinsQueueItem, type JenkinsQueueItemRecord } from '@bowline/jenkins';
+import {
+  BUILDS_LISTED_BY_DEFAULT,
+  JenkinsError,
+  type JenkinsBuild,
+  type JenkinsClient,
+  type JenkinsQueueItem,
+  type JenkinsQueueItemRecord,
+} from '@bowline/jenkins';
 import { describeError, pushTo, type Logger } from '@bowline/observability';
 import { isFinished, prowJobTemplateView, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { buildParameters, jenkinsJobPath } from './build-parameters.js';
+import { JENKINS_MASTER, type JenkinsMasters, type Master } from './jenkins-masters.js';
+import {
+  BUILD_STOPPED,
+  byCreation,
+  DESCRIPTIONS,
+  ENQUEUED_AT,
+  followedBuildOf,
+  formatDuration,
+  isHandedOver,
+  QUEUE_ITEM,
+  queueIdFrom,
+  queueItemOf,
+} from './job-records.js';
+import { isLimited, SlotCount } from './slot-count.js';
 
 export interface OperatorDeps {
   store: ProwJobStore;
-  jenkins: JenkinsClient;
+  masters: JenkinsMasters;
   config: ConfigSource;
   logger: Logger;
   registry: Registry;
   now?: () => Date;
+  /** A failed POST is not sent again before this (default 10 s), so a struggling Jenkins is not hammered. */
+  startRetryMs?: number;
 }
-
-export const DESCRIPTIONS = {
-  triggered: 'Job triggered.',
-  enqueued: 'Jenkins job enqueued.',
-  pending: 'Job running.',
-  success: 'Job succeeded.',
-  failure: 'Job failed.',
-  aborted: 'Job aborted.',
-  superseded: 'Aborted: a newer run of this job was requested.',
-  cancelled: 'Aborted: the build was cancelled in Jenkins.',
-} as const;
 
 const RESULT_STATES: Record<string, ProwJobState> = {
   SUCCESS: 'success',
@@ -34,23 +46,16 @@ const RESULT_STATES: Record<string, ProwJobState> = {
 
 const STATES: readonly ProwJobState[] = ['triggered', 'pending', 'success', 'failure', 'aborted', 'error'];
 
-/** Set on an aborted ProwJob once its build was stopped, so it is stopped once. */
-export const BUILD_STOPPED = 'bowline.dev/build-stopped';
-/**
- * The id of the queue item the operator's `buildWithParameters` became (from its `Location`, or
- * from the queue listing after a restart): Jenkins' record of that item is what tells a build
- * cancelled in the queue from one that was lost.
- */
-export const QUEUE_ITEM = 'bowline.dev/queue-item';
-/** When the build was handed to Jenkins: the grace for a build that cannot be found counts from here. */
-export const ENQUEUED_AT = 'bowline.dev/enqueued-at';
-
 /** How long an enqueued build may stay invisible before the job is called an error. */
 const NOT_FOUND_GRACE_MS = 5 * 60_000;
-/** A failed POST is not sent again before this, so a struggling Jenkins is not hammered. */
 const START_RETRY_MS = 10_000;
-/** `bowline.jenkins[].max_pending`'s default, as Prow's plank `max_pending`. */
-const DEFAULT_MAX_PENDING_MS = 24 * 3_600_000;
+/**
+ * A priming build is not queued again before this: the first one may still be waiting for an
+ * executor, and one run is all a pipeline needs to learn its parameters.
+ */
+const PRIME_AGAIN_MS = 10 * 60_000;
+/** Builds others started since the last listing, allowed for when a listing must reach far back. */
+const DEPTH_SLACK = 20;
 
 /**
  * What one pass learned about a ProwJob: `running` holds a slot (queued or building in Jenkins),
@@ -59,10 +64,26 @@ const DEFAULT_MAX_PENDING_MS = 24 * 3_600_000;
  */
 type Outcome = 'running' | 'ended' | 'startable' | 'unknown';
 
+/** Where a ProwJob's build lives: a master, and the job's path on it. */
+interface Target {
+  master: Master;
+  client: JenkinsClient;
+  path: string;
+  /** Master and path together, for what the operator remembers per Jenkins job. */
+  key: string;
+}
+
 interface Looked {
   job: ProwJob;
-  path: string;
+  target?: Target;
   outcome: Outcome;
+}
+
+/** One build listing of a Jenkins job, and how far back it reaches. */
+interface Listing {
+  builds: JenkinsBuild[];
+  /** Whether a build of this number would be in `builds` if Jenkins still had it. */
+  reaches(number: number): boolean;
 }
 
 /**
@@ -74,15 +95,23 @@ export class JenkinsOperator {
   private readonly now: () => Date;
   private readonly jobs = new Map<string, StoredProwJob>();
   private readonly dirty = new Set<string>();
-  private readonly startAttempts = new Map<string, number>();
+  /** Jobs whose start failed, and when one may be tried again. */
+  private readonly retryAt = new Map<string, number>();
   /**
    * Unfinished jobs this operator handed to Jenkins. Kept until the job ends, not only until the
    * watch shows it enqueued: a read of the bucket sent before that write can still answer after the
    * watch brought it, and must not make the job look startable (or its slot free) again.
    */
   private readonly handedOver = new Set<string>();
-  /** Jenkins jobs whose build listing failed last time: their ProwJobs hold no place in the line. */
+  /** Jenkins jobs (target keys) whose build listing failed last time: their ProwJobs hold no place in the line. */
   private readonly unlistable = new Set<string>();
+  /** Masters whose queue could not be listed last time; the same goes for their jobs. */
+  private readonly unreachable = new Set<string>();
+  /** The newest build number each Jenkins job showed, so the next listing knows how deep to reach. */
+  private readonly newestBuild = new Map<string, number>();
+  /** Jenkins jobs primed with a parameterless build (target key → when, and its queue item). */
+  private readonly primed = new Map<string, { at: number; queueId?: number }>();
+  private readonly startRetryMs: number;
   private syncing?: Promise<void>;
   /** The pass running now; the next one waits for it (see `sync`). */
   private passes: Promise<void> = Promise.resolve();
@@ -91,10 +120,17 @@ export class JenkinsOperator {
   private timer?: NodeJS.Timeout;
   private watcher?: { stop(): void };
   private readonly buildsStarted: Counter;
+  private readonly jobsPrimed: Counter;
   private readonly resyncSeconds: Histogram;
 
   constructor(private readonly deps: OperatorDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.startRetryMs = deps.startRetryMs ?? START_RETRY_MS;
+    this.jobsPrimed = new Counter({
+      name: 'bowline_operator_jobs_primed_total',
+      help: 'Parameterless builds queued to teach a never-run pipeline its parameters',
+      registers: [deps.registry],
+    });
     this.buildsStarted = new Counter({
       name: 'bowline_operator_builds_started_total',
       help: 'buildWithParameters requests Jenkins accepted',
@@ -149,7 +185,7 @@ export class JenkinsOperator {
     if (!stored) {
       this.jobs.delete(name);
       this.handedOver.delete(name);
-      this.startAttempts.delete(name);
+      this.retryAt.delete(name);
       if (previous && previous.spec.agent === 'jenkins' && !isFinished(previous)) this.requestWaiting();
       return;
     }
@@ -157,7 +193,7 @@ export class JenkinsOperator {
     const { job } = stored;
     if (isFinished(job)) {
       this.handedOver.delete(name);
-      this.startAttempts.delete(name);
+      this.retryAt.delete(name);
     }
     if (this.wants(job)) this.requestSync([name]);
     // A job that ended gave back its slot: the jobs waiting for one are looked at now, not at the
@@ -191,7 +227,9 @@ export class JenkinsOperator {
 
   private requestWaiting(): void {
     const config = this.deps.config.get();
-    const waiting = [...this.jobs.values()].filter(({ job }) => this.mayStart(job) && isLimited(job, config)).map(({ job }) => job.metadata.name);
+    const waiting = [...this.jobs.values()]
+      .filter(({ job }) => this.mayStart(job) && isLimited(job, config, this.deps.masters.forJob(job)))
+      .map(({ job }) => job.metadata.name);
     if (waiting.length > 0) this.requestSync(waiting);
   }
 
@@ -250,41 +288,92 @@ export class JenkinsOperator {
     const jobs = given.map((job) => superseded.get(job.metadata.name) ?? job).filter((job) => this.wants(job));
     if (jobs.length === 0) return;
 
-    const queue = await this.deps.jenkins.listQueue();
-    const byPath = new Map<string, ProwJob[]>();
-    for (const job of jobs) {
-      const path = jenkinsJobPath(job);
-      pushTo(byPath, path, job);
-    }
     const looked = new Map<string, Looked>();
+    const byMaster = new Map<Master, ProwJob[]>();
+    for (const job of jobs) {
+      const master = this.deps.masters.forJob(job);
+      if (master?.client) {
+        pushTo(byMaster, master, job);
+        continue;
+      }
+      looked.set(job.metadata.name, { job, outcome: 'unknown' });
+      await this.markWaiting(job, master?.problem ?? 'Waiting: no Jenkins master in bowline.jenkins takes this job (check the label_selector of each).');
+    }
+    await Promise.all([...byMaster].map(([master, masterJobs]) => this.syncMaster(master, masterJobs, config, looked)));
+    await this.startInOrder(view, looked, config);
+  }
+
+  /**
+   * One master's part of a pass: one queue listing, then one build listing per Jenkins job. A
+   * master that cannot be reached leaves its jobs for the next pass and holds up no other master.
+   */
+  private async syncMaster(master: Master, jobs: ProwJob[], config: Config, looked: Map<string, Looked>): Promise<void> {
+    const client = master.client!;
+    let queue: JenkinsQueueItem[];
+    try {
+      queue = await client.listQueue();
+      this.unreachable.delete(master.name);
+    } catch (error) {
+      this.unreachable.add(master.name);
+      this.deps.logger.warn({ master: master.name, err: describeError(error) }, 'cannot list the Jenkins queue: will try again at next sync');
+      for (const job of jobs) looked.set(job.metadata.name, { job, outcome: 'unknown' });
+      return;
+    }
+    const byPath = new Map<string, ProwJob[]>();
+    for (const job of jobs) pushTo(byPath, jenkinsJobPath(job), job);
     await Promise.all(
       [...byPath].map(async ([path, pathJobs]) => {
-        let builds: JenkinsBuild[];
+        const target: Target = { master, client, path, key: targetKey(master.name, path) };
+        let listing: Listing;
         try {
-          builds = await this.deps.jenkins.listBuilds(path);
-          this.unlistable.delete(path);
+          listing = await this.listBuilds(target, pathJobs);
+          this.unlistable.delete(target.key);
         } catch (error) {
-          this.unlistable.add(path);
-          this.deps.logger.warn({ job: path, err: describeError(error) }, 'cannot list builds: will try again at next sync');
-          for (const job of pathJobs) looked.set(job.metadata.name, { job, path, outcome: 'unknown' });
+          this.unlistable.add(target.key);
+          this.deps.logger.warn({ master: master.name, job: path, err: describeError(error) }, 'cannot list builds: will try again at next sync');
+          for (const job of pathJobs) looked.set(job.metadata.name, { job, target, outcome: 'unknown' });
           return;
         }
         for (const job of pathJobs) {
           const name = job.metadata.name;
           let outcome: Outcome;
           try {
-            outcome = await this.reconcile(job, path, builds, queue, config);
+            outcome = await this.reconcile(job, target, listing, queue, config);
           } catch (error) {
             outcome = 'unknown';
             // Also keeps it from being asked for again and again by passes that wait on it.
-            if (!isFinished(job)) this.startAttempts.set(name, this.now().getTime());
+            if (!isFinished(job)) this.retryAt.set(name, this.now().getTime() + this.startRetryMs);
             this.deps.logger.error({ prowjob: name, job: job.spec.job, err: describeError(error) }, 'cannot reconcile ProwJob');
           }
-          looked.set(name, { job, path, outcome });
+          looked.set(name, { job, target, outcome });
         }
       }),
     );
-    await this.startInOrder(view, looked, config);
+  }
+
+  /**
+   * The builds of one Jenkins job, reaching back to the oldest build its ProwJobs follow, in one
+   * request: Jenkins' `builds` stops at the newest 100, so with more in flight the listing asks
+   * `allBuilds` for as many as reach back that far. Only when the last listing cannot say how far
+   * that is (the first pass after a start) does a second listing reach further.
+   */
+  private async listBuilds(target: Target, jobs: ProwJob[]): Promise<Listing> {
+    const followed = jobs.map(followedBuildOf).filter((n): n is number => n !== undefined);
+    const oldest = followed.length > 0 ? Math.min(...followed) : undefined;
+    const newest = this.newestBuild.get(target.key);
+    let depth = BUILDS_LISTED_BY_DEFAULT;
+    if (oldest !== undefined && newest !== undefined) depth = Math.max(depth, newest - oldest + 1 + DEPTH_SLACK);
+    let builds = await target.client.listBuilds(target.path, { depth });
+    const newestListed = builds[0]?.number;
+    const oldestListed = builds.at(-1)?.number;
+    if (oldest !== undefined && newestListed !== undefined && oldestListed !== undefined && builds.length >= depth && oldest < oldestListed) {
+      depth = newestListed - oldest + 1 + DEPTH_SLACK;
+      builds = await target.client.listBuilds(target.path, { depth });
+    }
+    if (builds[0]) this.newestBuild.set(target.key, builds[0].number);
+    const complete = builds.length < depth;
+    const from = builds.at(-1)?.number ?? Number.POSITIVE_INFINITY;
+    return { builds, reaches: (number) => complete || number >= from };
   }
 
   /**
@@ -319,32 +408,32 @@ export class JenkinsOperator {
   }
 
   /** Moves one ProwJob to what Jenkins shows for it, and says whether it holds a slot. */
-  private async reconcile(job: ProwJob, path: string, builds: JenkinsBuild[], queue: JenkinsQueueItem[], config: Config): Promise<Outcome> {
+  private async reconcile(job: ProwJob, target: Target, listing: Listing, queue: JenkinsQueueItem[], config: Config): Promise<Outcome> {
     const name = job.metadata.name;
-    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job });
+    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, master: target.master.name });
     const queued = queue.find((item) => item.parameters.PROW_JOB_ID === name);
-    const build = await this.findBuild(job, path, builds);
+    const build = await this.findBuild(job, target, listing);
     if (isFinished(job)) {
-      await this.stopAbortedBuild(job, path, build, queued);
+      await this.stopAbortedBuild(job, target, build, queued);
       return 'ended';
     }
     const buildEnded = build !== undefined && !build.building && build.result !== null;
-    const maxPendingMs = config.bowline.jenkins[0]?.maxPendingMs ?? DEFAULT_MAX_PENDING_MS;
+    const { maxPendingMs } = target.master;
     // A build that ended still gets its own result, however late the operator sees it.
     if (!buildEnded && this.now().getTime() - Date.parse(job.status.startTime) > maxPendingMs) {
-      await this.endOverdue(job, path, build, queued, maxPendingMs, log);
+      await this.endOverdue(job, target, build, queued, maxPendingMs, log);
       return 'ended';
     }
-    if (build) return this.follow(job, build, log);
+    if (build) return this.follow(job, build, config, log);
     if (queued) {
-      await this.markEnqueued(job, queued.id);
+      await this.markEnqueued(job, target, queued.id);
       return 'running';
     }
     if (job.status.state !== 'triggered') {
-      await this.write(name, 'error', { description: `The Jenkins build of this job disappeared from ${path}.` });
+      await this.write(name, 'error', { description: `The Jenkins build of this job disappeared from ${target.path} on ${target.master.name}.` });
       return 'ended';
     }
-    if (isHandedOver(job)) return this.lookForLostBuild(job, path, log);
+    if (isHandedOver(job)) return this.lookForLostBuild(job, target, log);
     return 'startable';
   }
 
@@ -354,15 +443,17 @@ export class JenkinsOperator {
    * newest 100 only (Job#getNewBuilds), so it is asked for by number; a later build with the same
    * PROW_JOB_ID (Jenkins' Rebuild copies parameters) is someone else's run and never replaces it.
    */
-  private async findBuild(job: ProwJob, path: string, builds: JenkinsBuild[]): Promise<JenkinsBuild | undefined> {
+  private async findBuild(job: ProwJob, target: Target, listing: Listing): Promise<JenkinsBuild | undefined> {
     const name = job.metadata.name;
-    const own = builds.filter((b) => b.parameters.PROW_JOB_ID === name);
-    const followed = Number(job.status.jenkins_build_id);
-    if (job.status.jenkins_build_id && Number.isInteger(followed)) {
+    const own = listing.builds.filter((b) => b.parameters.PROW_JOB_ID === name);
+    const followed = followedBuildOf(job);
+    if (followed !== undefined) {
       const listed = own.find((b) => b.number === followed);
       if (listed) return listed;
-      if (!builds.some((b) => b.number === followed)) {
-        const build = await this.readBuild(path, followed);
+      // Only a build the listing could not reach is asked for on its own; one it reaches and does
+      // not show was discarded by the job's log rotation.
+      if (!listing.reaches(followed)) {
+        const build = await this.readBuild(target, followed);
         if (build?.parameters.PROW_JOB_ID === name) return build;
       }
     }
@@ -372,19 +463,19 @@ export class JenkinsOperator {
   }
 
   /** The build by number, or undefined when Jenkins no longer has it (discarded by its log rotation). */
-  private async readBuild(path: string, number: number): Promise<JenkinsBuild | undefined> {
+  private async readBuild(target: Target, number: number): Promise<JenkinsBuild | undefined> {
     try {
-      return await this.deps.jenkins.getBuild(path, number);
+      return await target.client.getBuild(target.path, number);
     } catch (error) {
       if (error instanceof JenkinsError && error.status === 404) return undefined;
       throw error;
     }
   }
 
-  private async follow(job: ProwJob, build: JenkinsBuild, log: Logger): Promise<Outcome> {
+  private async follow(job: ProwJob, build: JenkinsBuild, config: Config, log: Logger): Promise<Outcome> {
     const finished = !build.building && build.result !== null;
     const state: ProwJobState = finished ? (RESULT_STATES[build.result ?? ''] ?? 'error') : 'pending';
-    const url = this.buildLink(job, build, log);
+    const url = buildLink(job, build, config, log);
     if (state !== job.status.state || job.status.url !== url) {
       const description = state === 'error' ? `Jenkins build ended with result ${build.result}.` : DESCRIPTIONS[state as keyof typeof DESCRIPTIONS];
       await this.write(job.metadata.name, state, { description, url, jenkins_build_id: String(build.number) });
@@ -399,17 +490,17 @@ export class JenkinsOperator {
    * show (yet, or any more), which is then followed. With no record to ask, the build gets a grace
    * period to show up before the job is called an error.
    */
-  private async lookForLostBuild(job: ProwJob, path: string, log: Logger): Promise<Outcome> {
+  private async lookForLostBuild(job: ProwJob, target: Target, log: Logger): Promise<Outcome> {
     const name = job.metadata.name;
-    const item = await this.readQueueItem(job);
+    const item = await this.readQueueItem(job, target);
     if (item?.cancelled) {
       await this.write(name, 'aborted', { description: DESCRIPTIONS.cancelled }, { [BUILD_STOPPED]: 'true' });
       log.info({ queueItem: item.id }, 'ProwJob aborted: its queue item was cancelled in Jenkins');
       return 'ended';
     }
     if (item?.executable) {
-      const build = await this.readBuild(path, item.executable.number);
-      if (build?.parameters.PROW_JOB_ID === name) return this.follow(job, build, log);
+      const build = await this.readBuild(target, item.executable.number);
+      if (build?.parameters.PROW_JOB_ID === name) return this.follow(job, build, this.deps.config.get(), log);
     }
     const enqueuedAt = Date.parse(job.metadata.annotations[ENQUEUED_AT] ?? job.metadata.creationTimestamp);
     if (this.now().getTime() - enqueuedAt > NOT_FOUND_GRACE_MS) {
@@ -422,12 +513,12 @@ export class JenkinsOperator {
   }
 
   /** Jenkins' record of the job's queue item; undefined when there is none, or it is someone else's. */
-  private async readQueueItem(job: ProwJob): Promise<JenkinsQueueItemRecord | undefined> {
+  private async readQueueItem(job: ProwJob, target: Target): Promise<JenkinsQueueItemRecord | undefined> {
     const id = queueItemOf(job);
     if (id === undefined) return undefined;
     let item: JenkinsQueueItemRecord;
     try {
-      item = await this.deps.jenkins.getQueueItem(id);
+      item = await target.client.getQueueItem(id);
     } catch (error) {
       // Jenkins forgets a left item after five minutes, and its whole queue on a restart.
       if (error instanceof JenkinsError && error.status === 404) return undefined;
@@ -439,41 +530,48 @@ export class JenkinsOperator {
 
   /**
    * Puts the waiting jobs in creation order and starts each one the limits allow: `max_concurrency`
-   * of its job (counted across repositories, as Prow does) and of its `jenkins_operators` entry.
-   * Queued builds count, not only running ones (Prow counts pending ProwJobs only, so a long queue
-   * went past the limit). An older waiting job that is not part of this pass still comes first:
-   * its slot is kept and it is asked for, so a newer job never takes the place of an older one.
+   * of its job (counted across repositories, as Prow does), of its `jenkins_operators` entry and of
+   * its master. Queued builds count, not only running ones (Prow counts pending ProwJobs only, so a
+   * long queue went past the limit). An older waiting job that is not part of this pass still
+   * comes first: its slot is kept and it is asked for, so a newer job never takes its place.
    */
   private async startInOrder(view: Map<string, ProwJob>, looked: Map<string, Looked>, config: Config): Promise<void> {
-    const slots = new SlotCount(config);
-    const waiting: { job: ProwJob; path?: string }[] = [];
+    const slots = new SlotCount(config, this.deps.masters);
+    const waiting: { job: ProwJob; target?: Target }[] = [];
     for (const job of view.values()) {
       const seen = looked.get(job.metadata.name);
       if (seen && seen.outcome !== 'unknown') {
         if (seen.outcome === 'running') slots.take(seen.job);
-        else if (seen.outcome === 'startable') waiting.push({ job: seen.job, path: seen.path });
+        else if (seen.outcome === 'startable') waiting.push({ job: seen.job, target: seen.target });
         continue;
       }
       if (job.spec.agent !== 'jenkins' || isFinished(job)) continue;
       if (this.holdsSlot(job)) slots.take(job);
-      else if (!seen && this.mayStart(job) && isLimited(job, config) && !this.unlistable.has(jenkinsJobPath(job))) waiting.push({ job });
+      else if (!seen && this.mayStart(job) && this.mayWaitInLine(job, config)) waiting.push({ job });
     }
     waiting.sort((a, b) => byCreation(a.job, b.job));
-    for (const { job, path } of waiting) {
+    for (const { job, target } of waiting) {
       const name = job.metadata.name;
       const full = slots.fullFor(job);
       if (!full) slots.take(job);
-      if (path === undefined) {
+      if (target === undefined) {
         if (!full && !this.inRetryWait(name)) this.requestSync([name]);
         continue;
       }
       try {
         if (full) await this.markWaiting(job, full);
-        else await this.startBuild(job, path);
+        else await this.startBuild(job, target);
       } catch (error) {
         this.deps.logger.error({ prowjob: name, job: job.spec.job, err: describeError(error) }, 'cannot start the Jenkins build');
       }
     }
+  }
+
+  /** A limited job outside this pass whose master and Jenkins job answered last time. */
+  private mayWaitInLine(job: ProwJob, config: Config): boolean {
+    const master = this.deps.masters.forJob(job);
+    if (!master?.client || this.unreachable.has(master.name) || !isLimited(job, config, master)) return false;
+    return !this.unlistable.has(targetKey(master.name, jenkinsJobPath(job)));
   }
 
   /** Queued or building in Jenkins, as far as the bucket (and this operator's own starts) tell. */
@@ -487,8 +585,7 @@ export class JenkinsOperator {
   }
 
   private inRetryWait(name: string): boolean {
-    const lastAttempt = this.startAttempts.get(name);
-    return lastAttempt !== undefined && this.now().getTime() - lastAttempt < START_RETRY_MS;
+    return this.now().getTime() < (this.retryAt.get(name) ?? 0);
   }
 
   private async markWaiting(job: ProwJob, description: string): Promise<void> {
@@ -498,34 +595,81 @@ export class JenkinsOperator {
     );
   }
 
-  private async startBuild(job: ProwJob, path: string): Promise<void> {
+  private async startBuild(job: ProwJob, target: Target): Promise<void> {
     const name = job.metadata.name;
-    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job });
+    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, master: target.master.name });
     if (this.inRetryWait(name)) return;
     // Taken before the first await, so a second pass over the job cannot slip in behind this one.
-    this.startAttempts.set(name, this.now().getTime());
+    this.retryAt.set(name, this.now().getTime() + this.startRetryMs);
     // What the watch showed may be behind the bucket: a job aborted a moment ago (a newer push),
     // or enqueued by this operator's last pass, must not get a build.
     const fresh = await this.deps.store.get(name);
     if (!fresh || !this.wants(fresh.job) || !this.mayStart(fresh.job)) {
-      this.startAttempts.delete(name);
+      this.retryAt.delete(name);
       return;
     }
     // Looked in the queue and the builds just before: only now is a POST safe. It is never
     // repeated blindly; a failed POST is retried by a later sync after looking again.
-    const { queueUrl } = await this.deps.jenkins.buildWithParameters(path, buildParameters(fresh.job));
+    let queueUrl: string | undefined;
+    try {
+      ({ queueUrl } = await target.client.buildWithParameters(target.path, buildParameters(fresh.job)));
+    } catch (error) {
+      if (error instanceof JenkinsError && error.notParameterized) return this.prime(fresh.job, target, log);
+      throw error;
+    }
     this.handedOver.add(name);
     this.buildsStarted.inc();
-    this.startAttempts.delete(name);
-    log.info({ path, queueUrl }, 'Jenkins build requested');
-    await this.markEnqueued(fresh.job, queueIdFrom(queueUrl));
+    this.retryAt.delete(name);
+    log.info({ path: target.path, queueUrl }, 'Jenkins build requested');
+    await this.markEnqueued(fresh.job, target, queueIdFrom(queueUrl));
+    const primed = this.primed.get(target.key);
+    if (primed) {
+      this.primed.delete(target.key);
+      await this.stopPrimingBuild(target, primed.queueId, log);
+    }
   }
 
-  private async markEnqueued(job: ProwJob, queueId: number | undefined): Promise<void> {
+  /**
+   * A pipeline declaring its `parameters` in its Jenkinsfile has none until it first runs, and
+   * Jenkins refuses `buildWithParameters` until then. One parameterless build teaches it; the
+   * ProwJob's own build is requested by a later pass (after looking again, as always), and the
+   * priming build is stopped once it is no longer needed.
+   */
+  private async prime(job: ProwJob, target: Target, log: Logger): Promise<void> {
+    const last = this.primed.get(target.key);
+    if (!last || this.now().getTime() - last.at > PRIME_AGAIN_MS) {
+      this.primed.set(target.key, { at: this.now().getTime() });
+      const { queueUrl } = await target.client.build(target.path);
+      this.primed.set(target.key, { at: this.now().getTime(), queueId: queueIdFrom(queueUrl) });
+      this.jobsPrimed.inc();
+      log.info({ path: target.path, queueUrl }, 'Jenkins job is not parameterized yet: queued a priming build');
+    }
+    await this.markWaiting(job, DESCRIPTIONS.priming);
+  }
+
+  /** The priming build has done its work once a real build was accepted; it is stopped, or taken out of the queue. */
+  private async stopPrimingBuild(target: Target, queueId: number | undefined, log: Logger): Promise<void> {
+    if (queueId === undefined) return;
+    try {
+      const item = await target.client.getQueueItem(queueId);
+      if (item.executable) {
+        const build = await target.client.getBuild(target.path, item.executable.number);
+        if (build.building && build.parameters.PROW_JOB_ID === undefined) await target.client.stopBuild(target.path, build.number);
+      } else if (!item.cancelled) {
+        await target.client.cancelQueueItem(queueId);
+      }
+      log.info({ queueItem: queueId }, 'priming build stopped');
+    } catch (error) {
+      // Jenkins forgot the item, or the build finished: nothing is left running either way.
+      log.debug({ queueItem: queueId, err: describeError(error) }, 'priming build not stopped');
+    }
+  }
+
+  private async markEnqueued(job: ProwJob, target: Target, queueId: number | undefined): Promise<void> {
     const known = job.metadata.annotations[QUEUE_ITEM];
     if (job.status.description === DESCRIPTIONS.enqueued && (known !== undefined || queueId === undefined)) return;
     this.handedOver.add(job.metadata.name);
-    const annotations: Record<string, string> = { [ENQUEUED_AT]: this.now().toISOString() };
+    const annotations: Record<string, string> = { [ENQUEUED_AT]: this.now().toISOString(), [JENKINS_MASTER]: target.master.name };
     if (queueId !== undefined) annotations[QUEUE_ITEM] = String(queueId);
     await this.deps.store.update(job.metadata.name, (current) => {
       const next = transition(current, 'triggered', this.now(), { description: DESCRIPTIONS.enqueued });
@@ -541,13 +685,13 @@ export class JenkinsOperator {
    */
   private async endOverdue(
     job: ProwJob,
-    path: string,
+    target: Target,
     build: JenkinsBuild | undefined,
     queued: JenkinsQueueItem | undefined,
     maxPendingMs: number,
     log: Logger,
   ): Promise<void> {
-    await this.stopBuildOf(job, path, build, queued, log);
+    await this.stopBuildOf(job, target, build, queued, log);
     await this.write(job.metadata.name, 'error', {
       description: `The job ran longer than the ${formatDuration(maxPendingMs)} allowed (max_pending); its Jenkins build was stopped.`,
     });
@@ -555,9 +699,9 @@ export class JenkinsOperator {
   }
 
   /** Stops the build of an aborted ProwJob (or takes it out of the queue), once. */
-  private async stopAbortedBuild(job: ProwJob, path: string, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined): Promise<void> {
-    const log = this.deps.logger.child({ prowjob: job.metadata.name, job: job.spec.job });
-    await this.stopBuildOf(job, path, build, queued, log);
+  private async stopAbortedBuild(job: ProwJob, target: Target, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined): Promise<void> {
+    const log = this.deps.logger.child({ prowjob: job.metadata.name, job: job.spec.job, master: target.master.name });
+    await this.stopBuildOf(job, target, build, queued, log);
     await this.deps.store.update(job.metadata.name, (current) =>
       current.metadata.annotations[BUILD_STOPPED] ? undefined : { ...current, metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [BUILD_STOPPED]: 'true' } } },
     );
@@ -569,46 +713,32 @@ export class JenkinsOperator {
    * neither shows, the item may have just left the queue as a build the listing does not show yet:
    * the item's record names it.
    */
-  private async stopBuildOf(job: ProwJob, path: string, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined, log: Logger): Promise<void> {
+  private async stopBuildOf(job: ProwJob, target: Target, build: JenkinsBuild | undefined, queued: JenkinsQueueItem | undefined, log: Logger): Promise<void> {
+    const { client, path } = target;
     if (queued) {
       try {
-        await this.deps.jenkins.cancelQueueItem(queued.id);
+        await client.cancelQueueItem(queued.id);
         log.info({ queueItem: queued.id }, 'queued build cancelled');
       } catch (error) {
         // It left the queue between the listing and the cancel: the build it became is stopped.
         const left = error instanceof JenkinsError ? error.context.build : undefined;
         if (typeof left !== 'number') throw error;
         if (build?.number !== left) {
-          await this.deps.jenkins.stopBuild(path, left);
+          await client.stopBuild(path, left);
           log.info({ queueItem: queued.id, build: left }, 'build stopped');
         }
       }
     }
     if (build?.building) {
-      await this.deps.jenkins.stopBuild(path, build.number);
+      await client.stopBuild(path, build.number);
       log.info({ build: build.number }, 'build stopped');
     }
     if (!queued && !build) {
-      const executable = (await this.readQueueItem(job))?.executable;
+      const executable = (await this.readQueueItem(job, target))?.executable;
       if (executable) {
-        await this.deps.jenkins.stopBuild(path, executable.number);
+        await client.stopBuild(path, executable.number);
         log.info({ build: executable.number }, 'build stopped');
       }
-    }
-  }
-
-  /**
-   * The link GitHub shows for the build: the `job_url_template` of the first `jenkins_operators`
-   * entry whose selector takes the job (Prow's), else the build's own page.
-   */
-  private buildLink(job: ProwJob, build: JenkinsBuild, log: Logger): string {
-    const entry = this.deps.config.get().jenkinsOperators.find((o) => o.labelSelector.matches(job.metadata.labels));
-    if (!entry?.jobUrlTemplate) return build.url;
-    try {
-      return entry.jobUrlTemplate.execute(prowJobTemplateView({ ...job, status: { ...job.status, jenkins_build_id: String(build.number) } }));
-    } catch (error) {
-      log.warn({ err: describeError(error) }, 'job_url_template failed: linking the build page instead');
-      return build.url;
     }
   }
 
@@ -626,80 +756,21 @@ export class JenkinsOperator {
   }
 }
 
+function targetKey(master: string, path: string): string {
+  return `${master} ${path}`;
+}
+
 /**
- * Builds holding a slot, per Jenkins job name and per `jenkins_operators` entry, and which limit a
- * job would go past. An entry is the first whose selector takes the job, as Prow picks the
- * operator that runs it.
+ * The link GitHub shows for the build: the `job_url_template` of the first `jenkins_operators`
+ * entry whose selector takes the job (Prow's), else the build's own page.
  */
-class SlotCount {
-  private readonly byJob = new Map<string, number>();
-  private readonly byEntry = new Map<number, number>();
-  private readonly entries = new Map<string, number>();
-
-  constructor(private readonly config: Config) {}
-
-  take(job: ProwJob): void {
-    this.byJob.set(job.spec.job, (this.byJob.get(job.spec.job) ?? 0) + 1);
-    const entry = this.entryOf(job);
-    if (entry >= 0) this.byEntry.set(entry, (this.byEntry.get(entry) ?? 0) + 1);
-  }
-
-  /** The description of the limit that keeps the job waiting, if one does. */
-  fullFor(job: ProwJob): string | undefined {
-    const jobLimit = job.spec.max_concurrency ?? 0;
-    const running = this.byJob.get(job.spec.job) ?? 0;
-    if (jobLimit > 0 && running >= jobLimit) return `Waiting: ${running} of ${jobLimit} ${job.spec.job} builds running.`;
-    const entry = this.entryOf(job);
-    const masterLimit = entry >= 0 ? this.config.jenkinsOperators[entry]!.maxConcurrency : 0;
-    const onMaster = this.byEntry.get(entry) ?? 0;
-    if (masterLimit > 0 && onMaster >= masterLimit) return `Waiting: ${onMaster} of ${masterLimit} Jenkins builds running.`;
-    return undefined;
-  }
-
-  private entryOf(job: ProwJob): number {
-    let entry = this.entries.get(job.metadata.name);
-    if (entry === undefined) {
-      entry = this.config.jenkinsOperators.findIndex((o) => o.labelSelector.matches(job.metadata.labels));
-      this.entries.set(job.metadata.name, entry);
-    }
-    return entry;
-  }
-}
-
-/** Whether a limit applies to the job at all: only then can it have to wait for a slot. */
-function isLimited(job: ProwJob, config: Config): boolean {
-  if ((job.spec.max_concurrency ?? 0) > 0) return true;
+function buildLink(job: ProwJob, build: JenkinsBuild, config: Config, log: Logger): string {
   const entry = config.jenkinsOperators.find((o) => o.labelSelector.matches(job.metadata.labels));
-  return (entry?.maxConcurrency ?? 0) > 0;
-}
-
-/** Handed to Jenkins by an operator: enqueued, or with a queue item on record. */
-function isHandedOver(job: ProwJob): boolean {
-  return job.status.description === DESCRIPTIONS.enqueued || job.metadata.annotations[QUEUE_ITEM] !== undefined;
-}
-
-function queueItemOf(job: ProwJob): number | undefined {
-  const id = Number(job.metadata.annotations[QUEUE_ITEM]);
-  return Number.isInteger(id) && id > 0 ? id : undefined;
-}
-
-/** `…/queue/item/{id}/` → id; a shortcut to the item's record, never how a build is found. */
-function queueIdFrom(queueUrl: string | undefined): number | undefined {
-  const match = /\/queue\/item\/(\d+)\/?$/.exec(queueUrl ?? '');
-  return match ? Number(match[1]) : undefined;
-}
-
-/** Creation order, then name, so two jobs created in the same millisecond still have an order. */
-function byCreation(a: ProwJob, b: ProwJob): number {
-  const at = Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp);
-  if (at !== 0 && !Number.isNaN(at)) return at;
-  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
-}
-
-/** As config.yaml writes durations: `24h`, `90m`, `30s`. */
-function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  if (!entry?.jobUrlTemplate) return build.url;
+  try {
+    return entry.jobUrlTemplate.execute(prowJobTemplateView({ ...job, status: { ...job.status, jenkins_build_id: String(build.number) } }));
+  } catch (error) {
+    log.warn({ err: describeError(error) }, 'job_url_template failed: linking the build page instead');
+    return build.url;
   }
-  return `${ms}ms`;
 }

@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
-import { parseConfig } from '@bowline/config';
+import { parseConfig, staticConfigSource } from '@bowline/config';
 import { JenkinsClient } from '@bowline/jenkins';
 import { createLogger, startOpsServer, type OpsServer } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, transition, type ProwJob, type ProwJobStore } from '@bowline/prowjob';
 import { FakeJenkins, startProwJobBucket, type FakeBuild, type ProwJobBucket } from '@bowline/testing';
 import { buildParameters } from '../src/build-parameters.js';
+import { JenkinsMasters } from '../src/jenkins-masters.js';
 import { createLogsHandler } from '../src/logs-route.js';
 
 const CONFIG = parseConfig(
@@ -57,7 +58,8 @@ describe('GET /logs/{prowjob}', () => {
   beforeEach(async () => {
     jenkins = await FakeJenkins.start({ jobs: ['unit', 'team/integration'], apiToken: TOKEN });
     const client = new JenkinsClient({ url: jenkins.url, auth: { kind: 'basic', user: 'bowline', token: TOKEN }, logger, retries: 1, retryBaseMs: 1 });
-    const logs = createLogsHandler({ store, jenkins: client, logger });
+    const masters = new JenkinsMasters({ config: staticConfigSource(CONFIG), defaultClient: client, logger });
+    const logs = createLogsHandler({ store, masters, logger });
     // Wired as main.ts wires it.
     server = await startOpsServer({ port: 0, logger, registry: new Registry(), isReady: () => true, routes: (app) => void app.get('/logs/:prowjob', logs) });
   });

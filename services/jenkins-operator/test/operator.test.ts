@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { KV } from '@nats-io/kv';
 import { Registry, type MetricValue } from 'prom-client';
@@ -7,7 +10,9 @@ import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type Refs, type StoredProwJob } from '@bowline/prowjob';
 import { FakeJenkins, startProwJobBucket, waitFor, type BuildResult, type ProwJobBucket, type RecordedRequest } from '@bowline/testing';
 import { buildParameters } from '../src/build-parameters.js';
-import { BUILD_STOPPED, JenkinsOperator, QUEUE_ITEM } from '../src/operator.js';
+import { JenkinsMasters } from '../src/jenkins-masters.js';
+import { BUILD_STOPPED, QUEUE_ITEM } from '../src/job-records.js';
+import { JenkinsOperator } from '../src/operator.js';
 
 // The resync is an hour away, so everything the operator does on its own in these tests is
 // driven by the KV watch; where a test needs Jenkins looked at again it calls `sync` itself.
@@ -54,6 +59,13 @@ const REFS: Refs = {
 const ENQUEUED = 'Jenkins job enqueued.';
 const JENKINS_USER = { kind: 'basic', user: 'bowline', token: 'jenkins-token' } as const;
 const logger = createLogger({ service: 'test', level: 'silent' });
+const tokenFile = join(mkdtempSync(join(tmpdir(), 'bowline-operator-')), 'jenkins-token');
+writeFileSync(tokenFile, `${JENKINS_USER.token}\n`);
+
+/** CONFIG with `bowline.jenkins` listing the masters given as YAML list items. */
+function withMasters(items: string): Config {
+  return parseConfig(`${CONFIG_TEXT}  jenkins:\n${items}`, 'config.yaml');
+}
 
 /** REFS for another pull request (and repository), so two runs of a job are not duplicates. */
 function refsOf(pull: number, repo = 'widgets'): Refs {
@@ -113,10 +125,11 @@ describe('JenkinsOperator', () => {
 
   async function startOperator(options: { jenkins?: JenkinsClient; store?: ProwJobStore; config?: Config } = {}): Promise<JenkinsOperator> {
     registry = new Registry();
+    const config = staticConfigSource(options.config ?? CONFIG);
     operator = new JenkinsOperator({
       store: options.store ?? store,
-      jenkins: options.jenkins ?? client,
-      config: staticConfigSource(options.config ?? CONFIG),
+      masters: new JenkinsMasters({ config, defaultClient: options.jenkins ?? client, logger }),
+      config,
       logger,
       registry,
       now,
@@ -349,8 +362,10 @@ describe('JenkinsOperator', () => {
       await startOperator();
 
       const errored = await waitForJob(job, 'errored', (j) => j.status.state === 'error');
-      expect(errored.status.description).toBe('The Jenkins build of this job disappeared from job/unit.');
-      expect(jenkins.requestsTo({ method: 'GET', path: '/job/unit/41/api/json' }).map((r) => r.status)).toContain(404);
+      expect(errored.status.description).toBe('The Jenkins build of this job disappeared from job/unit on default.');
+      // The listing reaches back past #41 (the job has fewer builds than it asked for), so #41 is
+      // known gone without asking for it.
+      expect(jenkins.requestsTo({ method: 'GET', path: '/job/unit/41/api/json' })).toEqual([]);
       expect(buildRequestsFor(job)).toHaveLength(0);
     });
 
@@ -807,22 +822,15 @@ describe('JenkinsOperator', () => {
   });
 
   describe('max_pending', () => {
-    const TWO_HOURS = parseConfig(
-      `${CONFIG_TEXT}  jenkins:
-  - name: main
-    url: https://jenkins.example.com
-    max_pending: 2h
-`,
-      'config.yaml',
-    );
+    const twoHours = (): Config => withMasters(`  - name: main\n    url: ${jenkins.url}\n    user: bowline\n    token_file: ${tokenFile}\n    max_pending: 2h\n`);
     const HOUR = 3_600_000;
 
-    it.each<[string, Config, number, string, boolean]>([
-      ['a queued build at the master’s max_pending', TWO_HOURS, 3 * HOUR, '2h', false],
-      ['a running build at the master’s max_pending', TWO_HOURS, 3 * HOUR, '2h', true],
-      ['a running build at 24 hours when no master sets max_pending', CONFIG, 25 * HOUR, '24h', true],
+    it.each<[string, () => Config, number, string, boolean]>([
+      ['a queued build at the master’s max_pending', twoHours, 3 * HOUR, '2h', false],
+      ['a running build at the master’s max_pending', twoHours, 3 * HOUR, '2h', true],
+      ['a running build at 24 hours when no master sets max_pending', () => CONFIG, 25 * HOUR, '24h', true],
     ])('ends a job with %s as an error and stops its build', async (_, config, late, allowed, running) => {
-      await startOperator({ config });
+      await startOperator({ config: config() });
       const job = await createJob('unit');
       const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
       await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
@@ -851,7 +859,7 @@ describe('JenkinsOperator', () => {
     });
 
     it('gives a build that ended its own result, however late the operator sees it', async () => {
-      await startOperator({ config: TWO_HOURS });
+      await startOperator({ config: twoHours() });
       const job = await createJob('unit');
       const item = await waitFor('the queue item', () => jenkins.findQueueItem(job.metadata.name));
       jenkins.finishBuild(jenkins.startBuild(item.id), 'SUCCESS');

@@ -1,0 +1,66 @@
+import type { Config } from '@bowline/config';
+import type { ProwJob } from '@bowline/prowjob';
+import type { JenkinsMasters, Master } from './jenkins-masters.js';
+
+/**
+ * Builds holding a slot, per Jenkins job name, per `jenkins_operators` entry and per master, and
+ * which limit a job would go past. An entry is the first whose selector takes the job, as Prow
+ * picks the operator that runs it.
+ */
+export class SlotCount {
+  private readonly byJob = new Map<string, number>();
+  private readonly byEntry = new Map<number, number>();
+  private readonly byMaster = new Map<string, number>();
+  private readonly entries = new Map<string, number>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly masters: JenkinsMasters,
+  ) {}
+
+  take(job: ProwJob): void {
+    increment(this.byJob, job.spec.job);
+    const entry = this.entryOf(job);
+    if (entry >= 0) increment(this.byEntry, entry);
+    const master = this.masters.forJob(job);
+    if (master) increment(this.byMaster, master.name);
+  }
+
+  /** The description of the limit that keeps the job waiting, if one does. */
+  fullFor(job: ProwJob): string | undefined {
+    const jobLimit = job.spec.max_concurrency ?? 0;
+    const running = this.byJob.get(job.spec.job) ?? 0;
+    if (jobLimit > 0 && running >= jobLimit) return `Waiting: ${running} of ${jobLimit} ${job.spec.job} builds running.`;
+    const entry = this.entryOf(job);
+    const entryLimit = entry >= 0 ? this.config.jenkinsOperators[entry]!.maxConcurrency : 0;
+    const inEntry = this.byEntry.get(entry) ?? 0;
+    if (entryLimit > 0 && inEntry >= entryLimit) return `Waiting: ${inEntry} of ${entryLimit} Jenkins builds running.`;
+    const master = this.masters.forJob(job);
+    const onMaster = master ? (this.byMaster.get(master.name) ?? 0) : 0;
+    if (master && master.maxConcurrency > 0 && onMaster >= master.maxConcurrency) {
+      return `Waiting: ${onMaster} of ${master.maxConcurrency} builds running on Jenkins master ${master.name}.`;
+    }
+    return undefined;
+  }
+
+  private entryOf(job: ProwJob): number {
+    let entry = this.entries.get(job.metadata.name);
+    if (entry === undefined) {
+      entry = this.config.jenkinsOperators.findIndex((o) => o.labelSelector.matches(job.metadata.labels));
+      this.entries.set(job.metadata.name, entry);
+    }
+    return entry;
+  }
+}
+
+/** Whether a limit applies to the job at all: only then can it have to wait for a slot. */
+export function isLimited(job: ProwJob, config: Config, master: Master | undefined): boolean {
+  if ((job.spec.max_concurrency ?? 0) > 0) return true;
+  if ((master?.maxConcurrency ?? 0) > 0) return true;
+  const entry = config.jenkinsOperators.find((o) => o.labelSelector.matches(job.metadata.labels));
+  return (entry?.maxConcurrency ?? 0) > 0;
+}
+
+function increment<K>(counts: Map<K, number>, key: K): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
