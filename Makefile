@@ -36,10 +36,11 @@ test: install nats-server build lint typecheck
 demo: install nats-server build
 	node libs/testing/dist/demo.js
 
-# The hook against a bare node:http server, in one run (bench/README.md); pass flags with
-# `npm run bench:hook -- --concurrency 50`.
+# Each benchmark next to its baseline, measured in one run (bench/README.md); pass flags with
+# `npm run bench:hook -- --concurrency 50` or `npm run bench:operator -- --sizes 100,1000`.
 bench: install nats-server build
 	npm run bench:hook
+	npm run bench:operator
 
 clean:
 	npx tsc -b --clean
