@@ -1,4 +1,4 @@
-import { observe, openProwJobBucket, startRuntime } from '@bowline/bus';
+import { Lease, observe, openLeaseBucket, openProwJobBucket, startRuntime } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { JenkinsClient, type JenkinsClientOptions } from '@bowline/jenkins';
 import { runMain } from '@bowline/observability';
@@ -8,6 +8,7 @@ import { JenkinsMasters } from './jenkins-masters.js';
 import { createLogsHandler } from './logs-route.js';
 import { JenkinsOperator } from './operator.js';
 import { readOperatorSettings, requireSomeMaster } from './settings.js';
+import { runWhileLeaseHeld } from './standby.js';
 
 await runMain('jenkins-operator', async () => {
   const settings = readOperatorSettings(process.env);
@@ -23,8 +24,10 @@ await runMain('jenkins-operator', async () => {
       const createClient = (options: JenkinsClientOptions): JenkinsClient => new JenkinsClient({ ...options, fetch: instrumented });
       const defaultClient = settings.jenkins ? createClient({ ...settings.jenkins, logger: logger.child({ master: 'default' }) }) : undefined;
       const masters = new JenkinsMasters({ config, defaultClient, createClient, logger });
-      const operator = new JenkinsOperator({ store, masters, config, logger, registry });
-      await operator.start();
+      // One replica acts on Jenkins; the others stand by and serve logs.
+      const lease = new Lease({ kv: await openLeaseBucket(bus.nc, settings.streams), name: 'jenkins-operator', logger, registry });
+      const operator = new JenkinsOperator({ store, masters, config, logger, registry, mayAct: () => lease.isHeld() });
+      await runWhileLeaseHeld(lease, operator, logger, (code) => process.exit(code));
       const logs = createLogsHandler({ store, masters, logger });
       return {
         routes: (app) => {
@@ -33,6 +36,7 @@ await runMain('jenkins-operator', async () => {
         stop: async () => {
           config.stop();
           await operator.stop();
+          await lease.stop();
         },
       };
     },

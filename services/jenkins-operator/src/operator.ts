@@ -35,6 +35,11 @@ export interface OperatorDeps {
   now?: () => Date;
   /** A failed POST is not sent again before this (default 10 s), so a struggling Jenkins is not hammered. */
   startRetryMs?: number;
+  /**
+   * Whether this replica may act on Jenkins now: it holds the operator's lease. Asked before every
+   * pass and again right before each POST, so a replica that lost its lease mid-pass starts nothing.
+   */
+  mayAct?: () => boolean;
 }
 
 const RESULT_STATES: Record<string, ProwJobState> = {
@@ -112,6 +117,7 @@ export class JenkinsOperator {
   /** Jenkins jobs primed with a parameterless build (target key → when, and its queue item). */
   private readonly primed = new Map<string, { at: number; queueId?: number }>();
   private readonly startRetryMs: number;
+  private readonly mayAct: () => boolean;
   private syncing?: Promise<void>;
   /** The pass running now; the next one waits for it (see `sync`). */
   private passes: Promise<void> = Promise.resolve();
@@ -126,6 +132,7 @@ export class JenkinsOperator {
   constructor(private readonly deps: OperatorDeps) {
     this.now = deps.now ?? (() => new Date());
     this.startRetryMs = deps.startRetryMs ?? START_RETRY_MS;
+    this.mayAct = deps.mayAct ?? (() => true);
     this.jobsPrimed = new Counter({
       name: 'bowline_operator_jobs_primed_total',
       help: 'Parameterless builds queued to teach a never-run pipeline its parameters',
@@ -278,7 +285,7 @@ export class JenkinsOperator {
   }
 
   private async syncOnce(given: ProwJob[]): Promise<void> {
-    if (!given.some((job) => this.wants(job))) return;
+    if (!this.mayAct() || !given.some((job) => this.wants(job))) return;
     const config = this.deps.config.get();
     // Everything the operator knows, with the caller's copies over the watched ones: limits and
     // duplicates are about all ProwJobs, not only the ones this pass looks at.
@@ -604,7 +611,7 @@ export class JenkinsOperator {
     // What the watch showed may be behind the bucket: a job aborted a moment ago (a newer push),
     // or enqueued by this operator's last pass, must not get a build.
     const fresh = await this.deps.store.get(name);
-    if (!fresh || !this.wants(fresh.job) || !this.mayStart(fresh.job)) {
+    if (!fresh || !this.wants(fresh.job) || !this.mayStart(fresh.job) || !this.mayAct()) {
       this.retryAt.delete(name);
       return;
     }
