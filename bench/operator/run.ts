@@ -114,25 +114,28 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** Creates `count` ProwJobs one at a time and times each from `create` to its POST reaching Jenkins. */
-async function timeStarts(jenkins: FakeJenkins, store: ProwJobStore, config: Config, count: number, jobs: number): Promise<number[]> {
+/**
+ * Creates `count` ProwJobs one at a time with `create` and times each from just before its
+ * creation to its `buildWithParameters` reaching Jenkins; returns the times, sorted.
+ */
+async function timeToPost(jenkins: FakeJenkins, config: Config, options: Options, create: (job: ProwJob) => Promise<unknown>): Promise<number[]> {
   const createdAt = new Map<string, number>();
   const latencies: number[] = [];
   jenkins.onQueued((item) => {
     const at = createdAt.get(item.parameters.PROW_JOB_ID ?? '');
     if (at !== undefined) latencies.push(performance.now() - at);
   });
-  for (let i = 0; i < count; i += 1) {
-    const job = newJob(config, i % jobs);
+  for (let i = 0; i < options.starts; i += 1) {
+    const job = newJob(config, i % options.jobs);
     createdAt.set(job.metadata.name, performance.now());
-    await store.create(job);
+    await create(job);
     await waitFor('the POST', () => latencies.length > i, { timeoutMs: 30_000, intervalMs: 1 });
   }
   return latencies.sort((a, b) => a - b);
 }
 
-/** The floor for a start: a bare KV watcher that POSTs each new key's build at once. */
-async function timeBaselineStarts(nats: NatsServer, jenkins: FakeJenkins, config: Config, count: number, jobs: number): Promise<number[]> {
+/** The floor for a start: a bare KV watcher that POSTs each new key's build at once, without looking first. */
+async function timeBareStarts(nats: NatsServer, jenkins: FakeJenkins, config: Config, options: Options): Promise<number[]> {
   const nc = await connect({ servers: nats.url });
   const kv = await new Kvm(nc).create(`bench_baseline_${serial}`, { history: 1 });
   const client = new JenkinsClient({ url: jenkins.url, auth: { kind: 'basic', user: USER, token: TOKEN }, logger });
@@ -144,21 +147,12 @@ async function timeBaselineStarts(nats: NatsServer, jenkins: FakeJenkins, config
       await client.buildWithParameters(`job/${job.spec.job}`, buildParameters(job));
     }
   })();
-  const createdAt = new Map<string, number>();
-  const latencies: number[] = [];
-  jenkins.onQueued((item) => {
-    const at = createdAt.get(item.parameters.PROW_JOB_ID ?? '');
-    if (at !== undefined) latencies.push(performance.now() - at);
-  });
-  for (let i = 0; i < count; i += 1) {
-    const job = newJob(config, i % jobs);
-    createdAt.set(job.metadata.name, performance.now());
-    await kv.create(job.metadata.name, JSON.stringify(job));
-    await waitFor('the baseline POST', () => latencies.length > i, { timeoutMs: 30_000, intervalMs: 1 });
+  try {
+    return await timeToPost(jenkins, config, options, (job) => kv.create(job.metadata.name, JSON.stringify(job)));
+  } finally {
+    watch.stop();
+    await nc.close();
   }
-  watch.stop();
-  await nc.close();
-  return latencies.sort((a, b) => a - b);
 }
 
 async function runRound(nats: NatsServer, n: number, options: Options): Promise<Round> {
@@ -212,9 +206,9 @@ async function runRound(nats: NatsServer, n: number, options: Options): Promise<
       floorMs += performance.now() - started;
     }
 
-    const starts = await timeStarts(jenkins, store, config, options.starts, options.jobs);
+    const starts = await timeToPost(jenkins, config, options, (job) => store.create(job));
     await operator.stop();
-    const baseline = await timeBaselineStarts(nats, jenkins, config, options.starts, options.jobs);
+    const baseline = await timeBareStarts(nats, jenkins, config, options);
     return {
       n,
       requestsPerResync: requests / options.resyncs,
