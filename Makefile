@@ -2,8 +2,14 @@
 # every check. Each installs what it needs first.
 SHELL := /bin/bash
 JEST_ARGS ?=
+# Images are tagged <IMAGE_REPOSITORY>/<target>:<VERSION>, as the chart's image.repository expects.
+VERSION ?= $(shell node -p "require('./package.json').version")
+IMAGE_REPOSITORY ?= bowline
+IMAGES := hook planner jenkins-operator reporter sinker cli
+CHART := charts/bowline
+CHART_VALUES := $(wildcard $(CHART)/ci/*-values.yaml) $(CHART)/values-production.yaml
 
-.PHONY: all install nats-server build lint typecheck test demo bench clean
+.PHONY: all install nats-server build lint typecheck test demo bench clean images chart-test
 
 all: build
 
@@ -44,3 +50,32 @@ bench: install nats-server build
 
 clean:
 	npx tsc -b --clean
+
+# One image per target of the multi-stage Dockerfile; the workspace build is one cached stage.
+images:
+	@command -v docker >/dev/null 2>&1 || { echo "docker not found: install Docker to build the images" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "docker cannot reach a Docker engine: start one (see docker info)" >&2; exit 1; }
+	@for target in $(IMAGES); do \
+	  echo "docker build --target $$target -t $(IMAGE_REPOSITORY)/$$target:$(VERSION) ."; \
+	  docker build --target $$target -t $(IMAGE_REPOSITORY)/$$target:$(VERSION) . || exit 1; \
+	done
+
+# The chart's checks that need nothing installed run in jest (also part of `make test`); helm and
+# kubeconform add theirs where they are on the PATH. `helm dependency update` fetches the NATS chart.
+chart-test: install
+	NODE_OPTIONS=--experimental-vm-modules npx jest tests/chart.test.ts
+	@if ! command -v helm >/dev/null 2>&1; then \
+	  echo "helm not found: skipped helm lint / helm template"; \
+	else \
+	  helm dependency update $(CHART) >/dev/null || { echo "helm dependency update $(CHART) failed: cannot fetch the NATS chart" >&2; exit 1; }; \
+	  for values in $(CHART_VALUES); do helm lint $(CHART) -f $$values || exit 1; done; \
+	  if ! command -v kubeconform >/dev/null 2>&1; then \
+	    echo "kubeconform not found: skipped kubeconform"; \
+	  else \
+	    for values in $(CHART_VALUES); do \
+	      echo "helm template $(CHART) -f $$values | kubeconform"; \
+	      helm template bowline $(CHART) -n bowline --kube-version 1.30.0 -f $$values \
+	        | kubeconform -strict -ignore-missing-schemas -summary || exit 1; \
+	    done; \
+	  fi; \
+	fi

@@ -1,0 +1,193 @@
+{{/*
+Names. Kept to the 63 characters Kubernetes allows in a name, less the longest suffix a resource
+adds ("-jenkins-operator", 17), hence 46.
+*/}}
+{{- define "bowline.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "bowline.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 46 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 46 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 46 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The five services, in the order of the pipeline. */}}
+{{- define "bowline.services" -}}
+hook planner jenkins-operator reporter sinker
+{{- end -}}
+
+{{/* A service's key in values.yaml: jenkins-operator is jenkinsOperator, since Go templates cannot
+read a dashed key with a dotted path. */}}
+{{- define "bowline.valuesKey" -}}
+{{- if eq . "jenkins-operator" -}}jenkinsOperator{{- else -}}{{ . }}{{- end -}}
+{{- end -}}
+
+{{/* Each service's PORT (the design's defaults), also its /healthz, /readyz and /metrics. */}}
+{{- define "bowline.port" -}}
+{{- if eq . "hook" -}}8888
+{{- else if eq . "planner" -}}8081
+{{- else if eq . "jenkins-operator" -}}8082
+{{- else if eq . "reporter" -}}8083
+{{- else if eq . "sinker" -}}8084
+{{- else -}}{{ fail (printf "bowline.port: unknown service %q" .) }}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels. Pass (dict "root" $ "component" "hook"), component optional. */}}
+{{- define "bowline.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "bowline.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: bowline
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "bowline.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "bowline.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{- define "bowline.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "bowline.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* image: <repository>:<tag>. Pass (dict "root" $ "service" "hook" "values" .Values.hook). */}}
+{{- define "bowline.image" -}}
+{{- $repository := .values.image.repository | default (printf "%s/%s" .root.Values.image.repository .service) -}}
+{{- $tag := .values.image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion -}}
+{{- printf "%s:%s" $repository $tag -}}
+{{- end -}}
+
+{{/*
+NATS_URL: the external NATS when nats.url is set, else the bundled chart's client Service, whose
+name follows the NATS chart's own fullname rule (nats.fullname in its _helpers.tpl).
+*/}}
+{{- define "bowline.natsUrl" -}}
+{{- if .Values.nats.url -}}
+{{- .Values.nats.url -}}
+{{- else if .Values.nats.enabled -}}
+{{- $name := "" -}}
+{{- if .Values.nats.fullnameOverride -}}
+{{- $name = .Values.nats.fullnameOverride -}}
+{{- else if contains "nats" .Release.Name -}}
+{{- $name = .Release.Name -}}
+{{- else -}}
+{{- $name = printf "%s-nats" .Release.Name -}}
+{{- end -}}
+{{- printf "nats://%s:4222" ($name | trunc 63 | trimSuffix "-") -}}
+{{- else -}}
+{{- fail "nats: set nats.url to an external NATS with JetStream, or nats.enabled: true for the bundled one" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* config.yaml's text: the `config` value as given when it is a string, else as YAML. */}}
+{{- define "bowline.configYaml" -}}
+{{- if kindIs "string" .Values.config -}}
+{{- .Values.config -}}
+{{- else -}}
+{{- toYaml .Values.config -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when a credential block (existingSecret / key / value) names or holds a secret. */}}
+{{- define "bowline.hasSecret" -}}
+{{- if or .existingSecret .value -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Every credential that is given, as YAML: name -> the variable naming its file, the services that
+mount it, and its values block. Deployments (volumes, mounts, env), Secrets and checksums all read
+this one list (through fromYaml), so a pod never mounts a Secret the chart forgot to create.
+Each is mounted at /etc/bowline/<name>/, a directory, so a rotated Secret reaches the pod.
+*/}}
+{{- define "bowline.credentials" -}}
+{{- $v := .Values -}}
+{{- if include "bowline.hasSecret" $v.github.webhookSecret }}
+github-webhook:
+  env: GITHUB_WEBHOOK_SECRET_FILE
+  services: [hook]
+  secret: {{- toYaml $v.github.webhookSecret | nindent 4 }}
+{{- end }}
+{{- if include "bowline.hasSecret" $v.github.token }}
+github-token:
+  env: GITHUB_TOKEN_FILE
+  services: [planner, reporter]
+  secret: {{- toYaml $v.github.token | nindent 4 }}
+{{- end }}
+{{- if and $v.github.app.id (include "bowline.hasSecret" $v.github.app.privateKey) }}
+github-app:
+  env: GITHUB_APP_PRIVATE_KEY_FILE
+  services: [hook, planner, reporter]
+  secret: {{- toYaml $v.github.app.privateKey | nindent 4 }}
+{{- end }}
+{{- if $v.jenkins.url }}
+{{- if include "bowline.hasSecret" $v.jenkins.bearerToken }}
+jenkins-bearer-token:
+  env: JENKINS_BEARER_TOKEN_FILE
+  services: [jenkins-operator]
+  secret: {{- toYaml $v.jenkins.bearerToken | nindent 4 }}
+{{- else if include "bowline.hasSecret" $v.jenkins.token }}
+jenkins-token:
+  env: JENKINS_TOKEN_FILE
+  services: [jenkins-operator]
+  secret: {{- toYaml $v.jenkins.token | nindent 4 }}
+{{- end }}
+{{- if include "bowline.hasSecret" $v.jenkins.ca }}
+jenkins-ca:
+  env: JENKINS_CA_FILE
+  services: [jenkins-operator]
+  secret: {{- toYaml $v.jenkins.ca | nindent 4 }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The Secret a credential is read from: the existing one, or the one the chart makes. */}}
+{{- define "bowline.secretName" -}}
+{{- .secret.existingSecret | default (printf "%s-%s" (include "bowline.fullname" .root) .name) -}}
+{{- end -}}
+
+{{/*
+What a service needs before it can start, checked at `helm install` rather than discovered in a
+crash loop (each service also exits naming the variable, but in a pod's log).
+*/}}
+{{- define "bowline.validate" -}}
+{{- $v := .Values -}}
+{{- if and $v.hook.enabled (not (include "bowline.hasSecret" $v.github.webhookSecret)) -}}
+{{- fail "github.webhookSecret: the hook needs the webhook secret: set existingSecret (a Secret you made) or value" -}}
+{{- end -}}
+{{- if and $v.github.app.id (not (include "bowline.hasSecret" $v.github.app.privateKey)) -}}
+{{- fail "github.app: an App id needs its private key: set github.app.privateKey.existingSecret or value" -}}
+{{- end -}}
+{{- if and (include "bowline.hasSecret" $v.github.app.privateKey) (not $v.github.app.id) -}}
+{{- fail "github.app: a private key needs the App's id: set github.app.id" -}}
+{{- end -}}
+{{- if and (or $v.planner.enabled $v.reporter.enabled) (not (include "bowline.hasSecret" $v.github.token)) (not $v.github.app.id) -}}
+{{- fail "github: the planner and reporter need a token (github.token) or a GitHub App (github.app.id and github.app.privateKey)" -}}
+{{- end -}}
+{{- if and $v.jenkinsOperator.enabled $v.jenkins.url (not (include "bowline.hasSecret" $v.jenkins.bearerToken)) -}}
+{{- if not (and $v.jenkins.user (include "bowline.hasSecret" $v.jenkins.token)) -}}
+{{- fail "jenkins: with jenkins.url, set jenkins.user and jenkins.token (existingSecret or value), or jenkins.bearerToken" -}}
+{{- end -}}
+{{- end -}}
+{{- if and (include "bowline.hasSecret" $v.jenkins.token) (include "bowline.hasSecret" $v.jenkins.bearerToken) -}}
+{{- fail "jenkins: set jenkins.token or jenkins.bearerToken, not both" -}}
+{{- end -}}
+{{- end -}}
