@@ -10,30 +10,30 @@ import { runCli } from '../src/cli.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = join(root, 'libs/config/test/fixtures');
 
-function run(...argv: string[]): { code: number; out: string } {
+async function run(...argv: string[]): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
-  const code = runCli(argv, (line) => lines.push(line));
+  const code = await runCli(argv, (line) => lines.push(line));
   return { code, out: lines.join('\n') };
 }
 
 describe('bowline checkconfig', () => {
-  it.each(readdirSync(fixtures).filter((f) => f.endsWith('.yaml')))('passes on the real Prow config %s and lists its Jenkins jobs', (file) => {
-    const { code, out } = run('checkconfig', '--config', join(fixtures, file));
+  it.each(readdirSync(fixtures).filter((f) => f.endsWith('.yaml')))('passes on the real Prow config %s and lists its Jenkins jobs', async (file) => {
+    const { code, out } = await run('checkconfig', '--config', join(fixtures, file));
     expect(code).toBe(0);
     expect(out).toMatch(/Jenkins jobs: [1-9]\d* presubmits/);
     expect(out).toMatch(/^valid/m);
   });
 
-  it('summarises the openshift config: repositories, Jenkins jobs, ignored jobs', () => {
-    const { out } = run('checkconfig', '--config', join(fixtures, 'openshift-origin-release-3.9-presubmits.yaml'));
+  it('summarises the openshift config: repositories, Jenkins jobs, ignored jobs', async () => {
+    const { out } = await run('checkconfig', '--config', join(fixtures, 'openshift-origin-release-3.9-presubmits.yaml'));
     expect(out).toContain('repositories: 1 (openshift/origin)');
     expect(out).toContain('Jenkins jobs: 3 presubmits, 0 postsubmits, 0 periodics');
     expect(out).toContain('    test_pull_request_origin_extended_conformance_gce_39 (presubmit)');
     expect(out).toContain('ignored jobs of other agents: 0');
   });
 
-  it('prints every error as file:line:col and exits 1', () => {
-    const { code, out } = run('checkconfig', '--config', join(root, 'cli/test/fixtures/broken.yaml'));
+  it('prints every error as file:line:col and exits 1', async () => {
+    const { code, out } = await run('checkconfig', '--config', join(root, 'cli/test/fixtures/broken.yaml'));
     expect(code).toBe(1);
     expect(out.split('\n')).toEqual([
       expect.stringMatching(/broken\.yaml:5:17: presubmits\.acme\/widgets\[0\]\.always_run: must be true or false/),
@@ -42,23 +42,23 @@ describe('bowline checkconfig', () => {
     ]);
   });
 
-  it('fails on warnings only with --strict', () => {
+  it('fails on warnings only with --strict', async () => {
     const config = join(fixtures, 'metal3-jenkins.yaml');
-    expect(run('checkconfig', '--config', config).code).toBe(0);
-    const strict = run('checkconfig', '--config', config, '--strict');
+    expect((await run('checkconfig', '--config', config)).code).toBe(0);
+    const strict = await run('checkconfig', '--config', config, '--strict');
     expect(strict.code).toBe(1);
     expect(strict.out).toContain('(warning)');
     expect(strict.out).toContain('failing because of --strict');
   });
 
-  it('reads the split job config directory', () => {
-    const { code, out } = run('checkconfig', '--config', join(root, 'config/config.yaml'), '--job-config', join(root, 'cli/test/fixtures/jobs'));
+  it('reads the split job config directory', async () => {
+    const { code, out } = await run('checkconfig', '--config', join(root, 'config/config.yaml'), '--job-config', join(root, 'cli/test/fixtures/jobs'));
     expect(code).toBe(0);
     expect(out).toContain('acme/gadgets');
   });
 
-  it.each([[[]], [['checkconfig']], [['frobnicate']], [['checkconfig', '--bogus']]])('answers %j with usage and exit 2', (argv) => {
-    const { code, out } = run(...argv);
+  it.each([[[]], [['checkconfig']], [['frobnicate']], [['checkconfig', '--bogus']]])('answers %j with usage and exit 2', async (argv) => {
+    const { code, out } = await run(...argv);
     expect(code).toBe(2);
     expect(out).toContain('usage:');
   });

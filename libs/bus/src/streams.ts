@@ -5,6 +5,11 @@ import { nanos, type NatsConnection } from '@nats-io/transport-node';
 export const EVENTS_STREAM = 'EVENTS';
 export const EVENTS_SUBJECT_PREFIX = 'bowline.events';
 export const PROWJOBS_BUCKET = 'prowjobs';
+/** The stream behind the ProwJob bucket, which the sinker reads to keep the history. */
+export const PROWJOBS_STREAM = `KV_${PROWJOBS_BUCKET}`;
+export const HISTORY_STREAM = 'HISTORY';
+/** Subjects under it are laid out by @bowline/prowjob's `historySubject`: `<org>.<repo>.<prowjob>`. */
+export const HISTORY_SUBJECT_PREFIX = 'bowline.history';
 
 export interface StreamSettings {
   /** JetStream replicas for every stream and bucket Bowline creates (3 in production clusters). */
@@ -36,11 +41,52 @@ export async function ensureEventsStream(nc: NatsConnection, settings: StreamSet
   }
 }
 
+/**
+ * Creates or updates the HISTORY stream: one record per state change of every ProwJob, kept for
+ * `bowline.history.max_age` (config), long after the sinker deleted the job from the bucket.
+ * Records carry `Nats-Msg-Id` = `<prowjob>:<state>`; the duplicate window of a day (or the whole
+ * retention, if shorter: the server refuses a window longer than max_age) drops the copies a
+ * replayed consumer or a second sinker would write.
+ */
+export async function ensureHistoryStream(nc: NatsConnection, settings: StreamSettings & { maxAgeMs: number }): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const config: Partial<StreamConfig> & { name: string } = {
+    name: HISTORY_STREAM,
+    subjects: [`${HISTORY_SUBJECT_PREFIX}.>`],
+    duplicate_window: nanos(Math.min(24 * HOUR_MS, settings.maxAgeMs)),
+    max_age: nanos(settings.maxAgeMs),
+    num_replicas: settings.replicas,
+  };
+  try {
+    const { config: current } = await jsm.streams.info(HISTORY_STREAM);
+    if (current.max_age === config.max_age && current.num_replicas === config.num_replicas && current.duplicate_window === config.duplicate_window) return;
+    await jsm.streams.update(HISTORY_STREAM, config);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.streams.add(config);
+  }
+}
+
 /** Opens the ProwJob bucket, creating it on first use. */
 export async function openProwJobBucket(nc: NatsConnection, settings: StreamSettings): Promise<KV> {
   // History of a few revisions helps when reading what happened to a job; the bucket itself is
   // the state, the HISTORY stream (sinker) keeps the long record.
   return new Kvm(nc).create(PROWJOBS_BUCKET, { history: 5, replicas: settings.replicas });
+}
+
+/**
+ * The ProwJob bucket for a reader that must not create it (`bowline jobs`: a bucket created by a
+ * tool would get the tool's replica count); undefined when it does not exist yet.
+ */
+export async function bindProwJobBucket(nc: NatsConnection): Promise<KV | undefined> {
+  const kv = await new Kvm(nc).open(PROWJOBS_BUCKET);
+  try {
+    await kv.status();
+    return kv;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 function isNotFound(error: unknown): boolean {

@@ -122,6 +122,15 @@ const bowlineField = object(
     jenkins_operator: object('The jenkins-operator.', {
       resync_period: str('How often every unfinished Jenkins ProwJob is compared with Jenkins.', { format: 'duration', default: '10s' }),
     }),
+    sinker: object('The sinker, beyond Prow’s `sinker` section.', {
+      max_unfinished_age: str('An unfinished ProwJob older than this is ended as `error`, so its status stops saying pending.', {
+        format: 'duration',
+        default: '48h',
+      }),
+    }),
+    history: object('The HISTORY stream, where every state change of every ProwJob is kept.', {
+      max_age: str('How long a state change stays in the history (`bowline jobs`); 2160h is 90 days.', { format: 'duration', default: '2160h' }),
+    }),
     tenants: map('Reserved for per-tenant settings.', any('tenant settings')),
   },
   {},

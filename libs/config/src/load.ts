@@ -236,6 +236,15 @@ class ConfigBuilder {
       sinker: {
         maxProwJobAgeMs: this.duration(main, ['sinker', 'max_prowjob_age'], sinker.max_prowjob_age, 7 * DAY_MS),
         resyncPeriodMs: this.duration(main, ['sinker', 'resync_period'], sinker.resync_period, 3_600_000),
+        maxUnfinishedAgeMs: this.duration(
+          main,
+          ['bowline', 'sinker', 'max_unfinished_age'],
+          (bowline.sinker as Raw | undefined)?.max_unfinished_age,
+          48 * 3_600_000,
+        ),
+      },
+      history: {
+        maxAgeMs: this.duration(main, ['bowline', 'history', 'max_age'], (bowline.history as Raw | undefined)?.max_age, 90 * DAY_MS),
       },
       githubReporter: {
         // Prow's default: presubmits and postsubmits (periodics have no commit to report on).

@@ -94,6 +94,13 @@ export interface SinkerSettings {
   /** Finished ProwJobs whose start is older than this are deleted (Prow's default 7 days). */
   maxProwJobAgeMs: number;
   resyncPeriodMs: number;
+  /** `bowline.sinker.max_unfinished_age`: an unfinished ProwJob older than this is ended as `error`. */
+  maxUnfinishedAgeMs: number;
+}
+
+export interface HistorySettings {
+  /** `bowline.history.max_age`: how long the HISTORY stream keeps a state change. */
+  maxAgeMs: number;
 }
 
 export interface Config {
@@ -104,6 +111,7 @@ export interface Config {
   jenkinsOperators: JenkinsOperatorConfig[];
   sinker: SinkerSettings;
   jenkinsOperator: JenkinsOperatorSettings;
+  history: HistorySettings;
   githubReporter: { jobTypesToReport: ('presubmit' | 'postsubmit')[] };
   bowline: {
     jenkins: JenkinsMaster[];

@@ -59,7 +59,8 @@ describe('loading a Prow config.yaml', () => {
     expect(presubmit!.trigger.test('/test unit')).toBe(true);
     expect(presubmit!.trigger.test('/test lint unit')).toBe(true);
     expect(presubmit!.trigger.test('/test units')).toBe(false);
-    expect(config.sinker).toEqual({ maxProwJobAgeMs: 7 * 24 * 3_600_000, resyncPeriodMs: 3_600_000 });
+    expect(config.sinker).toEqual({ maxProwJobAgeMs: 7 * 24 * 3_600_000, resyncPeriodMs: 3_600_000, maxUnfinishedAgeMs: 48 * 3_600_000 });
+    expect(config.history).toEqual({ maxAgeMs: 90 * 24 * 3_600_000 });
     expect(config.jenkinsOperator.resyncPeriodMs).toBe(10_000);
     expect(config.bowline.trust).toEqual({ okToTest: 'per_pull_request', onlyOrgMembers: false, trustedApps: [], trustedOrgs: [] });
   });
@@ -88,6 +89,10 @@ describe('loading a Prow config.yaml', () => {
         '  trust:',
         '    ok_to_test: per_commit',
         '    trusted_apps: [dependabot]',
+        '  sinker:',
+        '    max_unfinished_age: 12h',
+        '  history:',
+        '    max_age: 720h',
       ].join('\n'),
       'config.yaml',
     );
@@ -98,6 +103,8 @@ describe('loading a Prow config.yaml', () => {
     ]);
     expect(config.bowline.jenkins[0]).toMatchObject({ name: 'ci', url: 'https://ci.example.com/', user: 'bowline', tokenFile: '/etc/jenkins/token', maxPendingMs: 24 * 3_600_000 });
     expect(config.bowline.trust).toMatchObject({ okToTest: 'per_commit', trustedApps: ['dependabot'] });
+    expect(config.sinker.maxUnfinishedAgeMs).toBe(12 * 3_600_000);
+    expect(config.history.maxAgeMs).toBe(720 * 3_600_000);
   });
 
   it('accepts sections Bowline does not use, and jobs of other agents with their own fields', () => {
@@ -139,6 +146,7 @@ describe('loading a Prow config.yaml', () => {
     ['a Jenkins master with a user but no token file', 'bowline:\n  jenkins:\n  - name: ci\n    url: https://ci\n    user: bot\n', 'bowline.jenkins[0].token_file: Jenkins master "ci": user and token_file go together', 'bowline:\n  jenkins:\n  - name: ci\n    url: https://ci\n    bearer_token_file: /t\n'],
     ['two Jenkins masters without selectors', 'bowline:\n  jenkins:\n  - name: a\n    url: https://a\n  - name: b\n    url: https://b\n', 'bowline.jenkins[0].label_selector: Jenkins master "a": with several masters', 'bowline:\n  jenkins:\n  - name: a\n    url: https://a\n    label_selector: master=a\n  - name: b\n    url: https://b\n    label_selector: master=b\n'],
     ['a Jenkins master URL that is not http', 'bowline:\n  jenkins:\n  - name: a\n    url: jenkins.local\n', 'bowline.jenkins[0].url: Jenkins master "a": "jenkins.local" is not an http(s) URL', 'bowline:\n  jenkins:\n  - name: a\n    url: http://jenkins.local:8080\n'],
+    ['a max_unfinished_age that is no duration', 'bowline:\n  sinker:\n    max_unfinished_age: 2d\n', 'bowline.sinker.max_unfinished_age: "2d" is not a duration', 'bowline:\n  sinker:\n    max_unfinished_age: 48h\n'],
     ['an ok_to_test mode that does not exist', 'bowline:\n  trust:\n    ok_to_test: always\n', 'bowline.trust.ok_to_test: must be one of per_pull_request, per_commit', 'bowline:\n  trust:\n    ok_to_test: per_commit\n'],
     ['a job type GitHub cannot be told about', 'github_reporter:\n  job_types_to_report: [presubmit, periodic]\n', 'github_reporter.job_types_to_report[1]: must be one of presubmit, postsubmit', 'github_reporter:\n  job_types_to_report: [presubmit]\n'],
     ['broken YAML', 'presubmits:\n  o/r: [\n', '(yaml):', job('')],

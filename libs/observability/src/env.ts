@@ -61,3 +61,21 @@ export function parseDuration(text: string): number {
   if (index === 0) throw new SettingsError(`"${text}" is not a duration such as "30s", "10m" or "168h"`);
   return total;
 }
+
+/**
+ * A duration the way parseDuration reads it back, zero parts left out ("48h", "1h30m", "2m5s",
+ * "750ms"); whole seconds from a second up, which is what people read in messages and tables.
+ */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const total = Math.round(ms / 1000);
+  const parts: [number, string][] = [
+    [Math.floor(total / 3600), 'h'],
+    [Math.floor((total % 3600) / 60), 'm'],
+    [total % 60, 's'],
+  ];
+  return parts
+    .filter(([n]) => n > 0)
+    .map(([n, unit]) => `${n}${unit}`)
+    .join('');
+}

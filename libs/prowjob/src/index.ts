@@ -3,3 +3,4 @@ export * from './prowjob.js';
 export * from './store.js';
 export * from './work-queue.js';
 export * from './template-view.js';
+export * from './history.js';

@@ -33,7 +33,7 @@ export interface NewPresubmitOptions {
   refs: Refs;
   now: Date;
   /** Who or what asked for the run: kept as annotations for the job's history. */
-  cause: { event: string; deliveryId: string; user?: string; comment?: string };
+  cause: { event: string; deliveryId: string; action?: string; user?: string; comment?: string };
 }
 
 /** Prow's `NewPresubmit`: a triggered ProwJob for one presubmit on one pull request. */
@@ -175,9 +175,10 @@ function newProwJob(parts: {
 }
 
 /** Who or what asked for a run, kept as annotations for the job's history. */
-function causeAnnotations(cause: { event: string; deliveryId: string; user?: string; comment?: string }): Record<string, string> {
+function causeAnnotations(cause: { event: string; deliveryId: string; action?: string; user?: string; comment?: string }): Record<string, string> {
   return {
     'bowline.dev/event': cause.event,
+    ...(cause.action ? { 'bowline.dev/action': cause.action } : {}),
     'bowline.dev/delivery-id': cause.deliveryId,
     ...(cause.user ? { 'bowline.dev/triggered-by': cause.user } : {}),
     ...(cause.comment ? { 'bowline.dev/comment': cause.comment.slice(0, 1000) } : {}),

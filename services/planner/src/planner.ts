@@ -302,9 +302,16 @@ export class Planner {
       pulls: [{ number: pr.number, author: pr.user.login, sha: pr.head.sha, ref: pr.head.ref, title: pr.title, link: pr.html_url }],
     };
     const now = this.now();
+    // The action (`opened`, `labeled`…) says, in the job's history, which pull request event ran it.
+    const { action } = envelope.payload as { action?: unknown };
     for (const presubmit of selected) {
       const name = prowJobName(envelope.id, presubmit.name);
-      const job = newPresubmitJob(presubmit, { name, refs, now, cause: { event: envelope.event, deliveryId: envelope.id, ...cause } });
+      const job = newPresubmitJob(presubmit, {
+        name,
+        refs,
+        now,
+        cause: { event: envelope.event, deliveryId: envelope.id, ...(typeof action === 'string' ? { action } : {}), ...cause },
+      });
       const isNew = await this.deps.store.create(job);
       if (isNew) this.created.inc({ event: envelope.event });
       log.info({ job: presubmit.name, prowjob: name, replay: !isNew }, isNew ? 'ProwJob created' : 'ProwJob exists already');

@@ -456,7 +456,12 @@ describe('Planner', () => {
             'prow.k8s.io/refs.repo': 'widgets',
             'prow.k8s.io/refs.pull': String(pr.number),
           },
-          annotations: { 'bowline.dev/delivery-id': envelope.id, 'bowline.dev/triggered-by': MEMBER },
+          annotations: {
+            'bowline.dev/event': 'issue_comment',
+            'bowline.dev/delivery-id': envelope.id,
+            'bowline.dev/triggered-by': MEMBER,
+            'bowline.dev/comment': '/test unit',
+          },
         },
         spec: {
           type: 'presubmit',
@@ -477,6 +482,18 @@ describe('Planner', () => {
       });
       expect(job!.status.build_id).toMatch(/^\d+$/);
       expect(job!.status.completionTime).toBeUndefined();
+    });
+
+    it('records which pull request event ran it, and for whom, for the job history', async () => {
+      const pr = openPr({ author: MEMBER });
+
+      await planner.handle(pullRequestEvent(pr, 'opened'));
+
+      const annotations = (await jobsOf(pr)).map((job) => job.metadata.annotations);
+      expect(annotations).toHaveLength(3);
+      for (const annotation of annotations) {
+        expect(annotation).toMatchObject({ 'bowline.dev/event': 'pull_request', 'bowline.dev/action': 'opened', 'bowline.dev/triggered-by': MEMBER });
+      }
     });
 
     it('takes the head commit from GitHub, not from the comment event', async () => {

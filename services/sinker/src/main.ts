@@ -1,8 +1,7 @@
-import { observe, openProwJobBucket, readCommonSettings, startRuntime } from '@bowline/bus';
+import { observe, readCommonSettings, startRuntime } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { runMain } from '@bowline/observability';
-import { ProwJobStore } from '@bowline/prowjob';
-import { Sinker } from './sinker.js';
+import { startSinker } from './start-sinker.js';
 
 await runMain('sinker', async () => {
   const settings = readCommonSettings(process.env, 8084);
@@ -12,9 +11,7 @@ await runMain('sinker', async () => {
     'sinker',
     settings,
     async ({ logger, registry, bus }) => {
-      const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
-      const sinker = new Sinker({ store, config, logger, registry });
-      sinker.start();
+      const sinker = await startSinker({ nc: bus.nc, streams: settings.streams, config, logger, registry });
       return {
         stop: async () => {
           config.stop();

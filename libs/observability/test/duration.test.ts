@@ -1,0 +1,17 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatDuration, parseDuration } from '../src/env.js';
+
+describe('formatDuration', () => {
+  it.each([
+    [48 * 3_600_000, '48h'],
+    [90 * 60_000, '1h30m'],
+    [125_000, '2m5s'],
+    [1000, '1s'],
+    [750, '750ms'],
+    [0, '0ms'],
+    [3_601_400, '1h1s'],
+  ])('writes %d ms as %s, which parseDuration reads back', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(Math.round(ms >= 1000 ? Math.round(ms / 1000) * 1000 : ms));
+  });
+});
