@@ -66,6 +66,7 @@ chart-test: install
 	NODE_OPTIONS=--experimental-vm-modules npx jest tests/chart.test.ts
 	@if ! command -v helm >/dev/null 2>&1; then \
 	  echo "helm not found: skipped helm lint / helm template"; \
+	  command -v kubeconform >/dev/null 2>&1 || echo "kubeconform not found: skipped kubeconform"; \
 	else \
 	  helm dependency update $(CHART) >/dev/null || { echo "helm dependency update $(CHART) failed: cannot fetch the NATS chart" >&2; exit 1; }; \
 	  for values in $(CHART_VALUES); do helm lint $(CHART) -f $$values || exit 1; done; \
