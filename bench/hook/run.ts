@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, pullRequestCommentPayload, REPO_ROOT, signWebhook, startNats, waitFor } from '@bowline/testing';
 import { startChildServer, type ChildServer } from './child-server.js';
+import { formatTable } from '../table.js';
 import { runLoad, type LoadResult, type PreparedRequest } from './load-generator.js';
 
 // The hook's throughput and latency next to a bare node:http server's, measured in one run on the
@@ -187,18 +188,13 @@ function printReport(options: Options, bodyBytes: number, results: Array<[string
     ['server', 'requests', 'errors', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms'],
     ...results.map(([name, r]) => [name, String(r.requests), String(r.errorCount), r.acceptedPerSecond.toFixed(0), ms(r.p50), ms(r.p90), ms(r.p99)]),
   ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-
   const phase = options.requests === undefined ? `${options.durationMs / 1000} s` : `${options.requests} requests`;
   console.log(`\nBowline hook benchmark: ${availableParallelism()} CPUs, Node ${process.version}, ${natsServerVersion()}`);
   console.log(
     `concurrency ${options.concurrency}, warm-up ${options.warmupMs / 1000} s, measured ${phase} per server, ` +
       `issue_comment payload ${(bodyBytes / 1024).toFixed(1)} KiB (${BODY_POOL} distinct bodies, signed before the run)\n`,
   );
-  console.log(line(rows[0]!));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows.slice(1)) console.log(line(row));
+  console.log(formatTable(rows));
 
   for (const [name, r] of results) {
     if (r.errorCount > 0) {

@@ -9,6 +9,7 @@ import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, ProwJobStore, transition, type ProwJob } from '@bowline/prowjob';
 import { FakeJenkins, startNats, waitFor, type NatsServer } from '@bowline/testing';
 import { buildParameters, JENKINS_MASTER, JenkinsMasters, JenkinsOperator } from '@bowline/jenkins-operator';
+import { formatTable } from '../table.js';
 
 // The jenkins-operator with N unfinished ProwJobs spread over J Jenkins jobs, next to baselines
 // measured in the same run: the Jenkins reads a resync cannot do without, and a bare "KV watch
@@ -225,12 +226,6 @@ async function runRound(nats: NatsServer, n: number, options: Options): Promise<
   }
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  const line = (row: string[]): string => row.map((cell, c) => cell.padStart(widths[c]!)).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
   const nats = await startNats();
@@ -245,7 +240,7 @@ async function main(): Promise<void> {
   console.log(`${options.resyncs} full resyncs and ${options.starts} new ProwJobs per round; times in ms\n`);
   const fixed = (value: number, digits = 1): string => value.toFixed(digits);
   console.log(
-    table([
+    formatTable([
       ['N', 'requests/resync', 'target J+1', 'Prow-style N+1', 'resync', 'reads alone', 'ratio', 'start p50', 'start p99', 'bare p50', 'bare p99', 'p99 ratio'],
       ...rounds.map((r) => [
         String(r.n),

@@ -25,7 +25,8 @@ export async function readStream(nc: NatsConnection, stream: string, options: { 
     throw new BowlineError(`cannot read stream ${stream}: ${describeError(error)}`, { cause: error, context: { stream } });
   }
   const consumer = await jetstream(nc).consumers.get(stream, {
-    // One filter, not `filter_subjects`: Debian's nats-server is 2.9, which has only the former.
+    // A single subject, which the client sends as `filter_subject`: Debian's nats-server is 2.9,
+    // which does not know the list form `filter_subjects`.
     ...(options.filterSubject ? { filter_subjects: options.filterSubject } : {}),
     ...(options.since ? { opt_start_time: options.since.toISOString() } : { deliver_policy: DeliverPolicy.All }),
   });

@@ -33,25 +33,23 @@ export interface JenkinsMastersDeps {
   logger: Logger;
   /** Builds one master's client; the operator's adds request metrics and its retry settings. */
   createClient?: (options: JenkinsClientOptions) => JenkinsClient;
-  readFile?: (path: string) => string;
 }
 
 /**
  * The Jenkins masters of `bowline.jenkins`, in order, then the JENKINS_* master. A job runs on the
  * first whose `label_selector` takes it, as Prow shards jobs over jenkins-operators. Clients are
- * kept across config reloads while a master's URL and credential files stay the same, so a reload
- * does not throw away crumbs and sessions; credential files are read again when they change.
+ * kept across config reloads while a master's URL, credentials and CA stay the same, so a reload
+ * does not throw away crumbs and sessions; credential files are read again at each reload.
  */
 export class JenkinsMasters {
   private readonly createClient: (options: JenkinsClientOptions) => JenkinsClient;
-  private readonly readFile: (path: string) => string;
-  private readonly clients = new Map<string, JenkinsClient>();
+  /** The clients the current masters use, by what each is built from. */
+  private clients = new Map<string, JenkinsClient>();
   private listedFrom?: MasterConfig[];
   private masters: Master[] = [];
 
   constructor(private readonly deps: JenkinsMastersDeps) {
     this.createClient = deps.createClient ?? ((options) => new JenkinsClient(options));
-    this.readFile = deps.readFile ?? ((path) => readFileSync(path, 'utf8'));
   }
 
   /** Every master, in the order jobs are matched against them. */
@@ -76,69 +74,49 @@ export class JenkinsMasters {
   }
 
   private build(listed: MasterConfig[]): Master[] {
-    const masters = listed.map((config) => this.fromConfig(config));
+    // Only the clients this config still uses are kept: a rotated token's old client goes.
+    const previous = this.clients;
+    this.clients = new Map();
+    const masters = listed.map((config) => this.fromConfig(config, previous));
     const fallback = this.deps.defaultClient;
     if (fallback && !listed.some((m) => m.name === DEFAULT_MASTER_NAME)) {
       masters.push({ name: DEFAULT_MASTER_NAME, client: fallback, maxConcurrency: 0, maxPendingMs: DEFAULT_MAX_PENDING_MS, takes: () => true });
     }
-    const names = new Set(masters.map((m) => m.name));
-    for (const key of this.clients.keys()) if (!names.has(key.split('\n', 1)[0]!)) this.clients.delete(key);
     return masters;
   }
 
-  private fromConfig(config: MasterConfig): Master {
+  /**
+   * The master's client, kept while what it is built from (URL, credentials, CA, read afresh at
+   * each reload) stays the same: a rotated token makes a new client, an unchanged master keeps
+   * its client and its crumb.
+   */
+  private fromConfig(config: MasterConfig, previous: Map<string, JenkinsClient>): Master {
     const base = {
       name: config.name,
       maxConcurrency: config.maxConcurrency,
       maxPendingMs: config.maxPendingMs,
       takes: (job: ProwJob) => config.labelSelector.matches(job.metadata.labels),
     };
-    return this.withClient(
-      base,
-      () => {
-        let auth: JenkinsAuth = { kind: 'none' };
-        if (config.bearerTokenFile) auth = { kind: 'bearer', token: this.readSecret(config.bearerTokenFile) };
-        else if (config.user && config.tokenFile) auth = { kind: 'basic', user: config.user, token: this.readSecret(config.tokenFile) };
-        return { url: config.url, auth, ca: config.caFile ? this.readFile(config.caFile) : undefined };
-      },
-      // The files' contents are part of the key, so a rotated token makes a new client at the
-      // next reload, while an unchanged master keeps its client (and its crumb).
-      [config.url, config.user ?? '', config.tokenFile ?? '', config.bearerTokenFile ?? '', config.caFile ?? ''],
-    );
-  }
-
-  private withClient(
-    base: Omit<Master, 'client' | 'problem'>,
-    settings: () => Pick<JenkinsClientOptions, 'url' | 'auth' | 'ca'>,
-    identity: string[],
-  ): Master {
-    let resolved: Pick<JenkinsClientOptions, 'url' | 'auth' | 'ca'>;
     try {
-      resolved = settings();
-    } catch (error) {
-      const problem = `Jenkins master "${base.name}" cannot be used: ${describeError(error)}`;
-      this.deps.logger.error({ master: base.name, err: describeError(error) }, 'Jenkins master cannot be used');
-      return { ...base, problem };
-    }
-    const key = [base.name, ...identity, JSON.stringify(resolved.auth), resolved.ca ?? ''].join('\n');
-    let client = this.clients.get(key);
-    if (!client) {
-      try {
-        client = this.createClient({ ...resolved, logger: this.deps.logger.child({ master: base.name }) });
-      } catch (error) {
-        this.deps.logger.error({ master: base.name, err: describeError(error) }, 'Jenkins master cannot be used');
-        return { ...base, problem: `Jenkins master "${base.name}" cannot be used: ${describeError(error)}` };
-      }
+      let auth: JenkinsAuth = { kind: 'none' };
+      if (config.bearerTokenFile) auth = { kind: 'bearer', token: this.readFileNamed(config.bearerTokenFile) };
+      else if (config.user && config.tokenFile) auth = { kind: 'basic', user: config.user, token: this.readFileNamed(config.tokenFile) };
+      const ca = config.caFile ? this.readFileNamed(config.caFile) : undefined;
+      const key = [config.name, config.url, JSON.stringify(auth), ca ?? ''].join('\n');
+      const client = previous.get(key) ?? this.createClient({ url: config.url, auth, ca, logger: this.deps.logger.child({ master: config.name }) });
       this.clients.set(key, client);
+      return { ...base, client };
+    } catch (error) {
+      this.deps.logger.error({ master: config.name, err: describeError(error) }, 'Jenkins master cannot be used');
+      return { ...base, problem: `Jenkins master "${config.name}" cannot be used: ${describeError(error)}` };
     }
-    return { ...base, client };
   }
 
-  private readSecret(path: string): string {
+  /** A credential or CA file, trimmed; an error names the path, never the content. */
+  private readFileNamed(path: string): string {
     try {
-      return this.readFile(path).trim();
+      return readFileSync(path, 'utf8').trim();
     } catch (error) {
-      // The path is named, never the content.
       throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`, { cause: error });
     }
   }

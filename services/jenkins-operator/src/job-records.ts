@@ -52,11 +52,3 @@ export function byCreation(a: ProwJob, b: ProwJob): number {
   if (at !== 0 && !Number.isNaN(at)) return at;
   return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }
-
-/** As config.yaml writes durations: `24h`, `90m`, `30s`. */
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}

@@ -6,6 +6,7 @@ import { describeError, type Logger } from '@bowline/observability';
 import type { ProwJobStore } from '@bowline/prowjob';
 import { jenkinsJobPath } from './build-parameters.js';
 import type { JenkinsMasters } from './jenkins-masters.js';
+import { followedBuildOf } from './job-records.js';
 
 export interface LogsRouteDeps {
   store: Pick<ProwJobStore, 'get'>;
@@ -34,10 +35,8 @@ export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
       if (!PROWJOB_NAME.test(name)) return answer(res, 404, 'No such ProwJob.\n');
       const job = (await deps.store.get(name))?.job;
       if (!job || job.spec.agent !== 'jenkins') return answer(res, 404, `No Jenkins ProwJob named ${name}.\n`);
-      const build = Number(job.status.jenkins_build_id);
-      if (!job.status.jenkins_build_id || !Number.isInteger(build) || build <= 0) {
-        return answer(res, 404, `ProwJob ${name} has no Jenkins build yet.\n`);
-      }
+      const build = followedBuildOf(job);
+      if (build === undefined) return answer(res, 404, `ProwJob ${name} has no Jenkins build yet.\n`);
 
       const client = deps.masters.forJob(job)?.client;
       if (!client) return answer(res, 503, `No Jenkins master configured for ProwJob ${name} can be used.\n`);

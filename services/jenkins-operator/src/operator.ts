@@ -8,7 +8,7 @@ import {
   type JenkinsQueueItem,
   type JenkinsQueueItemRecord,
 } from '@bowline/jenkins';
-import { describeError, pushTo, type Logger } from '@bowline/observability';
+import { describeError, formatDuration, pushTo, type Logger } from '@bowline/observability';
 import { isFinished, prowJobTemplateView, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { buildParameters, jenkinsJobPath } from './build-parameters.js';
 import { JENKINS_MASTER, type JenkinsMasters, type Master } from './jenkins-masters.js';
@@ -18,7 +18,6 @@ import {
   DESCRIPTIONS,
   ENQUEUED_AT,
   followedBuildOf,
-  formatDuration,
   isHandedOver,
   QUEUE_ITEM,
   queueIdFrom,

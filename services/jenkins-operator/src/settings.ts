@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { readCommonSettings, type CommonSettings } from '@bowline/bus';
 import type { Config } from '@bowline/config';
 import type { JenkinsAuth } from '@bowline/jenkins';
@@ -29,7 +28,10 @@ export function readOperatorSettings(env: Env): OperatorSettings {
         user: requireEnv(env, 'JENKINS_USER', 'the Jenkins user whose API token is in JENKINS_TOKEN_FILE'),
         token: readSecretFile(env, 'JENKINS_TOKEN_FILE', "the Jenkins user's API token"),
       };
-  return { ...common, jenkins: { url, auth, ca: readCaFile(env) } };
+  const ca = env.JENKINS_CA_FILE?.trim()
+    ? readSecretFile(env, 'JENKINS_CA_FILE', "the PEM certificate of the CA that signed Jenkins' certificate")
+    : undefined;
+  return { ...common, jenkins: { url, auth, ca } };
 }
 
 /** At start, some master must exist: the JENKINS_URL one, or one listed in config.yaml. */
@@ -39,17 +41,4 @@ export function requireSomeMaster(settings: OperatorSettings, config: Config): v
     'JENKINS_URL is not set: set it to the URL of the Jenkins master, e.g. https://jenkins.example.com (or list masters under bowline.jenkins in config.yaml)',
     { context: { variable: 'JENKINS_URL' } },
   );
-}
-
-function readCaFile(env: Env): string | undefined {
-  const path = env.JENKINS_CA_FILE?.trim();
-  if (!path) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new SettingsError(`JENKINS_CA_FILE names ${path}, which cannot be read: it must hold the PEM certificate of the CA that signed Jenkins' certificate`, {
-      cause: error,
-      context: { variable: 'JENKINS_CA_FILE' },
-    });
-  }
 }
