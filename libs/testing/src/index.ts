@@ -2,6 +2,7 @@ export * from './http-fake.js';
 export * from './github-server.js';
 export * from './jenkins-server.js';
 export * from './nats-server.js';
+export * from './nats-cluster.js';
 export * from './ports.js';
 export * from './wait.js';
 export * from './webhooks.js';
