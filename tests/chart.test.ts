@@ -9,10 +9,10 @@ import {
   INSTALLS,
   PORTS,
   render,
+  secretValues,
   serviceOf,
   SERVICES,
   type Manifest,
-  type Values,
 } from './chart/fixtures.js';
 import { validateManifest } from './chart/validate-manifest.js';
 
@@ -21,13 +21,6 @@ import { validateManifest } from './chart/validate-manifest.js';
 // every manifest valid against the Kubernetes schemas with unknown fields refused, labels and
 // selectors agreeing, and every pod meeting the "restricted" Pod Security Standard. The values,
 // the behaviour of single values and the Dockerfile have their own files in tests/chart/.
-
-/** Every secret value the values hand the chart, by walking `value` fields of credential blocks. */
-function secretValues(values: unknown): string[] {
-  if (typeof values !== 'object' || values === null) return [];
-  const own = 'existingSecret' in values && typeof (values as Values).value === 'string' && (values as Values).value ? [(values as Values).value as string] : [];
-  return [...own, ...Object.values(values).flatMap(secretValues)];
-}
 
 function nullsIn(value: unknown, path: string): string[] {
   if (value === null || value === undefined) return [path];

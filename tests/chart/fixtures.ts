@@ -79,6 +79,13 @@ export const find = (manifests: Manifest[], kind: string, name?: string): Manife
 export const deploymentOf = (manifests: Manifest[], service: string): Deployment => deploymentsOf(manifests).find((d) => serviceOf(d) === service)!;
 export const envOfService = (manifests: Manifest[], service: string): Record<string, unknown> => envOf(deploymentOf(manifests, service));
 
+/** Every secret value the values hand the chart, by walking `value` fields of credential blocks. */
+export function secretValues(values: unknown): string[] {
+  if (typeof values !== 'object' || values === null) return [];
+  const own = 'existingSecret' in values && typeof (values as Values).value === 'string' && (values as Values).value ? [(values as Values).value as string] : [];
+  return [...own, ...Object.values(values).flatMap(secretValues)];
+}
+
 /** The chart rendered for these user values files (on a plain cluster unless options say more). */
 export const render = (files: Values[], options?: RenderOptions): Manifest[] => renderChart(CHART, files, options).manifests;
 

@@ -42,7 +42,11 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 const validateRoute = ajv.compile(routeSchema);
 
 const describeErrors = (errors: readonly ErrorObject[] | null | undefined, prefix = ''): string[] =>
-  (errors ?? []).map((e) => `${prefix}${e.instancePath || '/'}: ${e.message ?? e.keyword}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`);
+  (errors ?? []).map((e) => {
+    // kubernetes-models' validators come with messages, the precompiled ObjectMeta one without.
+    const what = e.message ? `${e.message}${'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}` : `${e.keyword} ${JSON.stringify(e.params)}`;
+    return `${prefix}${e.instancePath || '/'}: ${what}`;
+  });
 
 function schemaErrors(kind: string, manifest: object): string[] {
   if (kind === 'route.openshift.io/v1/Route') {

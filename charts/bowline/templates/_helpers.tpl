@@ -142,17 +142,17 @@ it through NODE_EXTRA_CA_CERTS, next to the system's CAs.
 */}}
 {{- define "bowline.natsCaVolume" -}}
 {{- $ca := .Values.bowline.natsCA -}}
-{{- $bundled := dig "tlsCA" dict .Values.nats -}}
+{{- $nats := .Values.nats -}}
 {{- if $ca.existingSecret -}}
 secret: { secretName: {{ $ca.existingSecret | quote }}, defaultMode: 292 }
 key: {{ $ca.key | quote }}
-{{- else if and (include "bowline.natsTls" .) (dig "enabled" false $bundled) -}}
-{{- if dig "secretName" "" $bundled -}}
-secret: { secretName: {{ $bundled.secretName | quote }}, defaultMode: 292 }
-{{- else if dig "configMapName" "" $bundled -}}
-configMap: { name: {{ $bundled.configMapName | quote }}, defaultMode: 292 }
+{{- else if and (include "bowline.natsTls" .) (dig "tlsCA" "enabled" false $nats) (or (dig "tlsCA" "secretName" "" $nats) (dig "tlsCA" "configMapName" "" $nats)) -}}
+{{- if dig "tlsCA" "secretName" "" $nats -}}
+secret: { secretName: {{ dig "tlsCA" "secretName" "" $nats | quote }}, defaultMode: 292 }
+{{- else if dig "tlsCA" "configMapName" "" $nats -}}
+configMap: { name: {{ dig "tlsCA" "configMapName" "" $nats | quote }}, defaultMode: 292 }
 {{- end }}
-key: {{ dig "key" "ca.crt" $bundled | quote }}
+key: {{ dig "tlsCA" "key" "ca.crt" $nats | quote }}
 {{- end -}}
 {{- end -}}
 
