@@ -7,7 +7,7 @@ VERSION ?= $(shell node -p "require('./package.json').version")
 IMAGE_REPOSITORY ?= bowline
 IMAGES := hook planner jenkins-operator reporter sinker cli
 CHART := charts/bowline
-CHART_VALUES := $(wildcard $(CHART)/ci/*-values.yaml) $(CHART)/values-production.yaml
+CHART_VALUES := $(wildcard $(CHART)/ci/*-values.yaml) $(wildcard $(CHART)/values-*.yaml)
 
 .PHONY: all install nats-server build lint typecheck test demo bench clean images chart-test
 
@@ -60,10 +60,11 @@ images:
 	  docker build --target $$target -t $(IMAGE_REPOSITORY)/$$target:$(VERSION) . || exit 1; \
 	done
 
-# The chart's checks that need nothing installed run in jest (also part of `make test`); helm and
-# kubeconform add theirs where they are on the PATH. `helm dependency update` fetches the NATS chart.
+# The chart's checks that need nothing installed run in jest (tests/chart.test.ts and tests/chart/,
+# also part of `make test`); helm and kubeconform add theirs where they are on the PATH.
+# `helm dependency update` fetches the NATS chart.
 chart-test: install
-	NODE_OPTIONS=--experimental-vm-modules npx jest tests/chart.test.ts
+	NODE_OPTIONS=--experimental-vm-modules npx jest tests/chart
 	@if ! command -v helm >/dev/null 2>&1; then \
 	  echo "helm not found: skipped helm lint / helm template"; \
 	  command -v kubeconform >/dev/null 2>&1 || echo "kubeconform not found: skipped kubeconform"; \

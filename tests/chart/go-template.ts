@@ -469,8 +469,11 @@ export class GoTemplateRunner {
       const lazy = rest.map((arg) => () => this.arg(arg, dot, scope));
       return this.call(first!.name, [...lazy, ...piped.map((v) => () => v)]);
     }
+    const value = this.arg(first!, dot, scope);
+    // A method of a struct, as `.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"`.
+    if (typeof value === 'function') return (value as (...args: Value[]) => Value)(...rest.map((arg) => this.arg(arg, dot, scope)), ...piped);
     if (rest.length > 0 || piped.length > 0) throw new TemplateError(`can't give argument to non-function ${JSON.stringify(first)}`);
-    return this.arg(first!, dot, scope);
+    return value;
   }
 
   private arg(arg: Arg, dot: Value, scope: Scope): Value {
@@ -532,7 +535,7 @@ export class GoTemplateRunner {
   }
 }
 
-const VARIADIC = new Set(['dict', 'list', 'printf', 'print', 'quote', 'squote', 'eq', 'default']);
+const VARIADIC = new Set(['dict', 'list', 'printf', 'print', 'quote', 'squote', 'eq', 'default', 'dig']);
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -569,6 +572,23 @@ const FUNCTIONS: Record<string, (...args: Value[]) => Value> = {
   },
   list: (...items) => items,
   has: (needle, list) => Array.isArray(list) && list.some((x) => x === needle),
+  hasKey: (map, key) => {
+    if (kindOf(map) !== 'map') throw new TemplateError(`hasKey of ${kindOf(map)}`);
+    return Object.hasOwn(map as object, String(key));
+  },
+  // Sprig's dig: the value at a path of keys, or the default when a key is missing (a value of
+  // nil that is present is returned as it is); a step through something that is not a map fails.
+  dig: (...args) => {
+    const map = args.at(-1);
+    const fallback = args.at(-2);
+    let node = map;
+    for (const key of args.slice(0, -2)) {
+      if (kindOf(node) !== 'map') throw new TemplateError(`dig: ${strval(key)} of ${kindOf(node)}`);
+      if (!Object.hasOwn(node as object, strval(key))) return fallback;
+      node = (node as Record<string, Value>)[strval(key)];
+    }
+    return node;
+  },
   splitList: (sep, s) => String(s).split(String(sep)),
   quote: (...args) => args.filter((a) => a !== null && a !== undefined).map((a) => goQuote(strval(a))).join(' '),
   squote: (...args) => args.filter((a) => a !== null && a !== undefined).map((a) => `'${strval(a)}'`).join(' '),

@@ -33,13 +33,39 @@ function isMap(v: unknown): v is Values {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Helm's coalescing: maps merge key by key, anything else is replaced, null deletes the key. */
-export function mergeValues(base: Values, override: Values): Values {
+/**
+ * Helm's merge of the user's values files (and --set) among themselves: a later file wins, maps
+ * merge key by key, and a null is kept as a value, for coalesceValues to act on.
+ */
+export function mergeUserValues(base: Values, override: Values): Values {
   const out: Values = { ...base };
   for (const [key, value] of Object.entries(override)) {
-    if (value === null) delete out[key];
-    else if (isMap(value) && isMap(out[key])) out[key] = mergeValues(out[key], value);
+    out[key] = isMap(value) && isMap(out[key]) ? mergeUserValues(out[key], value) : value;
+  }
+  return out;
+}
+
+/**
+ * Helm's coalescing of the user's values over the chart's values.yaml: maps merge, anything else
+ * is replaced, and a key the user sets to null is removed, defaults and all. This is why
+ * `podSecurityContext: null` drops the chart's user ids where `podSecurityContext: {}` keeps them.
+ */
+export function coalesceValues(defaults: Values, user: Values): Values {
+  const out: Values = { ...defaults };
+  for (const [key, value] of Object.entries(user)) {
+    if (value === null && Object.hasOwn(defaults, key)) delete out[key];
+    else if (isMap(value) && isMap(out[key])) out[key] = coalesceValues(out[key], value);
     else out[key] = value;
+  }
+  return out;
+}
+
+/** The paths (`.Values.a.b`) a user's values set to null. */
+function nulledPaths(values: unknown, path: string, out: Set<string>): Set<string> {
+  if (!isMap(values)) return out;
+  for (const [key, value] of Object.entries(values)) {
+    if (value === null) out.add(`${path}.${key}`);
+    else nulledPaths(value, `${path}.${key}`, out);
   }
   return out;
 }
@@ -50,9 +76,25 @@ function recordPaths(value: unknown, path: string, paths: WeakMap<object, string
   for (const [key, child] of Object.entries(value)) recordPaths(child, `${path}.${key}`, paths);
 }
 
-export function renderChart(chartDir: string, overrides: Values[] = [], release = { name: 'bowline', namespace: 'ci' }): RenderedChart {
+export interface RenderOptions {
+  release?: { name: string; namespace: string };
+  /**
+   * What `.Capabilities.APIVersions.Has` finds besides the built-in kinds, as `helm install` sees a
+   * cluster's CRDs and API groups (or `helm template --api-versions`).
+   */
+  apiVersions?: string[];
+}
+
+const BUILT_IN_API_VERSIONS = ['v1', 'apps/v1', 'policy/v1', 'networking.k8s.io/v1'];
+
+/** The chart rendered with the user's values files, in the order `helm install -f … -f …` takes them. */
+export function renderChart(chartDir: string, valuesFiles: Values[] = [], options: RenderOptions = {}): RenderedChart {
+  const release = options.release ?? { name: 'bowline', namespace: 'ci' };
   const chart = readYamlFile(join(chartDir, 'Chart.yaml'));
-  const values = overrides.reduce(mergeValues, readYamlFile(join(chartDir, 'values.yaml')));
+  const user = valuesFiles.reduce(mergeUserValues, {});
+  const values = coalesceValues(readYamlFile(join(chartDir, 'values.yaml')), user);
+  const nulled = nulledPaths(user, '.Values', new Set());
+  const apiVersions = new Set([...BUILT_IN_API_VERSIONS, ...(options.apiVersions ?? [])]);
   const templatesDir = join(chartDir, 'templates');
   const files = readdirSync(templatesDir).sort();
   const defines = new Map();
@@ -64,13 +106,17 @@ export function renderChart(chartDir: string, overrides: Values[] = [], release 
   const runner = new GoTemplateRunner(defines);
   runner.onMissing = (map, key) => {
     const path = paths.get(map);
-    if (path) missing.add(`${path}.${key}`);
+    // A value the user removed with null is missing on purpose.
+    if (path && !nulled.has(`${path}.${key}`)) missing.add(`${path}.${key}`);
   };
   const root = {
     Values: values,
     Release: goStruct({ Name: release.name, Namespace: release.namespace, Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1n }),
     Chart: goStruct({ Name: chart.name, Version: chart.version, AppVersion: chart.appVersion, Description: chart.description }),
-    Capabilities: goStruct({ KubeVersion: goStruct({ Version: 'v1.30.0', Major: '1', Minor: '30' }) }),
+    Capabilities: goStruct({
+      KubeVersion: goStruct({ Version: 'v1.30.0', Major: '1', Minor: '30' }),
+      APIVersions: goStruct({ Has: (version: unknown) => apiVersions.has(String(version)) }),
+    }),
   };
 
   const manifests: Manifest[] = [];

@@ -77,24 +77,99 @@ app.kubernetes.io/component: {{ . }}
 {{- end -}}
 
 {{/*
-NATS_URL: the external NATS when nats.url is set, else the bundled chart's client Service, whose
-name follows the NATS chart's own fullname rule (nats.fullname in its _helpers.tpl).
+The bundled NATS chart's values are read with dig: what this chart's values.yaml does not set is
+that chart's default (nats-io/k8s helm/charts/nats 1.2.x), which the names below follow.
+*/}}
+
+{{/* The NATS chart's fullname (nats.fullname in its _helpers.tpl). */}}
+{{- define "bowline.natsFullname" -}}
+{{- $nats := .Values.nats -}}
+{{- if $nats.fullnameOverride -}}
+{{- $nats.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := dig "nameOverride" "" $nats | default "nats" -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* How many NATS servers the bundled chart runs: config.cluster.replicas when clustered, else 1. */}}
+{{- define "bowline.natsServers" -}}
+{{- if dig "config" "cluster" "enabled" false .Values.nats -}}
+{{- dig "config" "cluster" "replicas" 3 .Values.nats | int -}}
+{{- else -}}
+1
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when the bundled NATS serves clients over TLS (config.nats.tls.enabled). */}}
+{{- define "bowline.natsTls" -}}
+{{- if and .Values.nats.enabled (not .Values.nats.url) (dig "config" "nats" "tls" "enabled" false .Values.nats) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+NATS_URL: the external NATS when nats.url is set, else the bundled chart's client Service: its
+service.name (default: the NATS chart's fullname), in nats.namespaceOverride when that is another
+namespace, on the Service's nats port (service.ports.nats.port, else config.nats.port), with
+tls:// when config.nats.tls is on.
 */}}
 {{- define "bowline.natsUrl" -}}
 {{- if .Values.nats.url -}}
 {{- .Values.nats.url -}}
-{{- else if .Values.nats.enabled -}}
-{{- $name := "" -}}
-{{- if .Values.nats.fullnameOverride -}}
-{{- $name = .Values.nats.fullnameOverride -}}
-{{- else if contains "nats" .Release.Name -}}
-{{- $name = .Release.Name -}}
 {{- else -}}
-{{- $name = printf "%s-nats" .Release.Name -}}
+{{- $nats := .Values.nats -}}
+{{- $host := dig "service" "name" "" $nats | default (include "bowline.natsFullname" .) -}}
+{{- $namespace := dig "namespaceOverride" "" $nats | default .Release.Namespace -}}
+{{- if ne $namespace .Release.Namespace -}}
+{{- $host = printf "%s.%s.svc" $host $namespace -}}
 {{- end -}}
-{{- printf "nats://%s:4222" ($name | trunc 63 | trimSuffix "-") -}}
-{{- else -}}
-{{- fail "nats: set nats.url to an external NATS with JetStream, or nats.enabled: true for the bundled one" -}}
+{{- $port := dig "service" "ports" "nats" "port" (dig "config" "nats" "port" 4222 $nats) $nats -}}
+{{- $scheme := "nats" -}}
+{{- if include "bowline.natsTls" . -}}
+{{- $scheme = "tls" -}}
+{{- end -}}
+{{- printf "%s://%s:%s" $scheme $host (toString $port) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The Secret or ConfigMap holding the CA that signed the NATS servers' certificate, as a volume
+source, or nothing: bowline.natsCA for any NATS, else the bundled chart's own tlsCA. Node.js reads
+it through NODE_EXTRA_CA_CERTS, next to the system's CAs.
+*/}}
+{{- define "bowline.natsCaVolume" -}}
+{{- $ca := .Values.bowline.natsCA -}}
+{{- $nats := .Values.nats -}}
+{{- if $ca.existingSecret -}}
+secret: { secretName: {{ $ca.existingSecret | quote }}, defaultMode: 292 }
+key: {{ $ca.key | quote }}
+{{- else if and (include "bowline.natsTls" .) (dig "tlsCA" "enabled" false $nats) (or (dig "tlsCA" "secretName" "" $nats) (dig "tlsCA" "configMapName" "" $nats)) -}}
+{{- if dig "tlsCA" "secretName" "" $nats -}}
+secret: { secretName: {{ dig "tlsCA" "secretName" "" $nats | quote }}, defaultMode: 292 }
+{{- else if dig "tlsCA" "configMapName" "" $nats -}}
+configMap: { name: {{ dig "tlsCA" "configMapName" "" $nats | quote }}, defaultMode: 292 }
+{{- end }}
+key: {{ dig "tlsCA" "key" "ca.crt" $nats | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A podAntiAffinity for a service's podAntiAffinityPreset: its pods kept off one node, counting only
+this release's pods of the same component (another release's hook is no reason to move). Pass
+(dict "root" $ "component" "hook" "preset" "soft").
+*/}}
+{{- define "bowline.podAntiAffinity" -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (include "bowline.selectorLabels" . | fromYaml)) -}}
+{{- if eq .preset "soft" -}}
+preferredDuringSchedulingIgnoredDuringExecution:
+  - weight: 100
+    podAffinityTerm: {{- toYaml $term | nindent 6 }}
+{{- else if eq .preset "hard" -}}
+requiredDuringSchedulingIgnoredDuringExecution:
+  - {{- toYaml $term | nindent 4 }}
 {{- end -}}
 {{- end -}}
 
@@ -189,5 +264,32 @@ crash loop (each service also exits naming the variable, but in a pod's log).
 {{- end -}}
 {{- if and (include "bowline.hasSecret" $v.jenkins.token) (include "bowline.hasSecret" $v.jenkins.bearerToken) -}}
 {{- fail "jenkins: set jenkins.token or jenkins.bearerToken, not both" -}}
+{{- end -}}
+{{- if and $v.nats.url $v.nats.enabled -}}
+{{- fail "nats: nats.url names an external NATS, so set nats.enabled: false (the bundled NATS would run with nothing using it)" -}}
+{{- end -}}
+{{- if not (or $v.nats.url $v.nats.enabled) -}}
+{{- fail "nats: set nats.url to an external NATS with JetStream, or nats.enabled: true for the bundled one" -}}
+{{- end -}}
+{{- if and $v.nats.enabled (not $v.nats.url) -}}
+{{- if not (dig "config" "jetstream" "enabled" false $v.nats) -}}
+{{- fail "nats.config.jetstream.enabled: Bowline keeps its events and ProwJobs in JetStream: set it to true" -}}
+{{- end -}}
+{{- if not (and (dig "service" "enabled" true $v.nats) (dig "service" "ports" "nats" "enabled" true $v.nats)) -}}
+{{- fail "nats.service: the services reach NATS through the NATS chart's client Service: keep nats.service.enabled and nats.service.ports.nats.enabled true" -}}
+{{- end -}}
+{{- $servers := include "bowline.natsServers" . | int -}}
+{{- if gt (int $v.bowline.natsReplicas) $servers -}}
+{{- fail (printf "bowline.natsReplicas: %d JetStream replicas need as many NATS servers, and the bundled NATS runs %d: lower bowline.natsReplicas, or set nats.config.cluster.enabled: true with nats.config.cluster.replicas: %d or more" (int $v.bowline.natsReplicas) $servers (int $v.bowline.natsReplicas)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $v.hook.enabled $v.hook.ingress.enabled $v.hook.route.enabled -}}
+{{- fail "hook.route: an OpenShift Route and hook.ingress both expose the hook (OpenShift also makes a Route of each Ingress): enable one of them" -}}
+{{- end -}}
+{{- range $service := splitList " " (include "bowline.services" $) -}}
+{{- $values := index $v (include "bowline.valuesKey" $service) -}}
+{{- if and $values.podAntiAffinityPreset (hasKey $values.affinity "podAntiAffinity") -}}
+{{- fail (printf "%s: set podAntiAffinityPreset or affinity.podAntiAffinity, not both" (include "bowline.valuesKey" $service)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
