@@ -68,7 +68,8 @@ export async function handlePullRequest(tools: PlannerTools, envelope: EventEnve
  */
 async function opened(tools: PlannerTools, ctx: EventContext, payload: PullRequestPayload): Promise<void> {
   const pr = payload.pull_request;
-  if (await tools.trust.isTrusted(ctx.org, ctx.repo, pr.user.login)) {
+  const author = await tools.trust.check(ctx.org, ctx.repo, pr.user.login);
+  if (author.trusted) {
     if (pr.draft) {
       await tools.writer.commentOnce(ctx, pr.number, marker('draft', String(pr.number)), DRAFT_COMMENT);
       ctx.log.info('draft pull request: nothing started until it is ready for review');
@@ -84,7 +85,7 @@ async function opened(tools: PlannerTools, ctx: EventContext, payload: PullReque
   // Fresh labels, not the event's: an automation may have added `ok-to-test` a moment ago.
   if (!hasLabel(await tools.writer.labels(ctx, pr.number), OK_TO_TEST_LABEL)) await tools.writer.addLabel(ctx, pr.number, NEEDS_OK_TO_TEST_LABEL);
   await tools.writer.commentOnce(ctx, pr.number, marker('welcome', String(pr.number)), welcome);
-  ctx.log.info('author not trusted: welcomed, waiting for /ok-to-test');
+  ctx.log.info({ reason: author.reason }, 'author not trusted: welcomed, waiting for /ok-to-test');
 }
 
 /**
