@@ -99,7 +99,7 @@ export class JobStarter {
    * Prow's abortAllJobs: every unfinished presubmit of the pull request is aborted, except those
    * this very delivery created (a redelivered push must not abort its own jobs).
    */
-  async abortUnfinished(ctx: EventContext, number: number, description: string): Promise<void> {
+  async abortUnfinished(ctx: EventContext, number: number, description: string, why: string): Promise<void> {
     const mine = (await this.deps.store.list()).filter(
       ({ job }) =>
         job.spec.type === 'presubmit' &&
@@ -113,7 +113,7 @@ export class JobStarter {
       const done = await this.deps.store.update(job.metadata.name, (current) => transition(current, 'aborted', this.deps.now(), { description }));
       if (done) {
         this.deps.aborted.inc({ event: ctx.envelope.event });
-        ctx.log.info({ job: job.spec.job, prowjob: job.metadata.name }, 'ProwJob aborted');
+        ctx.log.info({ job: job.spec.job, prowjob: job.metadata.name, why }, 'ProwJob aborted');
       }
     }
   }

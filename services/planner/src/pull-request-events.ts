@@ -16,6 +16,9 @@ export interface PullRequestPayload {
   changes?: { base?: { ref?: { from?: string }; sha?: { from?: string } } };
 }
 
+/** Prow's description of a job its trigger aborted, which GitHub then shows on the status. */
+const ABORTED = 'Aborted by trigger plugin.';
+
 /** Prow shows its prominent invitation to join the org from this many merged pull requests on. */
 const MERGED_PULL_REQUESTS_FOR_TIP = 3;
 
@@ -44,17 +47,17 @@ export async function handlePullRequest(tools: PlannerTools, envelope: EventEnve
       if (payload.changes?.base?.ref?.from || payload.changes?.base?.sha?.from) await startIfTrusted(tools, ctx, pr);
       return ack;
     case 'synchronize':
-      await tools.jobs.abortUnfinished(ctx, pr.number, 'Aborted: a newer commit was pushed.');
+      await tools.jobs.abortUnfinished(ctx, pr.number, ABORTED, 'a newer commit was pushed');
       await startIfTrusted(tools, ctx, pr);
       return ack;
     case 'labeled':
       await labeled(tools, ctx, payload);
       return ack;
     case 'closed':
-      await tools.jobs.abortUnfinished(ctx, pr.number, 'Aborted: the pull request was closed.');
+      await tools.jobs.abortUnfinished(ctx, pr.number, ABORTED, 'the pull request was closed');
       return ack;
     case 'converted_to_draft':
-      await tools.jobs.abortUnfinished(ctx, pr.number, 'Aborted: the pull request became a draft.');
+      await tools.jobs.abortUnfinished(ctx, pr.number, ABORTED, 'the pull request became a draft');
       return ack;
     default:
       return ack;

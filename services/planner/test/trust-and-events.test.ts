@@ -180,6 +180,7 @@ describe("the planner's trust rules and pull request events", () => {
       expect(await names(pr)).toEqual(['lint', 'unit']);
     });
 
+    // Prow's abortAllJobs writes its abortedDescription, which GitHub then shows on the status.
     it('aborts the unfinished jobs of the old commit on a push, and runs the new commit', async () => {
       const planner = plannerWith();
       const pr = openPr(MEMBER);
@@ -190,8 +191,8 @@ describe("the planner's trust rules and pull request events", () => {
       const old = jobs.filter((j) => j.spec.refs.pulls![0]!.sha === pr.headSha);
       const fresh = jobs.filter((j) => j.spec.refs.pulls![0]!.sha === moved.headSha);
       expect(old.map((j) => [j.status.state, j.status.description, isFinished(j)])).toEqual([
-        ['aborted', 'Aborted: a newer commit was pushed.', true],
-        ['aborted', 'Aborted: a newer commit was pushed.', true],
+        ['aborted', 'Aborted by trigger plugin.', true],
+        ['aborted', 'Aborted by trigger plugin.', true],
       ]);
       expect(fresh.map((j) => [j.spec.job, j.status.state]).sort()).toEqual([
         ['lint', 'triggered'],
@@ -199,9 +200,25 @@ describe("the planner's trust rules and pull request events", () => {
       ]);
     });
 
+    it('aborts on a push every unfinished job of the pull request, as Prow, but not those of the same push redelivered', async () => {
+      const planner = plannerWith();
+      const pr = openPr(MEMBER);
+      const moved = push(pr, 'f'.repeat(40));
+      // A /test for the new commit handled before the push event itself.
+      await planner.handle(comment(moved, '/test e2e', MEMBER));
+      const pushed = prEvent(moved, 'synchronize');
+      await planner.handle(pushed);
+      await planner.handle(pushed);
+      expect((await jobsOf(pr)).map((j) => [j.spec.job, j.status.state]).sort()).toEqual([
+        ['e2e', 'aborted'],
+        ['lint', 'triggered'],
+        ['unit', 'triggered'],
+      ]);
+    });
+
     it.each([
-      ['closed', 'Aborted: the pull request was closed.'],
-      ['converted_to_draft', 'Aborted: the pull request became a draft.'],
+      ['closed', 'Aborted by trigger plugin.'],
+      ['converted_to_draft', 'Aborted by trigger plugin.'],
     ])('aborts every unfinished job when the pull request is %s', async (action, description) => {
       const planner = plannerWith();
       const pr = openPr(MEMBER);
