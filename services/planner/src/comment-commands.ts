@@ -2,7 +2,7 @@ import { ack, type EventEnvelope, type Outcome } from '@bowline/bus';
 import { commandText } from '@bowline/config';
 import type { Logger } from '@bowline/observability';
 import { isTestable } from './approval.js';
-import { ANY_TEST, mentionsCommand, OK_TO_TEST, OK_TO_TEST_CANCEL, presubmitFilter } from './filters.js';
+import { ANY_TEST, filterPresubmits, mentionsCommand, OK_TO_TEST, OK_TO_TEST_CANCEL, presubmitFilter } from './filters.js';
 import { helpMessage, helpNeeded, isHelpComment } from './help.js';
 import { CANNOT_TRIGGER, marker, NEEDS_OK_TO_TEST_LABEL, OK_TO_TEST_LABEL, ONLY_TRUSTED_REVOKE, replyTo } from './messages.js';
 import type { PlannerTools } from './planner-tools.js';
@@ -75,10 +75,11 @@ export async function handleComment(tools: PlannerTools, envelope: EventEnvelope
   }
 
   const filter = await presubmitFilter(body, () => contextsOf(tools, ctx, pr.head.sha));
-  const selected = await tools.jobs.select(ctx, pr, filter, presubmits);
+  const changes = tools.jobs.changedFiles(ctx, number);
+  const selected = await filterPresubmits(filter, presubmits, pr.base.ref, changes);
   const help = helpNeeded(body, selected.length);
   if (help) {
-    const message = await helpMessage({ org, repo, branch: pr.base.ref }, help.note, presubmits, tools.jobs.changedFiles(ctx, number));
+    const message = await helpMessage({ org, repo, branch: pr.base.ref }, help.note, presubmits, changes);
     await tools.writer.commentOnce(ctx, number, marker('help', envelope.id), replyTo(comment, message));
     ctx.log.info({ selected: selected.length }, 'answered with the available commands');
     return ack;

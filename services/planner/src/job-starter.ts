@@ -3,7 +3,7 @@ import type { ChangedFiles, ConfigSource, Presubmit } from '@bowline/config';
 import type { Octokit } from '@bowline/github';
 import { BowlineError, describeError } from '@bowline/observability';
 import { isFinished, newPresubmitJob, prowJobName, transition, type ProwJobStore, type Refs } from '@bowline/prowjob';
-import { filterPresubmits, testAllFilter, type Filter } from './filters.js';
+import { filterPresubmits, testAllFilter } from './filters.js';
 import type { EventContext, PullRequest } from './pull-request.js';
 
 /** Some ProwJobs of one event could not be created; the others were, and a retry creates the rest. */
@@ -43,10 +43,6 @@ export class JobStarter {
   async startDefaultSet(ctx: EventContext, pr: PullRequest, cause: StartCause): Promise<void> {
     const presubmits = this.presubmits(ctx.org, ctx.repo);
     await this.start(ctx, pr, await filterPresubmits(testAllFilter, presubmits, pr.base.ref, this.changedFiles(ctx, pr.number)), cause);
-  }
-
-  async select(ctx: EventContext, pr: PullRequest, filter: Filter, presubmits: readonly Presubmit[]): Promise<Presubmit[]> {
-    return filterPresubmits(filter, presubmits, pr.base.ref, this.changedFiles(ctx, pr.number));
   }
 
   /**
