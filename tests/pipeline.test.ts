@@ -39,6 +39,7 @@ bowline:
 `;
 
 const PR = { org: 'acme', repo: 'widgets', number: 7, author: 'alice', headSha: 'a'.repeat(40), baseRef: 'master', baseSha: 'b'.repeat(40) };
+const OUTSIDERS_PR = { ...PR, number: 8, author: 'mallory', headSha: 'c'.repeat(40) };
 
 describe('the pipeline from a pull request comment to GitHub statuses', () => {
   let pipeline: Pipeline;
@@ -46,6 +47,7 @@ describe('the pipeline from a pull request comment to GitHub statuses', () => {
   beforeAll(async () => {
     pipeline = await startPipeline({ config: CONFIG });
     pipeline.github.addPullRequest({ ...PR, headRef: 'feature', title: 'Add sprockets', files: ['src/sprocket.go'] });
+    pipeline.github.addPullRequest({ ...OUTSIDERS_PR, headRef: 'gears', title: 'Add gears', files: ['src/gear.go'] });
     pipeline.github.addOrgMember('acme', 'alice');
     pipeline.jenkins.addJob('unit');
     pipeline.jenkins.addJob('integration');
@@ -123,8 +125,11 @@ describe('the pipeline from a pull request comment to GitHub statuses', () => {
     await expectNothingStartedBefore(pipeline, 'unit', 'delivery-marker-1');
   });
 
-  it('starts nothing for a comment from someone who is neither member nor collaborator', async () => {
-    const answer = await pipeline.deliver('issue_comment', comment('mallory', '/test all'), 'delivery-outsider');
+  // On a trusted pull request (alice's) Prow would run it: TestHandleGenericComment "accept /test
+  // from non-trusted member if PR author is trusted".
+  it('starts nothing for a comment from someone who is neither member nor collaborator, on their own pull request', async () => {
+    const onOwnPr = pullRequestCommentPayload({ org: OUTSIDERS_PR.org, repo: OUTSIDERS_PR.repo, number: OUTSIDERS_PR.number, commenter: 'mallory', body: '/test all', prAuthor: 'mallory' });
+    const answer = await pipeline.deliver('issue_comment', onOwnPr, 'delivery-outsider');
     expect(answer.status).toBe(202);
     await waitFor('the collaborator check of mallory', () => pipeline.github.requestsTo({ path: '/repos/acme/widgets/collaborators/mallory' }).length > 0);
     await expectNothingStartedBefore(pipeline, 'integration', 'delivery-marker-2');

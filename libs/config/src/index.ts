@@ -7,6 +7,7 @@ export * from './go-template.js';
 export * from './cron.js';
 export * from './label-selector.js';
 export * from './presubmit.js';
+export * from './command-text.js';
 export * from './load.js';
 export * from './config-source.js';
 export * from './schema.js';

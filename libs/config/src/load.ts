@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { describeError, parseDuration } from '@bowline/observability';
+import { commandText } from './command-text.js';
 import { parseCron, type CronSchedule } from './cron.js';
 import { configField, jobConfigField, periodicField, postsubmitField, presubmitField } from './definitions.js';
 import type { Field } from './fields.js';
@@ -394,7 +395,7 @@ class ConfigBuilder {
       this.checkNamesAndContexts(orgRepo, jobs, true);
       for (const { job, doc, path } of jobs) {
         // A command Bowline cannot read (quoted, in a code block) cannot start the job.
-        if (!job.trigger.test(commandLine(job.rerunCommand))) {
+        if (!job.trigger.test(commandText(job.rerunCommand))) {
           doc.warn([...path, 'rerun_command'], `job "${job.name}": no comment can trigger it: "${job.rerunCommand}" is not read as a command`);
         }
         for (const other of jobs) {
@@ -565,11 +566,6 @@ class ConfigBuilder {
       return undefined;
     }
   }
-}
-
-/** How the planner reads a comment: quoted lines are not commands. */
-function commandLine(text: string): string {
-  return text.trimStart().startsWith('>') ? '' : text;
 }
 
 function isString(value: unknown): value is string {

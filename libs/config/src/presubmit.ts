@@ -26,13 +26,20 @@ export function needsChanges(presubmit: Presubmit): boolean {
   return presubmit.runIfChanged !== undefined || presubmit.skipIfOnlyChanged !== undefined;
 }
 
+/** Prow's `NeedsExplicitTrigger`: a job that runs only when someone asks for it by name. */
+export function needsExplicitTrigger(presubmit: Presubmit): boolean {
+  return !presubmit.alwaysRun && !needsChanges(presubmit);
+}
+
 /** The pull request's changed files, asked for only when a job's answer depends on them. */
 export type ChangedFiles = () => Promise<readonly string[]>;
 
 /**
  * Prow's `Presubmit.ShouldRun(baseRef, changes, forced, defaults)`: a job that cannot run on the
- * branch never runs; `always_run` and forced jobs do; then the file filters decide; else
- * `defaults`. The files are fetched only in the third case, as Prow's ChangedFilesProvider.
+ * branch never runs; `always_run` and forced jobs do; otherwise it runs when its file filters
+ * select it, or when `defaults` says so whatever the files (`/retest` of a failed job). The files
+ * are fetched only when they can change the answer: Prow's deferred ChangedFilesProvider, which
+ * costs one API call per hundred files.
  */
 export async function shouldRunPresubmit(
   presubmit: Presubmit,
@@ -42,9 +49,8 @@ export async function shouldRunPresubmit(
   defaults: boolean,
 ): Promise<boolean> {
   if (!runsAgainstBranch(presubmit, branch)) return false;
-  if (presubmit.alwaysRun || forced) return true;
-  if (needsChanges(presubmit)) return matchChanges(presubmit, await changes()).shouldRun;
-  return defaults;
+  if (presubmit.alwaysRun || forced || defaults) return true;
+  return needsChanges(presubmit) && matchChanges(presubmit, await changes()).shouldRun;
 }
 
 /** Prow's default trigger and rerun command for a job that sets neither. */

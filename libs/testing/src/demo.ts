@@ -1,14 +1,17 @@
 /**
  * `make demo`: the whole pipeline on this machine. A real nats-server and the five services run
  * as separate processes; GitHub and Jenkins are the local stand-ins from libs/testing. One pull
- * request is played through: opened by an outside contributor (welcomed, labelled
- * needs-ok-to-test), `/test all` from an org member (held: the pull request needs `/ok-to-test`
- * first, as in Prow), `/ok-to-test`, one job passes and one fails, `/retest`, and the failed job
- * passes. Exits 0 when GitHub ends with every status green and no failure comment.
+ * request is played through, with Prow's trust rules: opened by an outside contributor (welcomed,
+ * labelled needs-ok-to-test, nothing runs); `/test all` from an org member runs at once (a trusted
+ * commenter may test any pull request); the flaky integration job fails; the author's own
+ * `/retest` is refused (the pull request is not trusted yet); the member's `/ok-to-test` swaps the
+ * labels and runs the default set again; integration fails once more; now the author's `/retest`
+ * is accepted and reruns only integration, which passes. Exits 0 when GitHub ends with every
+ * status green and no failure comment.
  */
 import { connectBus, openProwJobBucket } from '@bowline/bus';
 import { createLogger } from '@bowline/observability';
-import { ProwJobStore, type ProwJob } from '@bowline/prowjob';
+import { ProwJobStore, type ProwJob, type ProwJobState } from '@bowline/prowjob';
 import { startPipeline, type Pipeline } from './pipeline.js';
 import { waitFor } from './wait.js';
 import { pullRequestCommentPayload, pullRequestPayload } from './webhooks.js';
@@ -53,11 +56,11 @@ async function play(pipeline: Pipeline): Promise<void> {
   github.addOrgMember('acme', 'alice');
   jenkins.addJob('unit');
   jenkins.addJob('integration');
-  // The integration job is flaky: its first build fails, later ones pass.
+  // The integration job is flaky: its first two builds fail, later ones pass.
   jenkins.autoRun({
     startAfterMs: 300,
     finishAfterMs: 2500,
-    result: (build) => (build.job === 'integration' && build.number === 1 ? 'FAILURE' : 'SUCCESS'),
+    result: (build) => (build.job === 'integration' && build.number <= 2 ? 'FAILURE' : 'SUCCESS'),
   });
 
   jenkins.onRequest((r) => {
@@ -86,24 +89,35 @@ async function play(pipeline: Pipeline): Promise<void> {
     }
   }, createLogger({ service: 'demo', level: 'silent' }));
 
+  const comment = (commenter: string, body: string) => pullRequestCommentPayload({ ...PR, commenter, body, prAuthor: PR.author, labels: github.labels(PR.org, PR.repo, PR.number) });
+  const ended = async (job: string, state: ProwJobState) => (await store.list()).filter((s) => s.job.spec.job === job && s.job.status.state === state).length;
+  const hasComment = (text: string) => github.comments(PR.org, PR.repo, PR.number).some((c) => c.body.includes(text));
+  const BUILDS = { timeoutMs: 30_000 };
+
   try {
     say('webhook', `pull_request opened #${PR.number} by ${PR.author} (not an org member): nothing may run yet`);
     await pipeline.deliver('pull_request', pullRequestPayload({ action: 'opened', ...PR }));
-    await waitFor('the welcome comment', () => github.comments(PR.org, PR.repo, PR.number).length === 1);
+    await waitFor('the welcome comment', () => hasComment('Thanks for your PR.'));
 
-    say('webhook', 'issue_comment "/test all" by alice (org member)');
-    await pipeline.deliver('issue_comment', pullRequestCommentPayload({ ...PR, commenter: 'alice', body: '/test all', prAuthor: PR.author }));
-    await waitFor('the planner to hold it', () => pipeline.services.planner.logs.some((l) => l.includes('needs /ok-to-test')));
+    say('webhook', 'issue_comment "/test all" by alice (org member): a trusted commenter may test any pull request, as in Prow');
+    await pipeline.deliver('issue_comment', comment('alice', '/test all'));
+    await waitFor('unit to pass and integration to fail', async () => (await ended('unit', 'success')) === 1 && (await ended('integration', 'failure')) === 1, BUILDS);
+    await waitFor('the failure comment', () => hasComment('<!-- test report -->'), BUILDS);
 
-    say('webhook', 'issue_comment "/ok-to-test" by alice');
-    await pipeline.deliver('issue_comment', pullRequestCommentPayload({ ...PR, commenter: 'alice', body: '/ok-to-test', prAuthor: PR.author }));
-    await waitFor('the failure comment', () => github.comments(PR.org, PR.repo, PR.number).some((c) => c.body.includes('<!-- test report -->')), { timeoutMs: 30_000 });
-    await waitFor('unit to succeed', () => latest(pipeline, 'ci/jenkins/unit') === 'success', { timeoutMs: 30_000 });
+    say('webhook', `issue_comment "/retest" by ${PR.author}: the pull request is not trusted yet`);
+    await pipeline.deliver('issue_comment', comment(PR.author, '/retest'));
+    await waitFor('the refusal', () => hasComment('Cannot trigger testing until a trusted user reviews the PR'));
 
-    say('webhook', 'issue_comment "/retest" by alice');
-    await pipeline.deliver('issue_comment', pullRequestCommentPayload({ ...PR, commenter: 'alice', body: '/retest', prAuthor: PR.author }));
-    await waitFor('integration to pass on retest', () => latest(pipeline, 'ci/jenkins/integration') === 'success', { timeoutMs: 30_000 });
-    await waitFor('the failure comment to go', () => !github.comments(PR.org, PR.repo, PR.number).some((c) => c.body.includes('<!-- test report -->')), { timeoutMs: 30_000 });
+    say('webhook', 'issue_comment "/ok-to-test" by alice: the labels swap and the default set runs again');
+    await pipeline.deliver('issue_comment', comment('alice', '/ok-to-test'));
+    // As a person would, the author waits for GitHub to show the failure before asking again.
+    await waitFor('unit to pass and integration to fail again', async () => (await ended('unit', 'success')) === 2 && (await ended('integration', 'failure')) === 2, BUILDS);
+    await waitFor('GitHub to show the failure', () => latest(pipeline, 'ci/jenkins/integration') === 'failure', BUILDS);
+
+    say('webhook', `issue_comment "/retest" by ${PR.author}: accepted now that the pull request is trusted`);
+    await pipeline.deliver('issue_comment', comment(PR.author, '/retest'));
+    await waitFor('integration to pass on retest', async () => (await ended('integration', 'success')) === 1 && latest(pipeline, 'ci/jenkins/integration') === 'success', BUILDS);
+    await waitFor('the failure comment to go', () => !hasComment('<!-- test report -->'), BUILDS);
   } finally {
     watcher.stop();
     await bus.close();
@@ -111,9 +125,10 @@ async function play(pipeline: Pipeline): Promise<void> {
 
   const unitBuilds = jenkins.builds('unit').length;
   const integrationBuilds = jenkins.builds('integration').length;
-  console.log(`\nDone: unit built ${unitBuilds}×, integration ${integrationBuilds}× (the retest reran only the failed job);`);
+  console.log(`\nDone: unit built ${unitBuilds}×, integration ${integrationBuilds}× (the last retest reran only the failed job);`);
   console.log('every status on the head commit is green and the failure comment is gone.');
-  if (unitBuilds !== 1 || integrationBuilds !== 2) throw new Error('unexpected number of builds');
+  if (unitBuilds !== 2 || integrationBuilds !== 3) throw new Error('unexpected number of builds');
+  if (latest(pipeline, 'ci/jenkins/unit') !== 'success') throw new Error('unit is not green');
 }
 
 function latest(pipeline: Pipeline, context: string): string | undefined {
@@ -137,7 +152,7 @@ const pipeline = await startPipeline({
     // Services log JSON; the demo shows only their warnings and errors, and why nothing ran.
     try {
       const entry = JSON.parse(line) as { level: number; msg: string };
-      if (entry.level >= 40 || /nothing started|ok-to-test/.test(entry.msg)) say(service, entry.msg);
+      if (entry.level >= 40 || /not trusted|untrusted|nothing started/.test(entry.msg)) say(service, entry.msg);
     } catch {
       say(service, line);
     }

@@ -88,6 +88,10 @@ export interface FakePullRequest {
   title?: string;
   state?: 'open' | 'closed';
   draft?: boolean;
+  /** GitHub's `mergeable`: `false` for a conflict, `null` (the default) while not yet computed. */
+  mergeable?: boolean | null;
+  /** A merged pull request is closed and found by `GET /search/issues?q=… is:merged`. */
+  merged?: boolean;
   files?: string[];
   labels?: string[];
 }
@@ -148,6 +152,8 @@ interface PullRecord {
   title: string;
   state: 'open' | 'closed';
   draft: boolean;
+  mergeable: boolean | null;
+  merged: boolean;
   files: string[];
   labels: string[];
   createdAt: string;
@@ -304,6 +310,7 @@ export class FakeGitHub {
       { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([^/]+)$/, handle: (q, p, c) => this.createStatus(q, p, c) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/statuses$/, handle: (q, p) => this.listStatuses(q, p) },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/, handle: (_q, p) => this.combinedStatus(p) },
+      { method: 'GET', pattern: /^\/search\/issues$/, handle: (q) => this.searchIssues(q) },
       { method: 'GET', pattern: /^\/app$/, handle: () => this.getApp() },
       { method: 'GET', pattern: /^\/repos\/([^/]+)\/[^/]+\/installation$/, handle: (_q, [owner]) => this.findInstallation(owner!, 'any') },
       { method: 'GET', pattern: /^\/orgs\/([^/]+)\/installation$/, handle: (_q, [org]) => this.findInstallation(org!, 'Organization') },
@@ -397,8 +404,10 @@ export class FakeGitHub {
       baseRef,
       baseSha: pr.baseSha ?? fakeSha(`${pr.org}/${pr.repo}@${baseRef}`),
       title: pr.title ?? `Pull request ${pr.number}`,
-      state: pr.state ?? 'open',
+      state: pr.merged ? 'closed' : (pr.state ?? 'open'),
       draft: pr.draft ?? false,
+      mergeable: pr.mergeable ?? null,
+      merged: pr.merged ?? false,
       files: [...(pr.files ?? [])],
       labels: [...(pr.labels ?? previous?.labels ?? [])],
       createdAt: previous?.createdAt ?? timestamp(),
@@ -735,6 +744,36 @@ export class FakeGitHub {
     const pr = this.pulls.get(pullKey(org!, repo!, Number(number)));
     if (!pr) return notFound();
     return { status: 200, body: this.renderPull(pr) };
+  }
+
+  /**
+   * `GET /search/issues` over the pull requests the fake holds, for the qualifiers Bowline sends:
+   * `type:pr`, `is:merged|open|closed`, `org:`, `repo:`, `author:`. Any other word is refused with
+   * GitHub's 422, so a caller asking for more than the fake knows finds out.
+   */
+  private searchIssues(request: FakeRequest): FakeResponse {
+    const checks: ((pr: PullRecord) => boolean)[] = [];
+    for (const word of (request.query.get('q') ?? '').split(/\s+/).filter(Boolean)) {
+      const [qualifier, value = ''] = word.split(/:(.*)/s) as [string, string?];
+      const lower = value.toLowerCase();
+      if (qualifier === 'type' && (lower === 'pr' || lower === 'pull-request')) continue;
+      else if (qualifier === 'is' && lower === 'merged') checks.push((pr) => pr.merged);
+      else if (qualifier === 'is' && (lower === 'open' || lower === 'closed')) checks.push((pr) => pr.state === lower);
+      else if (qualifier === 'org') checks.push((pr) => pr.org.toLowerCase() === lower);
+      else if (qualifier === 'repo') checks.push((pr) => `${pr.org}/${pr.repo}`.toLowerCase() === lower);
+      else if (qualifier === 'author') checks.push((pr) => pr.author.toLowerCase() === lower);
+      else return validationFailed([{ resource: 'Search', code: 'invalid', field: 'q' }]);
+    }
+    const found = [...this.pulls.values()].filter((pr) => checks.every((check) => check(pr)));
+    const items = found.map((pr) => {
+      const pull = this.renderPull(pr);
+      return {
+        ...Object.fromEntries(['url', 'id', 'html_url', 'number', 'state', 'locked', 'draft', 'title', 'body', 'user', 'labels', 'created_at', 'updated_at', 'closed_at'].map((key) => [key, pull[key]])),
+        pull_request: { url: pull.url, html_url: pull.html_url, diff_url: pull.diff_url, patch_url: pull.patch_url, merged_at: pull.merged_at },
+        score: 1,
+      };
+    });
+    return { status: 200, body: { total_count: items.length, incomplete_results: false, items } };
   }
 
   private listFiles(request: FakeRequest, [org, repo, number]: string[]): FakeResponse {
@@ -1103,7 +1142,8 @@ export class FakeGitHub {
       login,
       id,
       node_id: `U_fake${id}`,
-      type: login === this.botLogin || login === this.appBotLogin ? 'Bot' : 'User',
+      // Every GitHub App account is a `name[bot]` of type Bot.
+      type: login === this.botLogin || login.endsWith('[bot]') ? 'Bot' : 'User',
       site_admin: false,
       url: `${this.url}/users/${encodeURIComponent(login)}`,
       // An App's bot has no profile of its own; GitHub links it to the App's page.
@@ -1163,9 +1203,9 @@ export class FakeGitHub {
       created_at: pr.createdAt,
       updated_at: pr.createdAt,
       closed_at: pr.state === 'closed' ? pr.createdAt : null,
-      merged_at: null,
-      merged: false,
-      mergeable: null,
+      merged_at: pr.merged ? pr.createdAt : null,
+      merged: pr.merged,
+      mergeable: pr.mergeable,
       head: { label: `${pr.author}:${pr.headRef}`, ref: pr.headRef, sha: pr.headSha, user: this.user(pr.author), repo },
       base: { label: `${pr.org}:${pr.baseRef}`, ref: pr.baseRef, sha: pr.baseSha, repo },
       changed_files: pr.files.length,

@@ -36,6 +36,8 @@ export interface PullRequestCommentOptions {
   /** Defaults to the commenter, the common case of an author asking for their own tests. */
   prAuthor?: string;
   state?: 'open' | 'closed';
+  /** The pull request's labels as the event shows them. */
+  labels?: string[];
 }
 
 /** An `issue_comment` `created` delivery for a comment on a pull request. */
@@ -60,6 +62,7 @@ export function pullRequestCommentPayload(options: PullRequestCommentOptions): R
       patch_url: `${html}.patch`,
     },
   });
+  payload.issue.labels = (options.labels ?? []).map((name, i) => ({ id: i + 1, name, color: 'ededed', default: false, description: null }));
   setLogin(payload.issue.user, options.prAuthor ?? commenter);
   Object.assign(payload.comment, {
     body,
@@ -83,6 +86,10 @@ export interface PullRequestPayloadOptions {
   baseSha?: string;
   title?: string;
   draft?: boolean;
+  /** GitHub's `mergeable`, `null` by default: GitHub has rarely computed it when it sends the event. */
+  mergeable?: boolean | null;
+  /** The pull request's labels as the event shows them. */
+  labels?: string[];
 }
 
 /**
@@ -120,6 +127,8 @@ export function pullRequestPayload(options: PullRequestPayloadOptions): Record<s
     draft: options.draft ?? false,
     state: options.action === 'closed' ? 'closed' : 'open',
     merged: false,
+    mergeable: options.mergeable ?? null,
+    labels: (options.labels ?? []).map((name, i) => ({ id: i + 1, name, color: 'ededed', default: false, description: null })),
   });
   setLogin(pr.user, author);
   // The head is kept in the same repository: forks would add a second repository for no test's sake.

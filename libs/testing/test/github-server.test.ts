@@ -70,6 +70,32 @@ describe('FakeGitHub', () => {
     expect(data.base.sha).toMatch(/^[0-9a-f]{40}$/);
   });
 
+  it('says whether a pull request can merge as GitHub does: null until known, then true or false', async () => {
+    gh.addPullRequest({ org: 'acme', repo: 'gizmos', number: 1, author: 'alice', headSha: sha });
+    gh.addPullRequest({ org: 'acme', repo: 'gizmos', number: 2, author: 'alice', headSha: sha, mergeable: false });
+    expect((await octokit.rest.pulls.get({ owner: 'acme', repo: 'gizmos', pull_number: 1 })).data.mergeable).toBeNull();
+    expect((await octokit.rest.pulls.get({ owner: 'acme', repo: 'gizmos', pull_number: 2 })).data.mergeable).toBe(false);
+  });
+
+  it('finds merged pull requests by org and author with GET /search/issues, and refuses qualifiers it does not play', async () => {
+    for (const number of [1, 2]) gh.addPullRequest({ org: 'acme', repo: 'sprockets', number, author: 'carol', headSha: sha, merged: true });
+    gh.addPullRequest({ org: 'acme', repo: 'sprockets', number: 3, author: 'carol', headSha: sha });
+    gh.addPullRequest({ org: 'other', repo: 'sprockets', number: 1, author: 'carol', headSha: sha, merged: true });
+
+    const { data } = await octokit.rest.search.issuesAndPullRequests({ q: 'type:pr is:merged org:acme author:carol' });
+    expect(data.total_count).toBe(2);
+    expect(data.items.map((item) => [item.number, item.state, item.pull_request?.merged_at !== null])).toEqual([
+      [1, 'closed', true],
+      [2, 'closed', true],
+    ]);
+    expect((await failure(octokit.rest.search.issuesAndPullRequests({ q: 'is:merged label:bug' }))).status).toBe(422);
+  });
+
+  it('shows a GitHub App account (name[bot]) as a Bot', async () => {
+    gh.addPullRequest({ org: 'acme', repo: 'gizmos', number: 3, author: 'renovate[bot]', headSha: sha });
+    expect((await octokit.rest.pulls.get({ owner: 'acme', repo: 'gizmos', pull_number: 3 })).data.user).toMatchObject({ login: 'renovate[bot]', type: 'Bot' });
+  });
+
   it('answers 404 with GitHub’s body for a pull request it does not know', async () => {
     const error = await failure(octokit.rest.pulls.get({ owner: 'acme', repo: 'widgets', pull_number: 8 }));
     expect(error.status).toBe(404);

@@ -1,4 +1,4 @@
-import { compileGoRegexp, shouldRunPresubmit, type ChangedFiles, type Presubmit } from '@bowline/config';
+import { compileGoRegexp, needsExplicitTrigger, shouldRunPresubmit, type ChangedFiles, type Presubmit } from '@bowline/config';
 
 /**
  * Prow's presubmit filters (pkg/pjutil/filter.go): each says whether a job is asked for, whether
@@ -6,15 +6,22 @@ import { compileGoRegexp, shouldRunPresubmit, type ChangedFiles, type Presubmit 
  */
 export type Filter = (presubmit: Presubmit) => { shouldRun: boolean; forced: boolean; defaults: boolean };
 
-// Prow's command regexes (pkg/pjutil), in Go syntax and translated like every config regex.
+// Prow's command regexes (pkg/pjutil filter.go and help.go), in Go syntax and translated like
+// every config regex.
 export const TEST_ALL = compileGoRegexp('(?m)^/test all,?($|\\s.*)');
 export const RETEST = compileGoRegexp('(?m)^/retest\\s*$');
-export const OK_TO_TEST = compileGoRegexp('(?m)^/ok-to-test\\s*$');
 export const RETEST_REQUIRED = compileGoRegexp('(?m)^/retest-required\\s*$');
-/** `/test ?` asks what can be run; `/test` alone, or `/test X` matching no job, gets the same answer. */
+export const TEST_MANUAL_REQUIRED = compileGoRegexp('(?m)^/test-manual-required\\s*$');
+export const OK_TO_TEST = compileGoRegexp('(?m)^/ok-to-test\\s*$');
+export const OK_TO_TEST_CANCEL = compileGoRegexp('(?m)^/ok-to-test\\s+cancel\\s*$');
 export const TEST_HELP = compileGoRegexp('(?m)^/test[ \\t]*\\?\\s*$');
-export const TEST_WITHOUT_TARGET = compileGoRegexp('(?m)^/test\\s*$');
+export const EMPTY_TEST = compileGoRegexp('(?m)^/test\\s*$');
+export const RETEST_WITH_TARGET = compileGoRegexp('(?m)^/retest[ \\t]+\\S+');
 export const TEST_WITH_ANY_TARGET = compileGoRegexp('(?m)^/test[ \\t]+\\S+');
+/** `/test …` or `/retest …`: after one that starts jobs, earlier help replies are pruned. */
+export const ANY_TEST = compileGoRegexp('(?m)^/(?:re)?test\\b');
+
+const NOTHING = { shouldRun: false, forced: false, defaults: false };
 
 /** `/test NAME`: the job's own trigger decides, and a named job runs whatever files changed. */
 export function commandFilter(body: string): Filter {
@@ -24,26 +31,30 @@ export function commandFilter(body: string): Filter {
   };
 }
 
-/** `/test all` (and a trusted `/ok-to-test`): the jobs that would run by themselves. */
-export const testAllFilter: Filter = () => ({ shouldRun: true, forced: false, defaults: false });
+/** `/test all` (and `/ok-to-test`): the jobs that run by themselves, if their files say so. */
+export const testAllFilter: Filter = (p) => ({ shouldRun: !needsExplicitTrigger(p), forced: false, defaults: false });
 
-/** `/retest`: failed contexts, plus required jobs that never reported. */
+/**
+ * `/retest`: a job whose context failed reruns whatever the files (its default is to run); one
+ * that would run by itself and never reported runs if its files say so. A job that runs only when
+ * asked by name is not started by `/retest` unless it failed.
+ */
 export function retestFilter(failedContexts: ReadonlySet<string>, allContexts: ReadonlySet<string>): Filter {
-  return (p) => ({
-    shouldRun: failedContexts.has(p.context) || (!p.optional && !allContexts.has(p.context)),
-    forced: false,
-    defaults: true,
-  });
+  return (p) => {
+    const failed = failedContexts.has(p.context);
+    return { shouldRun: failed || (!needsExplicitTrigger(p) && !allContexts.has(p.context)), forced: false, defaults: failed };
+  };
 }
 
-/** `/retest-required`: like `/retest`, for jobs that are not `optional`. */
+/** `/retest-required`: `/retest` for the jobs that are not `optional`. */
 export function retestRequiredFilter(failedContexts: ReadonlySet<string>, allContexts: ReadonlySet<string>): Filter {
-  return (p) => ({
-    shouldRun: !p.optional && (failedContexts.has(p.context) || !allContexts.has(p.context)),
-    forced: false,
-    defaults: true,
-  });
+  const retest = retestFilter(failedContexts, allContexts);
+  return (p) => (p.optional ? NOTHING : retest(p));
 }
+
+/** `/test-manual-required`: the required jobs that run only when asked and have no file filters. */
+export const testManualRequiredFilter: Filter = (p) =>
+  p.optional || !needsExplicitTrigger(p) || p.runIfChanged !== undefined || p.skipIfOnlyChanged !== undefined ? NOTHING : { shouldRun: true, forced: true, defaults: false };
 
 /** The first filter that asks for a job decides for it, as Prow's AggregateFilter. */
 export function aggregateFilter(filters: Filter[]): Filter {
@@ -52,14 +63,41 @@ export function aggregateFilter(filters: Filter[]): Filter {
       const verdict = filter(p);
       if (verdict.shouldRun) return verdict;
     }
-    return { shouldRun: false, forced: false, defaults: false };
+    return NOTHING;
   };
+}
+
+/** The head commit's contexts, asked for only when a comment says `/retest` or `/retest-required`. */
+export type Contexts = () => Promise<{ failed: ReadonlySet<string>; all: ReadonlySet<string> }>;
+
+/**
+ * Prow's PresubmitFilter: the union of what each command in the comment asks for, the most
+ * specific first (a named job is forced, so it must win over the same job asked for by `/test all`).
+ */
+export async function presubmitFilter(body: string, contexts: Contexts): Promise<Filter> {
+  const filters: Filter[] = [commandFilter(body)];
+  if (RETEST.test(body)) {
+    const { failed, all } = await contexts();
+    filters.push(retestFilter(failed, all));
+  }
+  if (RETEST_REQUIRED.test(body)) {
+    const { failed, all } = await contexts();
+    filters.push(retestRequiredFilter(failed, all));
+  }
+  if (TEST_MANUAL_REQUIRED.test(body)) filters.push(testManualRequiredFilter);
+  if (OK_TO_TEST.test(body) || TEST_ALL.test(body)) filters.push(testAllFilter);
+  return aggregateFilter(filters);
+}
+
+/** Prow's commentMatchesTrigger: whether a comment says anything the planner answers. */
+export function mentionsCommand(body: string, presubmits: readonly Presubmit[]): boolean {
+  const commands = [RETEST, RETEST_REQUIRED, TEST_MANUAL_REQUIRED, OK_TO_TEST, OK_TO_TEST_CANCEL, TEST_ALL, EMPTY_TEST, RETEST_WITH_TARGET, TEST_WITH_ANY_TARGET, TEST_HELP];
+  return commands.some((re) => re.test(body)) || presubmits.some((p) => p.trigger.test(body));
 }
 
 /**
  * Prow's FilterPresubmits: the jobs to start for a pull request against `branch`. The changed files
- * are asked for only when a job's answer depends on them (Prow's deferred ChangedFilesProvider):
- * listing them costs one API call per hundred files.
+ * are asked for only when a job's answer depends on them (Prow's deferred ChangedFilesProvider).
  */
 export async function filterPresubmits(
   filter: Filter,
@@ -73,30 +111,4 @@ export async function filterPresubmits(
     if (shouldRun && (await shouldRunPresubmit(presubmit, branch, changes, forced, defaults))) selected.push(presubmit);
   }
   return selected;
-}
-
-/**
- * Commands are read as Prow reads them, except that text in fenced code blocks and quoted lines is
- * not a command: quoting someone's `/test all` in a review should not start anything. Fences follow
- * CommonMark: backticks or tildes, indented at most three spaces, closed only by a fence of the
- * same character at least as long, or by the end of the comment.
- */
-export function commandText(body: string): string {
-  const kept: string[] = [];
-  let fence: string | undefined;
-  for (const line of body.replace(/\r\n?/g, '\n').split('\n')) {
-    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
-    if (fence !== undefined) {
-      const closes = marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker;
-      if (closes) fence = undefined;
-      continue;
-    }
-    if (marker !== undefined) {
-      fence = marker;
-      continue;
-    }
-    if (line.trimStart().startsWith('>')) continue;
-    kept.push(line);
-  }
-  return kept.join('\n');
 }

@@ -1,7 +1,6 @@
-import type { Presubmit } from '@bowline/config';
-
 export const OK_TO_TEST_LABEL = 'ok-to-test';
 export const NEEDS_OK_TO_TEST_LABEL = 'needs-ok-to-test';
+export const LGTM_LABEL = 'lgtm';
 
 /**
  * A hidden marker in each comment the planner posts, so a redelivered event finds its comment
@@ -11,44 +10,58 @@ export function marker(kind: string, key: string): string {
   return `<!-- bowline:${kind}:${key} -->`;
 }
 
-/** Prow's welcome for a pull request whose author is not trusted. */
-export function welcomeComment(author: string, org: string): string {
+/**
+ * Prow's FormatResponseRaw: a reply to a comment, with the comment quoted under "In response to".
+ * Prow's closing paragraph about its own bot (links to the Kubernetes community guide and to
+ * kubernetes-sigs/prow issues) is left out: it describes Kubernetes' Prow, not this one.
+ */
+export function replyTo(comment: { user: string; body: string; url?: string }, reply: string): string {
+  const quoted = comment.body
+    .split('\n')
+    .map((line) => `>${line}`)
+    .join('\n');
+  return `@${comment.user}: ${reply}\n\n<details>\n\nIn response to [this](${comment.url ?? ''}):\n\n${quoted}\n\n</details>`;
+}
+
+export const CANNOT_TRIGGER = 'Cannot trigger testing until a trusted user reviews the PR and leaves an `/ok-to-test` message.';
+export const ONLY_TRUSTED_REVOKE = 'Only trusted users can revoke `/ok-to-test`.';
+
+/** Prow's draftMsg, for a draft opened by a trusted author. */
+export const DRAFT_COMMENT =
+  'Skipping CI for Draft Pull Request.\nIf you want CI signal for your change, please convert it to an actual PR.\nYou can still manually trigger a test run with `/test all`';
+
+/**
+ * Prow's orgInvitationGuidance with its defaults (no `join_org_url`, the prominent tip after 3
+ * merged pull requests): `prominent` says whether the author has had that many merged in the org.
+ */
+export function orgInvitationGuidance(joinOrgUrl: string, prominent: boolean): string {
+  if (!prominent) return `Regular contributors should [join the org](${joinOrgUrl}) to skip this step.`;
+  return `>[!TIP]\n>**We noticed you've done this a few times! Consider [joining the org](${joinOrgUrl}) to skip this step and gain \`/lgtm\` and other bot rights.** We recommend asking approvers on your previous PRs to sponsor you.`;
+}
+
+/**
+ * Prow's welcome for a pull request whose author is not trusted. Prow's last two paragraphs (a link
+ * to the commands of Kubernetes' Prow, go.k8s.io/bot-commands, and the note about that bot) are
+ * left out for the same reason as in `replyTo`.
+ */
+export function welcomeComment(options: { author: string; org: string; trustedOrgs: string[]; host: string; guidance: string }): string {
+  const people = (org: string) => `[${org}](https://${options.host}/orgs/${org}/people)`;
+  const more = options.trustedOrgs
+    .filter((o) => o !== options.org)
+    .map((o) => `or ${people(o)} `)
+    .join('');
   return [
-    `Hi @${author}. Thanks for your PR.`,
+    `Hi @${options.author}. Thanks for your PR.`,
     '',
-    `I'm waiting for a [${org}](https://github.com/orgs/${org}/people) member to verify that this patch is reasonable to test. If it is, they should reply with \`/ok-to-test\` on its own line. Until that is done, I will not automatically test new commits in this PR, but the usual testing commands by org members will still work after that.`,
+    `I'm waiting for a ${people(options.org)} ${more}member to verify that this patch is reasonable to test. If it is, they should reply with \`/ok-to-test\` on its own line. Until that is done, I will not automatically test new commits in this PR, but the usual testing commands by org members will still work.`,
+    '',
+    options.guidance,
     '',
     `Once the patch is verified, the new status will be reflected by the \`${OK_TO_TEST_LABEL}\` label.`,
   ].join('\n');
 }
 
-/** Said to someone who asked for tests but may not. */
-export function cannotTriggerComment(user: string): string {
-  return `@${user}: Cannot trigger testing until a trusted user reviews the PR and leaves an \`/ok-to-test\` message.`;
-}
-
-/** Said when a push after an approval needs a new one (`ok_to_test: per_commit`). */
+/** Said when a push after an approval needs a new one (`ok_to_test: per_commit`, beyond Prow). */
 export function approvalExpiredComment(author: string, sha: string): string {
   return `@${author}: the \`/ok-to-test\` approval covered an earlier commit. New commits (now ${sha.slice(0, 8)}) need a trusted user to leave \`/ok-to-test\` again before tests run.`;
-}
-
-/**
- * Prow's help for `/test ?` or a `/test` of no known job: the commands that can be asked for on
- * this branch, required and optional apart, and what `/test all` runs.
- */
-export function helpComment(user: string, branch: string, available: Presubmit[], notFound: boolean, testAll: Presubmit[]): string {
-  const lines: string[] = [`@${user}: ${notFound ? 'The specified target(s) for `/test` were not found.' : `The following commands are available on \`${branch}\`.`}`];
-  const list = (title: string, jobs: Presubmit[]): void => {
-    if (jobs.length === 0) return;
-    lines.push(title);
-    for (const job of jobs) lines.push(`* \`${job.rerunCommand}\``);
-  };
-  list('The following commands are available to trigger required jobs:', available.filter((p) => !p.optional));
-  list('The following commands are available to trigger optional jobs:', available.filter((p) => p.optional));
-  if (testAll.length > 0) {
-    lines.push('', 'Use `/test all` to run the following jobs that were automatically triggered:');
-    for (const job of testAll) lines.push(`* \`${job.name}\``);
-  }
-  if (available.length === 0) lines.push(`No Jenkins job of this repository runs on \`${branch}\`.`);
-  return lines.join('\n');
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseConfig, type Presubmit } from '@bowline/config';
+import { commandText, parseConfig, type Presubmit } from '@bowline/config';
 import {
   aggregateFilter,
   commandFilter,
-  commandText,
   filterPresubmits,
   OK_TO_TEST,
   RETEST,
@@ -130,21 +129,25 @@ describe('the presubmit filters', () => {
     expect(filter(job('unit'))).toEqual({ shouldRun: false, forced: false, defaults: true });
   });
 
-  it('has the test-all filter ask for every job, unforced, with defaults off', () => {
-    expect(testAllFilter(job('e2e'))).toEqual({ shouldRun: true, forced: false, defaults: false });
+  it('has the test-all filter ask, unforced and with defaults off, only for the jobs that run by themselves', () => {
+    expect(testAllFilter(job('unit'))).toEqual({ shouldRun: true, forced: false, defaults: false });
+    expect(testAllFilter(job('docs'))).toEqual({ shouldRun: true, forced: false, defaults: false });
+    expect(testAllFilter(job('e2e'))).toEqual({ shouldRun: false, forced: false, defaults: false });
   });
 
-  it.each<[string, string, boolean]>([
-    ['reruns a failed context', 'unit', true],
-    ['reruns a failed optional context', 'perf', true],
-    ['does not rerun a passed context', 'main-only', false],
-    ['reruns a required job that never reported', 'e2e', true],
-    ['does not rerun an optional job that never reported', 'perf-never', false],
+  // Prow's RetestFilter (pkg/pjutil/filter.go): a failed context reruns whatever its files say
+  // (defaults on); a job that runs by itself and never reported is asked for, optional or not.
+  it.each<[string, string, { shouldRun: boolean; forced: boolean; defaults: boolean }]>([
+    ['reruns a failed context', 'unit', { shouldRun: true, forced: false, defaults: true }],
+    ['reruns a failed optional context', 'perf', { shouldRun: true, forced: false, defaults: true }],
+    ['does not rerun a passed context', 'main-only', { shouldRun: false, forced: false, defaults: false }],
+    ['does not start a job that runs only when asked and never reported', 'e2e', { shouldRun: false, forced: false, defaults: false }],
+    ['asks for an optional job that runs by itself and never reported', 'perf-never', { shouldRun: true, forced: false, defaults: false }],
   ])('has the retest filter: %s', (_title, name, expected) => {
     const optionalNever = { ...job('perf'), name: 'perf-never', context: 'perf-never' };
     const filter = retestFilter(new Set(['unit', 'perf']), new Set(['unit', 'perf', 'main-only']));
     const presubmit = name === 'perf-never' ? optionalNever : job(name);
-    expect(filter(presubmit)).toEqual({ shouldRun: expected, forced: false, defaults: true });
+    expect(filter(presubmit)).toEqual(expected);
   });
 
   it('lets the first filter that asks for a job decide, as Prow’s AggregateFilter', () => {

@@ -80,7 +80,7 @@ describe("the planner's trust rules and pull request events", () => {
 
   let delivery = 0;
   function comment(pr: Pr, body: string, commenter: string, id = `d-${(delivery += 1)}`): EventEnvelope {
-    return { id, event: 'issue_comment', receivedAt: NOW.toISOString(), payload: pullRequestCommentPayload({ org: pr.org, repo: pr.repo, number: pr.number, commenter, body, prAuthor: pr.author }) };
+    return { id, event: 'issue_comment', receivedAt: NOW.toISOString(), payload: pullRequestCommentPayload({ org: pr.org, repo: pr.repo, number: pr.number, commenter, body, prAuthor: pr.author, labels: github.labels(pr.org, pr.repo, pr.number) }) };
   }
 
   function prEvent(pr: Pr, action: string, extra: Record<string, unknown> = {}): EventEnvelope {
@@ -110,25 +110,28 @@ describe("the planner's trust rules and pull request events", () => {
       expect(await jobsOf(pr)).toEqual([]);
     });
 
-    it("holds a member's /test until someone says /ok-to-test, which swaps the labels and runs the default set", async () => {
+    // Prow checks the pull request's trust only for an untrusted commenter (generic-comment.go;
+    // TestHandleGenericComment "Trusted member's test this."), so a member's /test runs at once.
+    it("runs a member's /test at once, and /ok-to-test swaps the labels and runs the default set", async () => {
       const planner = plannerWith();
       const pr = openPr(OUTSIDER);
       await planner.handle(prEvent(pr, 'opened'));
       await planner.handle(comment(pr, '/test unit', MEMBER));
-      expect(await jobsOf(pr)).toEqual([]);
+      expect(await names(pr)).toEqual(['unit']);
+      expect(github.labels(pr.org, pr.repo, pr.number)).toEqual([NEEDS_OK_TO_TEST_LABEL]);
 
       await planner.handle(comment(pr, 'looks safe\n/ok-to-test', MEMBER));
       expect(github.labels(pr.org, pr.repo, pr.number)).toEqual([OK_TO_TEST_LABEL]);
-      expect(await names(pr)).toEqual(['lint', 'unit']);
+      expect(await names(pr)).toEqual(['lint', 'unit', 'unit']);
 
-      // Approved now: a later /test works.
-      await planner.handle(comment(pr, '/test e2e', MEMBER));
-      expect(await names(pr)).toEqual(['e2e', 'lint', 'unit']);
+      // Approved now: the author's own /test works too.
+      await planner.handle(comment(pr, '/test e2e', OUTSIDER));
+      expect(await names(pr)).toEqual(['e2e', 'lint', 'unit', 'unit']);
     });
 
-    it('explains once to an outsider who asks for tests, and a redelivery posts nothing more', async () => {
+    it("explains once to an outsider who asks for tests on an outsider's pull request, and a redelivery posts nothing more", async () => {
       const planner = plannerWith();
-      const pr = openPr(MEMBER);
+      const pr = openPr(OUTSIDER);
       const asked = comment(pr, '/test all', OUTSIDER);
       await planner.handle(asked);
       await planner.handle(asked);
@@ -144,7 +147,8 @@ describe("the planner's trust rules and pull request events", () => {
       expect(await jobsOf(pr)).toEqual([]);
       await planner.handle(prEvent(pr, 'labeled', { label: { name: OK_TO_TEST_LABEL }, sender: { login: MEMBER } }));
       expect(await names(pr)).toEqual(['lint', 'unit']);
-      expect(github.labels(pr.org, pr.repo, pr.number)).toEqual([OK_TO_TEST_LABEL]);
+      // Prow's handlePR leaves needs-ok-to-test to the next push or command.
+      expect(github.labels(pr.org, pr.repo, pr.number)).toEqual([NEEDS_OK_TO_TEST_LABEL, OK_TO_TEST_LABEL]);
     });
   });
 
@@ -176,6 +180,7 @@ describe("the planner's trust rules and pull request events", () => {
       expect(await names(pr)).toEqual(['lint', 'unit']);
     });
 
+    // Prow's abortAllJobs writes its abortedDescription, which GitHub then shows on the status.
     it('aborts the unfinished jobs of the old commit on a push, and runs the new commit', async () => {
       const planner = plannerWith();
       const pr = openPr(MEMBER);
@@ -186,8 +191,8 @@ describe("the planner's trust rules and pull request events", () => {
       const old = jobs.filter((j) => j.spec.refs.pulls![0]!.sha === pr.headSha);
       const fresh = jobs.filter((j) => j.spec.refs.pulls![0]!.sha === moved.headSha);
       expect(old.map((j) => [j.status.state, j.status.description, isFinished(j)])).toEqual([
-        ['aborted', 'Aborted: a newer commit was pushed.', true],
-        ['aborted', 'Aborted: a newer commit was pushed.', true],
+        ['aborted', 'Aborted by trigger plugin.', true],
+        ['aborted', 'Aborted by trigger plugin.', true],
       ]);
       expect(fresh.map((j) => [j.spec.job, j.status.state]).sort()).toEqual([
         ['lint', 'triggered'],
@@ -195,9 +200,25 @@ describe("the planner's trust rules and pull request events", () => {
       ]);
     });
 
+    it('aborts on a push every unfinished job of the pull request, as Prow, but not those of the same push redelivered', async () => {
+      const planner = plannerWith();
+      const pr = openPr(MEMBER);
+      const moved = push(pr, 'f'.repeat(40));
+      // A /test for the new commit handled before the push event itself.
+      await planner.handle(comment(moved, '/test e2e', MEMBER));
+      const pushed = prEvent(moved, 'synchronize');
+      await planner.handle(pushed);
+      await planner.handle(pushed);
+      expect((await jobsOf(pr)).map((j) => [j.spec.job, j.status.state]).sort()).toEqual([
+        ['e2e', 'aborted'],
+        ['lint', 'triggered'],
+        ['unit', 'triggered'],
+      ]);
+    });
+
     it.each([
-      ['closed', 'Aborted: the pull request was closed.'],
-      ['converted_to_draft', 'Aborted: the pull request became a draft.'],
+      ['closed', 'Aborted by trigger plugin.'],
+      ['converted_to_draft', 'Aborted by trigger plugin.'],
     ])('aborts every unfinished job when the pull request is %s', async (action, description) => {
       const planner = plannerWith();
       const pr = openPr(MEMBER);
@@ -221,13 +242,16 @@ describe("the planner's trust rules and pull request events", () => {
   });
 
   describe('commands', () => {
-    it('answers /test ? with the commands available on the branch, required and optional apart', async () => {
+    it('answers /test ? with the commands available on the branch, required and optional apart, in Prow\'s words', async () => {
       const pr = openPr(MEMBER);
       await plannerWith().handle(comment(pr, '/test ?', MEMBER));
       const [help] = bodies(pr);
-      expect(help).toContain('The following commands are available to trigger required jobs:\n* `/test unit`\n* `/test e2e`');
-      expect(help).toContain('The following commands are available to trigger optional jobs:\n* `/test lint`');
-      expect(help).toContain('Use `/test all` to run the following jobs that were automatically triggered:\n* `unit`\n* `lint`');
+      expect(help).toContain(
+        '@alice: The following commands are available to trigger required jobs:\n```\n/test e2e\n```\n```\n/test unit\n```\n\n' +
+          'The following commands are available to trigger optional jobs:\n```\n/test lint\n```\n\n' +
+          'Use `/test all` to run the following jobs that were automatically triggered:\n```\nlint\n```\n```\nunit\n```\n\n',
+      );
+      expect(help).toContain('In response to [this](');
       expect(help).not.toContain('release-only');
       expect(await jobsOf(pr)).toEqual([]);
     });
@@ -258,18 +282,26 @@ describe("the planner's trust rules and pull request events", () => {
       await planner.handle(prEvent(pr, 'opened'));
       await planner.handle(comment(pr, '/ok-to-test', MEMBER));
       expect(await names(pr)).toEqual(['lint', 'unit']);
+      const atHead = async (sha: string) => (await jobsOf(pr)).filter((j) => j.spec.refs.pulls![0]!.sha === sha).map((j) => j.spec.job).sort();
 
       const moved = push(pr, 'd'.repeat(40));
       await planner.handle(prEvent(moved, 'synchronize'));
-      expect((await jobsOf(pr)).filter((j) => j.spec.refs.pulls![0]!.sha === moved.headSha)).toEqual([]);
+      expect(await atHead(moved.headSha)).toEqual([]);
       expect(github.labels(pr.org, pr.repo, pr.number)).toEqual([NEEDS_OK_TO_TEST_LABEL]);
       expect(bodies(pr).at(-1)).toContain('New commits (now dddddddd) need a trusted user to leave `/ok-to-test` again');
 
-      await planner.handle(comment(moved, '/test unit', MEMBER));
-      expect((await jobsOf(pr)).filter((j) => j.spec.refs.pulls![0]!.sha === moved.headSha)).toEqual([]);
+      // The author may no longer ask…
+      await planner.handle(comment(moved, '/test unit', OUTSIDER));
+      expect(await atHead(moved.headSha)).toEqual([]);
+      expect(bodies(pr).at(-1)).toContain(`@${OUTSIDER}: Cannot trigger testing`);
+      // …while a member's own request runs, as in Prow: per_commit is about the approval only.
+      await planner.handle(comment(moved, '/test e2e', MEMBER));
+      expect(await atHead(moved.headSha)).toEqual(['e2e']);
 
       await planner.handle(comment(moved, '/ok-to-test', MEMBER));
-      expect((await jobsOf(pr)).filter((j) => j.spec.refs.pulls![0]!.sha === moved.headSha).map((j) => j.spec.job).sort()).toEqual(['lint', 'unit']);
+      expect(await atHead(moved.headSha)).toEqual(['e2e', 'lint', 'unit']);
+      await planner.handle(comment(moved, '/test unit', OUTSIDER));
+      expect(await atHead(moved.headSha)).toEqual(['e2e', 'lint', 'unit', 'unit']);
     });
 
     it("keeps Prow's default: an approval covers later pushes too", async () => {
@@ -284,29 +316,34 @@ describe("the planner's trust rules and pull request events", () => {
   });
 
   describe('economy of GitHub calls', () => {
-    it("makes two calls for an org member's /test all on a pull request with three matching jobs, then one", async () => {
+    it("makes three calls for an org member's /test all on a pull request with three matching jobs, then two that cost nothing", async () => {
       const registry = new Registry();
       const planner = new Planner({ github: octokit, store: bucket.store, claims, config: staticConfigSource(parseConfig(CONFIG().replace('  - name: e2e\n    agent: jenkins\n', '  - name: e2e\n    agent: jenkins\n    always_run: true\n'), 'config.yaml')), logger, registry, now: () => NOW });
       const pr = openPr(MEMBER);
       const mark = github.requests.length;
       await planner.handle(comment(pr, '/test all', MEMBER));
       expect(await names(pr)).toEqual(['e2e', 'lint', 'unit']);
-      // The bot's own login is asked once per process; membership once a minute per user.
+      // The bot's own login is asked once per process; membership once a minute per user; the
+      // comments are listed to prune a stale help reply, as Prow's trigger does.
       expect(github.requests.slice(mark).map((r) => `${r.method} ${r.path}`)).toEqual([
         'GET /user',
         `GET /orgs/acme/members/${MEMBER}`,
         `GET /repos/acme/widgets/pulls/${pr.number}`,
+        `GET /repos/acme/widgets/issues/${pr.number}/comments`,
       ]);
       const again = github.requests.length;
       const used = github.rateLimitUsed();
       await planner.handle(comment(pr, '/test all', MEMBER));
-      expect(github.requests.slice(again).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`GET /repos/acme/widgets/pulls/${pr.number} 304`]);
+      expect(github.requests.slice(again).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+        `GET /repos/acme/widgets/pulls/${pr.number} 304`,
+        `GET /repos/acme/widgets/issues/${pr.number}/comments 304`,
+      ]);
       // Unchanged, so GitHub answers 304, which costs nothing from the hourly quota.
       expect(github.rateLimitUsed()).toBe(used);
 
       const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'bowline_planner_github_requests_per_event');
       const sum = metric?.values.find((v) => (v as { metricName?: string }).metricName === 'bowline_planner_github_requests_per_event_sum');
-      expect(sum?.value).toBe(4);
+      expect(sum?.value).toBe(6);
     });
   });
 

@@ -1,0 +1,133 @@
+import type { Counter } from 'prom-client';
+import type { ChangedFiles, ConfigSource, Presubmit } from '@bowline/config';
+import type { Octokit } from '@bowline/github';
+import { BowlineError, describeError } from '@bowline/observability';
+import { isFinished, newPresubmitJob, prowJobName, transition, type ProwJobStore, type Refs } from '@bowline/prowjob';
+import { filterPresubmits, testAllFilter } from './filters.js';
+import type { EventContext, PullRequest } from './pull-request.js';
+
+/** Some ProwJobs of one event could not be created; the others were, and a retry creates the rest. */
+export class StartJobsError extends BowlineError {}
+
+/** Who or what asked for the jobs, kept on each ProwJob for its history. */
+export interface StartCause {
+  user: string;
+  comment?: string;
+}
+
+/** Creates and aborts a pull request's ProwJobs: Prow's runRequested, buildAll and abortAllJobs. */
+export class JobStarter {
+  constructor(
+    private readonly deps: {
+      github: Octokit;
+      store: ProwJobStore;
+      config: ConfigSource;
+      now: () => Date;
+      created: Counter;
+      aborted: Counter;
+    },
+  ) {}
+
+  /** The repository's Jenkins presubmits; jobs for other agents belong to another Prow. */
+  presubmits(org: string, repo: string): Presubmit[] {
+    return (this.deps.config.get().presubmits[`${org}/${repo}`] ?? []).filter((p) => p.agent === 'jenkins');
+  }
+
+  /** The pull request's changed files, listed at most once however many jobs ask. */
+  changedFiles(ctx: EventContext, number: number): ChangedFiles {
+    let files: Promise<string[]> | undefined;
+    return () => (files ??= this.listFiles(ctx, number));
+  }
+
+  /** Prow's buildAll: the jobs that run by themselves, if their files say so. */
+  async startDefaultSet(ctx: EventContext, pr: PullRequest, cause: StartCause): Promise<void> {
+    const presubmits = this.presubmits(ctx.org, ctx.repo);
+    await this.start(ctx, pr, await filterPresubmits(testAllFilter, presubmits, pr.base.ref, this.changedFiles(ctx, pr.number)), cause);
+  }
+
+  /**
+   * Prow's runRequested: one ProwJob per job, none when GitHub says the pull request cannot merge
+   * (a conflict would fail every build). A job that cannot be created does not stop the others;
+   * the error comes after, so the event is retried and creates only what is missing.
+   */
+  async start(ctx: EventContext, pr: PullRequest, jobs: readonly Presubmit[], cause: StartCause): Promise<void> {
+    const { envelope, log } = ctx;
+    if (jobs.length === 0) {
+      log.info('no job matched');
+      return;
+    }
+    if (pr.mergeable === false) {
+      log.info({ jobs: jobs.map((j) => j.name) }, 'pull request does not merge: nothing started');
+      return;
+    }
+    const refs = refsOf(ctx, pr);
+    const now = this.deps.now();
+    // The action (`opened`, `labeled`…) says, in the job's history, which pull request event ran it.
+    const { action } = envelope.payload as { action?: unknown };
+    const failures: { job: string; error: unknown }[] = [];
+    for (const presubmit of jobs) {
+      const name = prowJobName(envelope.id, presubmit.name);
+      const job = newPresubmitJob(presubmit, {
+        name,
+        refs,
+        now,
+        cause: { event: envelope.event, deliveryId: envelope.id, ...(typeof action === 'string' ? { action } : {}), ...cause },
+      });
+      try {
+        const isNew = await this.deps.store.create(job);
+        if (isNew) this.deps.created.inc({ event: envelope.event });
+        log.info({ job: presubmit.name, prowjob: name, replay: !isNew }, isNew ? 'ProwJob created' : 'ProwJob exists already');
+      } catch (error) {
+        log.error({ job: presubmit.name, prowjob: name, err: describeError(error) }, 'cannot create ProwJob');
+        failures.push({ job: presubmit.name, error });
+      }
+    }
+    if (failures.length > 0) {
+      const names = failures.map((f) => f.job).join(', ');
+      throw new StartJobsError(`cannot create ${failures.length} of ${jobs.length} ProwJobs (${names})`, {
+        cause: failures.length === 1 ? failures[0]!.error : new AggregateError(failures.map((f) => f.error)),
+        context: { jobs: failures.map((f) => f.job) },
+      });
+    }
+  }
+
+  /**
+   * Prow's abortAllJobs: every unfinished presubmit of the pull request is aborted, except those
+   * this very delivery created (a redelivered push must not abort its own jobs).
+   */
+  async abortUnfinished(ctx: EventContext, number: number, description: string, why: string): Promise<void> {
+    const mine = (await this.deps.store.list()).filter(
+      ({ job }) =>
+        job.spec.type === 'presubmit' &&
+        !isFinished(job) &&
+        job.spec.refs.org === ctx.org &&
+        job.spec.refs.repo === ctx.repo &&
+        job.spec.refs.pulls?.[0]?.number === number &&
+        job.metadata.annotations?.['bowline.dev/delivery-id'] !== ctx.envelope.id,
+    );
+    for (const { job } of mine) {
+      const done = await this.deps.store.update(job.metadata.name, (current) => transition(current, 'aborted', this.deps.now(), { description }));
+      if (done) {
+        this.deps.aborted.inc({ event: ctx.envelope.event });
+        ctx.log.info({ job: job.spec.job, prowjob: job.metadata.name, why }, 'ProwJob aborted');
+      }
+    }
+  }
+
+  private async listFiles(ctx: EventContext, number: number): Promise<string[]> {
+    const { github } = this.deps;
+    const files = await github.paginate(github.rest.pulls.listFiles, { owner: ctx.org, repo: ctx.repo, pull_number: number, per_page: 100 });
+    return files.map((f) => f.filename);
+  }
+}
+
+/** The refs of a presubmit: the base branch and the pull request's head, as GitHub gave them. */
+function refsOf(ctx: EventContext, pr: PullRequest): Refs {
+  return {
+    org: ctx.org,
+    repo: ctx.repo,
+    base_ref: pr.base.ref,
+    base_sha: pr.base.sha,
+    pulls: [{ number: pr.number, author: pr.user.login, sha: pr.head.sha, ref: pr.head.ref, title: pr.title, link: pr.html_url }],
+  };
+}

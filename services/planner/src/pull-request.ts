@@ -1,0 +1,44 @@
+import type { EventEnvelope } from '@bowline/bus';
+import type { Logger } from '@bowline/observability';
+
+/** The parts of a GitHub pull request the planner reads, from an event or from the API. */
+export interface PullRequest {
+  number: number;
+  state: string;
+  draft?: boolean;
+  title: string;
+  html_url?: string;
+  /** GitHub's answer, `null` while it is still computing it. */
+  mergeable?: boolean | null;
+  user: { login: string; type?: string };
+  head: { sha: string; ref: string };
+  base: { sha: string; ref: string };
+  labels?: { name?: string }[];
+}
+
+export interface Repository {
+  name: string;
+  html_url?: string;
+  owner: { login: string };
+}
+
+/** One event being handled: where it is, and the logger carrying its fields. */
+export interface EventContext {
+  envelope: EventEnvelope<unknown>;
+  log: Logger;
+  org: string;
+  repo: string;
+}
+
+export function hasLabel(labels: readonly { name?: string }[] | undefined, name: string): boolean {
+  return (labels ?? []).some((l) => l.name === name);
+}
+
+/** The host pull requests are shown on (github.com, or a GitHub Enterprise host), for links. */
+export function webHost(repository: Repository): string {
+  try {
+    return new URL(repository.html_url ?? '').host || 'github.com';
+  } catch {
+    return 'github.com';
+  }
+}
