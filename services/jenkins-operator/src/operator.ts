@@ -345,7 +345,9 @@ export class JenkinsOperator {
    * The builds of one Jenkins job, reaching back to the oldest build its ProwJobs follow, in one
    * request: Jenkins' `builds` stops at the newest 100, so with more in flight the listing asks
    * `allBuilds` for as many as reach back that far. Only when the last listing cannot say how far
-   * that is (the first pass after a start) does a second listing reach further.
+   * that is (the first pass after a start) does a second listing reach further. A Jenkins job
+   * that does not exist has no builds, as Prow's GetBuilds has it: its new jobs are then refused
+   * at the start, and its running ones are not found.
    */
   private async listBuilds(target: Target, jobs: ProwJob[]): Promise<Listing> {
     const followed = jobs.map(followedBuildOf).filter((n): n is number => n !== undefined);
@@ -353,7 +355,10 @@ export class JenkinsOperator {
     const newest = this.newestBuild.get(target.key);
     let depth = BUILDS_LISTED_BY_DEFAULT;
     if (oldest !== undefined && newest !== undefined) depth = Math.max(depth, newest - oldest + 1 + DEPTH_SLACK);
-    let builds = await target.client.listBuilds(target.path, { depth });
+    let builds = await target.client.listBuilds(target.path, { depth }).catch((error: unknown) => {
+      if (error instanceof JenkinsError && error.status === 404) return [];
+      throw error;
+    });
     const newestListed = builds[0]?.number;
     const oldestListed = builds.at(-1)?.number;
     if (oldest !== undefined && newestListed !== undefined && oldestListed !== undefined && builds.length >= depth && oldest < oldestListed) {
