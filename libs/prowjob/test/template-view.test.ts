@@ -35,7 +35,7 @@ function presubmit(refs: Partial<Refs> = {}, job = 'metal3-centos-e2e-basic-test
     },
     status: {
       state: 'pending',
-      description: 'Job running.',
+      description: 'Jenkins job running.',
       startTime: '2026-03-01T10:00:00.000Z',
       pendingTime: '2026-03-01T10:00:03.000Z',
       build_id: '1800000000000012345',
