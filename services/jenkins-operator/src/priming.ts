@@ -22,8 +22,9 @@ export interface PrimingTarget {
  * A pipeline declaring its `parameters` in its Jenkinsfile has none until it first runs, and
  * Jenkins refuses `buildWithParameters` until then (JENKINS-41929). One parameterless build
  * teaches it; the ProwJob's own build is requested by a later pass, and the priming build is
- * stopped once a real one was accepted. A job still refused after its priming build ran declares
- * no parameters at all.
+ * stopped once a real one was accepted. A job refused after a build of it ran to its end (its
+ * priming build, or any earlier one) declares no parameters at all, and is not primed: as in
+ * Prow's EnsureBuildableJob, only a job that has never run is.
  */
 export class Priming {
   /** Jenkins jobs primed with a parameterless build (target key → when, and its queue item). */
@@ -40,12 +41,14 @@ export class Priming {
 
   /**
    * Queues a priming build of the Jenkins job, unless one was queued lately. Throws
-   * NeverParameterizedError when the last priming build ran to its end and Jenkins still refuses.
+   * NeverParameterizedError when a build of it (the last priming build, or an earlier one) ran to
+   * its end and Jenkins still refuses.
    */
   async prime(target: PrimingTarget, log: Logger): Promise<void> {
     const last = this.primed.get(target.key);
-    if (last?.queueId !== undefined && (await this.ranToItsEnd(target, last.queueId))) {
-      throw new NeverParameterizedError(`Jenkins job ${target.path} on ${target.master.name} declares no parameters, even after a first run`, {
+    const ranBefore = last ? last.queueId !== undefined && (await this.ranToItsEnd(target, last.queueId)) : await this.hasEndedBuilds(target);
+    if (ranBefore) {
+      throw new NeverParameterizedError(`Jenkins job ${target.path} on ${target.master.name} declares no parameters, though it has run`, {
         context: { master: target.master.name, path: target.path },
       });
     }
@@ -78,6 +81,11 @@ export class Priming {
       // Jenkins forgot the item, or the build finished: nothing is left running either way.
       log.debug({ queueItem: queueId, err: describeError(error) }, 'priming build not stopped');
     }
+  }
+
+  private async hasEndedBuilds(target: PrimingTarget): Promise<boolean> {
+    const builds = (await orUndefinedOn404(target.client.listBuilds(target.path))) ?? [];
+    return builds.some((build) => !build.building && build.result !== null);
   }
 
   /** Whether the priming build queued as this item has ended; unknown (Jenkins forgot the item or the build) counts as no. */

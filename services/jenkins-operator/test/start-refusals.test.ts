@@ -51,6 +51,18 @@ describe('a build Jenkins will not start', () => {
     expect(harness.jenkins.queue()).toEqual([]);
   });
 
+  it('ends the job at once, queuing nothing, when a job that has run before is not parameterized (Prow primes only a job that never ran)', async () => {
+    harness.jenkins.addJob('bare', { declaresNoParameters: true });
+    const earlier = harness.jenkins.startBuild(harness.jenkins.queueBuild('bare', {}).id);
+    harness.jenkins.finishBuild(earlier, 'SUCCESS');
+    await harness.startOperator(CONFIG);
+    const job = await create('bare');
+
+    await waitFor('the job ended', async () => (await harness.read(job.metadata.name)).status.state === 'error');
+    expect((await harness.read(job.metadata.name)).status).toMatchObject({ description: 'Error starting Jenkins job.', url: STATUS_ERROR_LINK });
+    expect(harness.jenkins.requestsTo({ method: 'POST', path: '/job/bare/build' })).toEqual([]);
+  });
+
   it('ends the job when Jenkins refuses the priming build itself', async () => {
     harness.jenkins.addJob('pipeline', { parametersInPipeline: true });
     harness.jenkins.inject({ method: 'POST', path: '/job/pipeline/build' }, { status: 404, times: 1_000 });

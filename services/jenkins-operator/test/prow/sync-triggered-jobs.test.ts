@@ -184,6 +184,8 @@ describe('TestSyncTriggeredJobs', () => {
     await harness.startOperator(config, { startRetryMs: 10_000 });
     const attempts = () => harness.buildRequests(job.metadata.name);
     await waitFor('the first attempt', () => attempts() === 1);
+    // Its answer handled before the clock moves: the wait counts from the failure.
+    await harness.sync();
 
     // The waits double: 10 s after the first failure, 20 s after the second.
     for (const [offsetMs, expected] of [[9_000, 1], [11_000, 2], [21_000, 2], [32_000, 3]] as const) {
