@@ -71,12 +71,16 @@ describe('the pipeline from a pull request comment to GitHub statuses', () => {
     expect(started.map((s) => s.job).sort()).toEqual(['integration', 'unit']);
     for (const { parameters } of started) {
       expect(parameters).toMatchObject({
+        CI: 'true',
         PULL_NUMBER: '7',
+        PULL_HEAD_REF: 'feature',
         PULL_PULL_SHA: PR.headSha,
         PULL_BASE_REF: 'master',
         PULL_BASE_SHA: PR.baseSha,
         REPO_OWNER: 'acme',
         REPO_NAME: 'widgets',
+        SRC_HOST: 'github.com',
+        SRC_BASE: 'acme/widgets',
         JOB_TYPE: 'presubmit',
         PULL_REFS: `master:${PR.baseSha},7:${PR.headSha}`,
       });
@@ -103,11 +107,13 @@ describe('the pipeline from a pull request comment to GitHub statuses', () => {
 
     const unitStatuses = statuses().filter((s) => s.context === 'ci/jenkins/unit');
     expect(statesBeforeLast(unitStatuses)).toEqual(['pending']);
-    expect(unitStatuses.filter((s) => s.state === 'pending').at(-1)).toMatchObject({ description: 'Job running.', target_url: unitBuild.url });
-    expect(unitStatuses.at(-1)).toMatchObject({ description: 'Job succeeded.', target_url: unitBuild.url });
+    // Prow's descriptions (pkg/jenkins/controller.go) with the base sha Tide reads (pkg/config ContextDescriptionWithBaseSha).
+    const withBaseSha = (description: string) => expect.stringMatching(new RegExp(`^${description.replace(/\./g, '\\.')}\u2001+ BaseSHA:${PR.baseSha}$`));
+    expect(unitStatuses.filter((s) => s.state === 'pending').at(-1)).toMatchObject({ description: withBaseSha('Jenkins job running.'), target_url: unitBuild.url });
+    expect(unitStatuses.at(-1)).toMatchObject({ description: withBaseSha('Jenkins job succeeded.'), target_url: unitBuild.url });
     const integrationStatuses = statuses().filter((s) => s.context === 'ci/jenkins/integration');
     expect(statesBeforeLast(integrationStatuses)).toEqual(['pending']);
-    expect(integrationStatuses.at(-1)).toMatchObject({ description: 'Job failed.', target_url: integrationBuild.url });
+    expect(integrationStatuses.at(-1)).toMatchObject({ description: withBaseSha('Jenkins job failed.'), target_url: integrationBuild.url });
 
     const [report] = pipeline.github.comments(PR.org, PR.repo, PR.number);
     expect(report!.user.login).toBe(pipeline.github.botLogin);

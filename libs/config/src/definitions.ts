@@ -7,7 +7,7 @@ import { any, bool, int, list, map, object, str, type Field } from './fields.js'
  */
 const PROW_JOB_FIELDS = [
   'spec', 'pipeline_run_spec', 'tekton_pipeline_run_spec', 'cluster', 'namespace', 'error_on_eviction', 'source_path',
-  'decorate', 'decoration_config', 'extra_refs', 'path_alias', 'clone_uri', 'skip_submodules', 'clone_depth',
+  'decorate', 'decoration_config', 'extra_refs',
   'skip_cloning', 'ssh_key_secrets', 'ssh_host_fingerprints', 'reporter_config', 'rerun_auth_config', 'hidden',
   'product_security', 'job_queue_name', 'cron_suspend', 'minimum_interval', 'prowjob_defaults', 'ui_priority',
   'max_retries', 'tags', 'utility_images', 'timeout', 'grace_period', 'gcs_configuration', 'name_override',
@@ -22,6 +22,12 @@ const jobBase: Record<string, Field> = {
   jenkins_spec: object('Jenkins options.', {
     github_branch_source_job: bool('The job is a GitHub Branch Source (multibranch) job: pull requests build as `PR-N`.', false),
   }),
+  // Prow copies these into the ProwJob's refs (pjutil.CompletePrimaryRefs), so Jenkins gets them in JOB_SPEC.
+  path_alias: str('Where the repository is cloned under `$GOPATH/src` (e.g. `k8s.io/test-infra`); also sets `SRC_HOST`/`SRC_BASE`.'),
+  clone_uri: str('The URI to clone the repository from, when not `https://github.com/ORG/REPO.git`.'),
+  skip_submodules: bool('Do not clone submodules.', false),
+  clone_depth: int('Clone this many commits deep (0: the whole history).', { minimum: 0, default: 0 }),
+  skip_fetch_head: bool('Skip `git fetch <remote>` (the base ref is fetched regardless).', false),
 };
 
 const brancher: Record<string, Field> = {
@@ -144,6 +150,10 @@ export const configField = object(
     postsubmits: map('Postsubmit jobs by `org/repo`.', list('jobs', postsubmitField), orgRepoKey),
     periodics: list('Periodic jobs.', periodicField),
     jenkins_operators: list("Prow's jenkins-operator settings.", jenkinsOperatorField),
+    status_error_link: str('Where the status of a Jenkins job that cannot be started or found links to.', {
+      format: 'url',
+      default: 'https://github.com/kubernetes/test-infra/issues',
+    }),
     github_reporter: object(
       "Prow's crier GitHub reporter.",
       {

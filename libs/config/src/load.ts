@@ -234,6 +234,8 @@ class ConfigBuilder {
       postsubmits: mapValues(this.postsubmits, (jobs) => jobs.map((j) => j.job)),
       periodics: this.periodics.map((p) => p.job),
       jenkinsOperators,
+      // Prow's default (pkg/config/config.go, when status_error_link is unset).
+      statusErrorLink: (raw.status_error_link as string | undefined) || 'https://github.com/kubernetes/test-infra/issues',
       sinker: {
         maxProwJobAgeMs: this.duration(main, ['sinker', 'max_prowjob_age'], sinker.max_prowjob_age, 7 * DAY_MS),
         resyncPeriodMs: this.duration(main, ['sinker', 'resync_period'], sinker.resync_period, 3_600_000),
@@ -292,6 +294,13 @@ class ConfigBuilder {
       annotations: definedStrings(raw.annotations),
       maxConcurrency: (raw.max_concurrency as number | undefined) ?? 0,
       githubBranchSourceJob: (jenkinsSpec?.github_branch_source_job as boolean | undefined) ?? false,
+      primaryRefs: definedOnly({
+        pathAlias: raw.path_alias as string | undefined,
+        cloneUri: raw.clone_uri as string | undefined,
+        skipSubmodules: raw.skip_submodules as boolean | undefined,
+        cloneDepth: raw.clone_depth as number | undefined,
+        skipFetchHead: raw.skip_fetch_head as boolean | undefined,
+      }),
       source: { file: doc.file, line: doc.line(path) },
     };
   }
@@ -574,6 +583,10 @@ function isString(value: unknown): value is string {
 
 function definedStrings(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries((value as Record<string, unknown>) ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}
+
+function definedOnly<T extends object>(fields: T): T {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as T;
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {

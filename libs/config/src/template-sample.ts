@@ -52,7 +52,7 @@ export const SAMPLE_TEMPLATE_PROWJOB = {
     PendingTime: '2026-01-01T00:00:01Z',
     CompletionTime: '',
     State: 'pending',
-    Description: 'Job running.',
+    Description: 'Jenkins job running.',
     URL: '',
     PodName: '',
     BuildID: '1700000000000',

@@ -30,7 +30,18 @@ export interface JobBase {
   annotations: Record<string, string>;
   maxConcurrency: number;
   githubBranchSourceJob: boolean;
+  /** What Prow copies into the job's primary refs (pjutil.CompletePrimaryRefs); unset when absent. */
+  primaryRefs: PrimaryRefsSettings;
   source: Source;
+}
+
+/** `path_alias`, `clone_uri`, `skip_submodules`, `clone_depth`, `skip_fetch_head` of a job, as set. */
+export interface PrimaryRefsSettings {
+  pathAlias?: string;
+  cloneUri?: string;
+  skipSubmodules?: boolean;
+  cloneDepth?: number;
+  skipFetchHead?: boolean;
 }
 
 /** A presubmit as Prow defines it, with defaults applied and regexes compiled. */
@@ -109,6 +120,8 @@ export interface Config {
   postsubmits: Record<string, Postsubmit[]>;
   periodics: Periodic[];
   jenkinsOperators: JenkinsOperatorConfig[];
+  /** Prow's `status_error_link`: the link of a Jenkins job that could not be started or found. */
+  statusErrorLink: string;
   sinker: SinkerSettings;
   jenkinsOperator: JenkinsOperatorSettings;
   history: HistorySettings;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JobBase, Periodic, Postsubmit, Presubmit } from '@bowline/config';
+import { completePrimaryRefs, refsForPullRequest, type GitHubPullRequest } from './refs.js';
 import { FINAL_STATES, type ProwJob, type ProwJobState, type ProwJobType, type Refs } from './types.js';
 
 export function isFinished(job: ProwJob): boolean {
@@ -28,23 +29,37 @@ export function buildIdFor(name: string, now: Date): string {
   return `${now.getTime()}${String(suffix).padStart(5, '0')}`;
 }
 
-export interface NewPresubmitOptions {
+export type NewPresubmitOptions = {
   name: string;
-  refs: Refs;
   now: Date;
   /** Who or what asked for the run: kept as annotations for the job's history. */
   cause: { event: string; deliveryId: string; action?: string; user?: string; comment?: string };
-}
+} & (
+  | {
+      /** The pull request as GitHub gives it: its refs are made as Prow's createRefs makes them. */
+      pullRequest: GitHubPullRequest;
+      /** The base commit tested; the pull request's `base.sha` when not given. */
+      baseSha?: string;
+    }
+  | {
+      /** Refs made by the caller, kept as given. */
+      refs: Refs;
+    }
+);
 
-/** Prow's `NewPresubmit`: a triggered ProwJob for one presubmit on one pull request. */
+/**
+ * Prow's `NewPresubmit`: a triggered ProwJob for one presubmit on one pull request, its refs
+ * completed with the job's clone settings (`path_alias`, …) as `PresubmitSpec` does.
+ */
 export function newPresubmitJob(presubmit: Presubmit, options: NewPresubmitOptions): ProwJob {
-  const pull = options.refs.pulls?.[0];
+  const refs = 'pullRequest' in options ? refsForPullRequest(options.pullRequest, options.baseSha) : options.refs;
+  const pull = refs.pulls?.[0];
   return newProwJob({
     type: 'presubmit',
     job: presubmit,
     name: options.name,
     now: options.now,
-    refs: options.refs,
+    refs: completePrimaryRefs(refs, presubmit.primaryRefs),
     spec: { context: presubmit.context, rerun_command: presubmit.rerunCommand, report: !presubmit.skipReport },
     jenkinsSpec: presubmit.githubBranchSourceJob,
     labels: { 'prow.k8s.io/is-optional': String(presubmit.optional), ...(pull ? { 'prow.k8s.io/refs.pull': String(pull.number) } : {}) },
@@ -54,7 +69,11 @@ export function newPresubmitJob(presubmit: Presubmit, options: NewPresubmitOptio
 
 export interface NewPostsubmitOptions {
   name: string;
-  /** The pushed branch or tag: `base_ref` its short name, `base_sha` the push's `after`; no pulls. */
+  /**
+   * The pushed branch or tag, as Prow's trigger makes them from the push: `base_ref` its short
+   * name, `base_sha` the push's `after`, `repo_link` the repository's `html_url`, `base_link` the
+   * push's `compare` URL; no pulls.
+   */
   refs: Refs;
   now: Date;
   /** The push that asked for the run: `user` is who pushed. */
@@ -67,13 +86,13 @@ export interface NewPostsubmitOptions {
  * (a postsubmit is not rerun by comment).
  */
 export function newPostsubmitJob(postsubmit: Postsubmit, options: NewPostsubmitOptions): ProwJob {
-  const { org, repo, base_ref, base_sha } = options.refs;
+  const { pulls: _, ...branch } = options.refs;
   return newProwJob({
     type: 'postsubmit',
     job: postsubmit,
     name: options.name,
     now: options.now,
-    refs: { org, repo, base_ref, base_sha },
+    refs: completePrimaryRefs(branch, postsubmit.primaryRefs),
     spec: { context: postsubmit.context, rerun_command: '', report: !postsubmit.skipReport },
     jenkinsSpec: postsubmit.githubBranchSourceJob,
     annotations: causeAnnotations(options.cause),
@@ -194,10 +213,13 @@ function labelValue(value: string): string {
   return value.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 }
 
-/** Prow's `PULL_REFS`: `base:sha,num:sha`. */
+/**
+ * Prow's `Refs.String()`, sent as `PULL_REFS`: `base:sha,num:sha` (the base ref alone without a
+ * base sha, and a pull's fetchable `ref` after its sha when it has one). Give it `prowRefsOf(refs)`.
+ */
 export function pullRefs(refs: Refs): string {
-  const parts = [`${refs.base_ref}:${refs.base_sha}`];
-  for (const pull of refs.pulls ?? []) parts.push(`${pull.number}:${pull.sha}`);
+  const parts = [refs.base_sha ? `${refs.base_ref}:${refs.base_sha}` : refs.base_ref];
+  for (const pull of refs.pulls ?? []) parts.push(pull.ref ? `${pull.number}:${pull.sha}:${pull.ref}` : `${pull.number}:${pull.sha}`);
   return parts.join(',');
 }
 
@@ -212,7 +234,7 @@ export function transition(
   job: ProwJob,
   state: ProwJobState,
   now: Date,
-  fields: { description?: string; url?: string; jenkins_build_id?: string } = {},
+  fields: { description?: string; url?: string; jenkins_build_id?: string; pod_name?: string } = {},
 ): ProwJob | undefined {
   if (isFinished(job) || RANK[state] < RANK[job.status.state]) return undefined;
   const status = { ...job.status, ...definedOnly(fields), state };

@@ -1,6 +1,7 @@
 import { GoMap } from '@bowline/config';
 import type { Pull, ProwJob, Refs } from './types.js';
 import { hasRefs } from './prowjob.js';
+import { prowRefsOf } from './refs.js';
 
 /*
  * Prow executes `job_url_template`, `report_template` and Deck's `url_template` over its Go struct
@@ -58,7 +59,8 @@ export function prowJobTemplateView(job: ProwJob): Record<string, unknown> {
       State: status.state ?? '',
       Description: status.description ?? '',
       URL: status.url ?? '',
-      PodName: '', // Set by plank for pods only; the Jenkins operator leaves it empty.
+      // Prow's jenkins-operator sets it to the ProwJob's name once it finds the build (controller.go).
+      PodName: status.pod_name ?? '',
       BuildID: status.build_id ?? '',
       JenkinsBuildID: status.jenkins_build_id ?? '',
       PrevReportStates: stringMap(status.prev_report_states),
@@ -73,58 +75,38 @@ function stringMap(record: Record<string, string> | undefined): GoMap<string> {
   return new GoMap(Object.entries(record ?? {}), '');
 }
 
-/**
- * Prow's createRefs (pkg/pjutil) fills the links from GitHub's pull request; we have its
- * `html_url` (`<repo>/pull/<n>`), from which the same links follow.
- */
-function refsView(refs: Refs): Record<string, unknown> {
-  const pulls = refs.pulls ?? [];
-  const repoLink = repoLinkOf(pulls[0]?.link);
+/** Prow's Refs struct over `prowRefsOf`, so a ProwJob from before issue 13 shows the links Prow's would. */
+function refsView(stored: Refs): Record<string, unknown> {
+  const refs = prowRefsOf(stored);
   return {
-    Org: refs.org ?? '',
-    Repo: refs.repo ?? '',
-    RepoLink: repoLink,
+    Org: refs.org,
+    Repo: refs.repo,
+    RepoLink: refs.repo_link ?? '',
     BaseRef: refs.base_ref ?? '',
     BaseSHA: refs.base_sha ?? '',
-    BaseLink: repoLink && refs.base_sha ? `${repoLink}/commit/${refs.base_sha}` : '',
-    Pulls: pulls.map((pull) => pullView(pull, repoLink)),
-    PathAlias: '',
+    BaseLink: refs.base_link ?? '',
+    Pulls: (refs.pulls ?? []).map(pullView),
+    PathAlias: refs.path_alias ?? '',
     WorkDir: false,
-    CloneURI: '',
-    SkipSubmodules: false,
-    CloneDepth: 0,
-    SkipFetchHead: false,
+    CloneURI: refs.clone_uri ?? '',
+    SkipSubmodules: refs.skip_submodules ?? false,
+    CloneDepth: refs.clone_depth ?? 0,
+    SkipFetchHead: refs.skip_fetch_head ?? false,
   };
 }
 
-function pullView(pull: Pull, repoLink: string): Record<string, unknown> {
-  const link = pull.link ?? '';
+function pullView(pull: Pull): Record<string, unknown> {
   return {
-    Number: pull.number ?? 0,
-    Author: pull.author ?? '',
-    SHA: pull.sha ?? '',
+    Number: pull.number,
+    Author: pull.author,
+    SHA: pull.sha,
     Title: pull.title ?? '',
-    // Prow's Ref is a fetchable ref (Gerrit's refs/changes/...), unset for GitHub; our `ref` is the
-    // head branch, which Prow calls HeadRef (PULL_HEAD_REF).
-    Ref: '',
-    HeadRef: pull.ref ?? '',
-    Link: link,
-    CommitLink: repoLink ? `${repoLink}/pull/${pull.number}/commits/${pull.sha}` : '',
-    AuthorLink: repoLink && pull.author ? `${originOf(repoLink)}/${pull.author}` : '',
+    Ref: pull.ref ?? '',
+    HeadRef: pull.head_ref ?? '',
+    Link: pull.link ?? '',
+    CommitLink: pull.commit_link ?? '',
+    AuthorLink: pull.author_link ?? '',
   };
-}
-
-function repoLinkOf(pullLink: string | undefined): string {
-  const repoLink = /^(https?:\/\/[^/]+\/.+)\/pull\/\d+\/?$/.exec(pullLink ?? '')?.[1] ?? '';
-  return originOf(repoLink) ? repoLink : '';
-}
-
-function originOf(link: string): string {
-  try {
-    return new URL(link).origin;
-  } catch {
-    return '';
-  }
 }
 
 /** A fully populated presubmit: every pointer set and every field non-empty where Prow would fill it. */
@@ -157,19 +139,34 @@ const SAMPLE_PROWJOB: ProwJob = {
     refs: {
       org: 'acme',
       repo: 'widgets',
+      repo_link: 'https://github.com/acme/widgets',
       base_ref: 'main',
       base_sha: 'b'.repeat(40),
-      pulls: [{ number: 17, author: 'alice', sha: 'a'.repeat(40), ref: 'feature', title: 'Add a widget', link: 'https://github.com/acme/widgets/pull/17' }],
+      base_link: `https://github.com/acme/widgets/commit/${'b'.repeat(40)}`,
+      pulls: [
+        {
+          number: 17,
+          author: 'alice',
+          sha: 'a'.repeat(40),
+          title: 'Add a widget',
+          head_ref: 'feature',
+          link: 'https://github.com/acme/widgets/pull/17',
+          commit_link: `https://github.com/acme/widgets/pull/17/commits/${'a'.repeat(40)}`,
+          author_link: 'https://github.com/alice',
+        },
+      ],
+      path_alias: 'example.com/widgets',
     },
   },
   status: {
     state: 'success',
-    description: 'Job succeeded.',
+    description: 'Jenkins job succeeded.',
     url: 'https://jenkins.example.com/job/unit/42/',
     startTime: '2026-01-01T00:00:00.000Z',
     pendingTime: '2026-01-01T00:00:05.000Z',
     completionTime: '2026-01-01T00:10:00.000Z',
     build_id: '176722560000012345',
+    pod_name: 'd5a2c7e0-1c2b-4f3a-9d8e-7f6a5b4c3d2e',
     jenkins_build_id: '42',
     prev_report_states: { 'github-reporter': 'pending' },
   },

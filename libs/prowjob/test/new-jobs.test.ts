@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '@bowline/config';
-import { newPeriodicJob, newPostsubmitJob, PERIODIC_REFS, prowJobName } from '../src/prowjob.js';
+import { newPeriodicJob, newPostsubmitJob, newPresubmitJob, PERIODIC_REFS, prowJobName } from '../src/prowjob.js';
 
 const config = parseConfig(
   `
@@ -128,5 +128,49 @@ describe('newPeriodicJob', () => {
     });
     expect(job.spec.refs).not.toBe(PERIODIC_REFS);
     expect(job.status).toMatchObject({ state: 'triggered', description: 'Job triggered.', startTime: NOW.toISOString() });
+  });
+});
+
+describe("the job's clone settings in its refs (Prow's pjutil.CompletePrimaryRefs)", () => {
+  const cloning = parseConfig(
+    `
+presubmits:
+  acme/widgets:
+  - {name: unit, agent: jenkins, path_alias: k8s.io/widgets, clone_uri: "git@github.com:acme/widgets.git", skip_submodules: true, clone_depth: 5, skip_fetch_head: true}
+  - {name: plain, agent: jenkins}
+postsubmits:
+  acme/widgets:
+  - {name: publish, agent: jenkins, path_alias: k8s.io/widgets}
+`,
+    'config.yaml',
+  );
+  const pullRequest = {
+    number: 7,
+    title: 'Add sprockets',
+    html_url: 'https://github.com/acme/widgets/pull/7',
+    user: { login: 'alice', html_url: 'https://github.com/alice' },
+    head: { sha: 'a'.repeat(40), ref: 'feature' },
+    base: { ref: 'main', sha: 'b'.repeat(40), repo: { name: 'widgets', html_url: 'https://github.com/acme/widgets', owner: { login: 'acme' } } },
+  };
+  const cause = { event: 'issue_comment', deliveryId: 'd-1' };
+
+  it('copies path_alias, clone_uri, skip_submodules, clone_depth and skip_fetch_head into a presubmit’s refs', () => {
+    const job = newPresubmitJob(cloning.presubmits['acme/widgets']![0]!, { name: 'pj-1', pullRequest, now: NOW, cause });
+
+    expect(job.spec.refs).toMatchObject({ path_alias: 'k8s.io/widgets', clone_uri: 'git@github.com:acme/widgets.git', skip_submodules: true, clone_depth: 5, skip_fetch_head: true });
+  });
+
+  it('adds none of them for a job that sets none, and tests the base sha GitHub sent when given no other', () => {
+    const job = newPresubmitJob(cloning.presubmits['acme/widgets']![1]!, { name: 'pj-2', pullRequest, now: NOW, cause });
+
+    expect(Object.keys(job.spec.refs)).toEqual(['org', 'repo', 'repo_link', 'base_ref', 'base_sha', 'base_link', 'pulls']);
+    expect(job.spec.refs.base_sha).toBe('b'.repeat(40));
+  });
+
+  it("copies path_alias into a postsubmit's refs, beside the push's links", () => {
+    const pushed = { ...refs, repo_link: 'https://github.com/acme/widgets', base_link: 'https://github.com/acme/widgets/compare/1...2' };
+    const job = newPostsubmitJob(cloning.postsubmits['acme/widgets']![0]!, { name: 'pj-3', refs: pushed, now: NOW, cause: { event: 'push', deliveryId: 'd-2' } });
+
+    expect(job.spec.refs).toEqual({ ...pushed, path_alias: 'k8s.io/widgets' });
   });
 });

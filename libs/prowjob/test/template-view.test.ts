@@ -35,7 +35,7 @@ function presubmit(refs: Partial<Refs> = {}, job = 'metal3-centos-e2e-basic-test
     },
     status: {
       state: 'pending',
-      description: 'Job running.',
+      description: 'Jenkins job running.',
       startTime: '2026-03-01T10:00:00.000Z',
       pendingTime: '2026-03-01T10:00:03.000Z',
       build_id: '1800000000000012345',
@@ -157,7 +157,28 @@ describe('the ProwJob template view', () => {
     );
   });
 
-  it('fills the pull request links as Prow does from the GitHub pull request', () => {
+  it('shows the refs as stored, in Prow’s fields, and the pod name Prow’s jenkins-operator gives a job with a build', () => {
+    const job = presubmit({
+      repo_link: 'https://ghe.example.com/metal3-io/baremetal-operator',
+      base_link: 'https://ghe.example.com/metal3-io/baremetal-operator/commit/b',
+      path_alias: 'metal3.io/baremetal-operator',
+      pulls: [{ number: 1234, author: 'alice', sha: 'a', title: 'Fix', head_ref: 'fix', link: 'https://ghe.example.com/p/1234', commit_link: 'c', author_link: 'https://ghe.example.com/alice' }],
+    });
+    job.status.pod_name = job.metadata.name;
+
+    expect(render('{{.Spec.Refs.RepoLink}} {{.Spec.Refs.BaseLink}} {{.Spec.Refs.PathAlias}} {{with index .Spec.Refs.Pulls 0}}{{.HeadRef}} [{{.Ref}}] {{.CommitLink}} {{.AuthorLink}}{{end}} {{.Status.PodName}}', job).split(' ')).toEqual([
+      'https://ghe.example.com/metal3-io/baremetal-operator',
+      'https://ghe.example.com/metal3-io/baremetal-operator/commit/b',
+      'metal3.io/baremetal-operator',
+      'fix',
+      '[]',
+      'c',
+      'https://ghe.example.com/alice',
+      job.metadata.name,
+    ]);
+  });
+
+  it('fills the pull request links as Prow does for a ProwJob stored before Bowline kept them, from its pull request link', () => {
     const text = '{{.Spec.Refs.RepoLink}} {{.Spec.Refs.BaseLink}} {{with index .Spec.Refs.Pulls 0}}{{.Link}} {{.CommitLink}} {{.AuthorLink}} {{.HeadRef}} [{{.Ref}}]{{end}}';
     expect(render(text, presubmit()).split(' ')).toEqual([
       'https://github.com/metal3-io/baremetal-operator',

@@ -54,6 +54,11 @@ export interface FakeJobOptions {
    * build of it has run, and until then refuses `buildWithParameters` (it is "not parameterized").
    */
   parametersInPipeline?: boolean;
+  /**
+   * A job that declares no parameters at all (a freestyle job without any, a pipeline without a
+   * `parameters` directive): Jenkins refuses `buildWithParameters` however often it has run.
+   */
+  declaresNoParameters?: boolean;
 }
 
 export interface AutoRunPolicy {
@@ -67,6 +72,7 @@ interface FakeJob {
   builds: FakeBuild[];
   nextNumber: number;
   parameterized: boolean;
+  declaresNoParameters: boolean;
 }
 
 const CRUMB_FIELD = 'Jenkins-Crumb';
@@ -153,7 +159,10 @@ export class FakeJenkins {
   addJob(path: string, options: FakeJobOptions = {}): void {
     const name = splitJob(path).join('/');
     if (!name) throw new Error(`addJob needs a job name, got "${path}"`);
-    if (!this.jobs.has(name)) this.jobs.set(name, { name, builds: [], nextNumber: 1, parameterized: !options.parametersInPipeline });
+    if (!this.jobs.has(name)) {
+      const declaresNoParameters = options.declaresNoParameters ?? false;
+      this.jobs.set(name, { name, builds: [], nextNumber: 1, parameterized: !options.parametersInPipeline && !declaresNoParameters, declaresNoParameters });
+    }
   }
 
   queue(): FakeQueueItem[] {
@@ -204,7 +213,7 @@ export class FakeJenkins {
     job.builds.push(build);
     item.build = build;
     // A pipeline's `parameters` directive runs first thing in the build and registers them.
-    job.parameterized = true;
+    if (!job.declaresNoParameters) job.parameterized = true;
     return build;
   }
 

@@ -1,14 +1,21 @@
 import type { ProwJob } from '@bowline/prowjob';
 
-/** The descriptions the operator gives ProwJobs; GitHub shows them next to each status. */
+/**
+ * The descriptions the operator gives ProwJobs; GitHub shows them next to each status. Where Prow's
+ * jenkins-operator has a word for the state (pkg/jenkins/controller.go) it is Prow's; the others
+ * say what Bowline does where Prow has no such case.
+ */
 export const DESCRIPTIONS = {
   triggered: 'Job triggered.',
   enqueued: 'Jenkins job enqueued.',
-  pending: 'Job running.',
-  success: 'Job succeeded.',
-  failure: 'Job failed.',
-  aborted: 'Job aborted.',
-  superseded: 'Aborted: a newer run of this job was requested.',
+  pending: 'Jenkins job running.',
+  success: 'Jenkins job succeeded.',
+  failure: 'Jenkins job failed.',
+  aborted: 'Jenkins job aborted.',
+  superseded: 'Aborted as the newer version of this job is running.',
+  startError: 'Error starting Jenkins job.',
+  notFound: 'Error finding Jenkins job.',
+  neverFound: 'Error finding Jenkins job: the Jenkins job must declare the BUILD_ID and PROW_JOB_ID parameters.',
   cancelled: 'Aborted: the build was cancelled in Jenkins.',
   priming: 'Waiting: the Jenkins pipeline declares its parameters in its Jenkinsfile and has never run; a first run is priming it.',
 } as const;
@@ -21,12 +28,16 @@ export const BUILD_STOPPED = 'bowline.dev/build-stopped';
  * cancelled in the queue from one that was lost.
  */
 export const QUEUE_ITEM = 'bowline.dev/queue-item';
-/** When the build was handed to Jenkins: the grace for a build that cannot be found counts from here. */
+/**
+ * When the build was handed to Jenkins: the grace for a build that cannot be found counts from
+ * here, and its presence is what marks the job handed over (never its description, which is text
+ * for GitHub).
+ */
 export const ENQUEUED_AT = 'bowline.dev/enqueued-at';
 
 /** Handed to Jenkins by an operator: enqueued, or with a queue item on record. */
 export function isHandedOver(job: ProwJob): boolean {
-  return job.status.description === DESCRIPTIONS.enqueued || job.metadata.annotations[QUEUE_ITEM] !== undefined;
+  return job.metadata.annotations[ENQUEUED_AT] !== undefined || job.metadata.annotations[QUEUE_ITEM] !== undefined;
 }
 
 export function queueItemOf(job: ProwJob): number | undefined {

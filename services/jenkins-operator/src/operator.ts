@@ -9,8 +9,9 @@ import {
   type JenkinsQueueItemRecord,
 } from '@bowline/jenkins';
 import { describeError, formatDuration, pushTo, type Logger } from '@bowline/observability';
-import { isFinished, prowJobTemplateView, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
+import { isFinished, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { buildParameters, jenkinsJobPath } from './build-parameters.js';
+import { buildLink, buildStatus } from './build-status.js';
 import { JENKINS_MASTER, type JenkinsMasters, type Master } from './jenkins-masters.js';
 import {
   BUILD_STOPPED,
@@ -24,6 +25,8 @@ import {
   queueItemOf,
 } from './job-records.js';
 import { isLimited, SlotCount } from './slot-count.js';
+import { Priming } from './priming.js';
+import { isRefusal, StartRetries } from './start-errors.js';
 
 export interface OperatorDeps {
   store: ProwJobStore;
@@ -32,7 +35,7 @@ export interface OperatorDeps {
   logger: Logger;
   registry: Registry;
   now?: () => Date;
-  /** A failed POST is not sent again before this (default 10 s), so a struggling Jenkins is not hammered. */
+  /** A failed POST is not sent again before this (default 10 s, doubling with each failure in a row), so a struggling Jenkins is not hammered. */
   startRetryMs?: number;
   /**
    * Whether this replica may act on Jenkins now: it holds the operator's lease. Asked before every
@@ -41,23 +44,11 @@ export interface OperatorDeps {
   mayAct?: () => boolean;
 }
 
-const RESULT_STATES: Record<string, ProwJobState> = {
-  SUCCESS: 'success',
-  FAILURE: 'failure',
-  UNSTABLE: 'failure',
-  ABORTED: 'aborted',
-};
-
 const STATES: readonly ProwJobState[] = ['triggered', 'pending', 'success', 'failure', 'aborted', 'error'];
 
 /** How long an enqueued build may stay invisible before the job is called an error. */
 const NOT_FOUND_GRACE_MS = 5 * 60_000;
 const START_RETRY_MS = 10_000;
-/**
- * A priming build is not queued again before this: the first one may still be waiting for an
- * executor, and one run is all a pipeline needs to learn its parameters.
- */
-const PRIME_AGAIN_MS = 10 * 60_000;
 /** Builds others started since the last listing, allowed for when a listing must reach far back. */
 const DEPTH_SLACK = 20;
 
@@ -99,8 +90,8 @@ export class JenkinsOperator {
   private readonly now: () => Date;
   private readonly jobs = new Map<string, StoredProwJob>();
   private readonly dirty = new Set<string>();
-  /** Jobs whose start failed, and when one may be tried again. */
-  private readonly retryAt = new Map<string, number>();
+  /** Jobs whose start failed or is under way, and when one may be tried again. */
+  private readonly retries: StartRetries;
   /**
    * Unfinished jobs this operator handed to Jenkins. Kept until the job ends, not only until the
    * watch shows it enqueued: a read of the bucket sent before that write can still answer after the
@@ -113,9 +104,7 @@ export class JenkinsOperator {
   private readonly unreachable = new Set<string>();
   /** The newest build number each Jenkins job showed, so the next listing knows how deep to reach. */
   private readonly newestBuild = new Map<string, number>();
-  /** Jenkins jobs primed with a parameterless build (target key → when, and its queue item). */
-  private readonly primed = new Map<string, { at: number; queueId?: number }>();
-  private readonly startRetryMs: number;
+  private readonly priming: Priming;
   private readonly mayAct: () => boolean;
   private syncing?: Promise<void>;
   /** The pass running now; the next one waits for it (see `sync`). */
@@ -125,18 +114,13 @@ export class JenkinsOperator {
   private timer?: NodeJS.Timeout;
   private watcher?: { stop(): void };
   private readonly buildsStarted: Counter;
-  private readonly jobsPrimed: Counter;
   private readonly resyncSeconds: Histogram;
 
   constructor(private readonly deps: OperatorDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.startRetryMs = deps.startRetryMs ?? START_RETRY_MS;
+    this.retries = new StartRetries(deps.startRetryMs ?? START_RETRY_MS);
     this.mayAct = deps.mayAct ?? (() => true);
-    this.jobsPrimed = new Counter({
-      name: 'bowline_operator_jobs_primed_total',
-      help: 'Parameterless builds queued to teach a never-run pipeline its parameters',
-      registers: [deps.registry],
-    });
+    this.priming = new Priming({ now: this.now, registry: deps.registry });
     this.buildsStarted = new Counter({
       name: 'bowline_operator_builds_started_total',
       help: 'buildWithParameters requests Jenkins accepted',
@@ -191,7 +175,7 @@ export class JenkinsOperator {
     if (!stored) {
       this.jobs.delete(name);
       this.handedOver.delete(name);
-      this.retryAt.delete(name);
+      this.retries.clear(name);
       if (previous && previous.spec.agent === 'jenkins' && !isFinished(previous)) this.requestWaiting();
       return;
     }
@@ -199,7 +183,7 @@ export class JenkinsOperator {
     const { job } = stored;
     if (isFinished(job)) {
       this.handedOver.delete(name);
-      this.retryAt.delete(name);
+      this.retries.clear(name);
     }
     if (this.wants(job)) this.requestSync([name]);
     // A job that ended gave back its slot: the jobs waiting for one are looked at now, not at the
@@ -348,7 +332,7 @@ export class JenkinsOperator {
           } catch (error) {
             outcome = 'unknown';
             // Also keeps it from being asked for again and again by passes that wait on it.
-            if (!isFinished(job)) this.retryAt.set(name, this.now().getTime() + this.startRetryMs);
+            if (!isFinished(job)) this.retries.hold(name, this.now().getTime());
             this.deps.logger.error({ prowjob: name, job: job.spec.job, err: describeError(error) }, 'cannot reconcile ProwJob');
           }
           looked.set(name, { job, target, outcome });
@@ -361,7 +345,9 @@ export class JenkinsOperator {
    * The builds of one Jenkins job, reaching back to the oldest build its ProwJobs follow, in one
    * request: Jenkins' `builds` stops at the newest 100, so with more in flight the listing asks
    * `allBuilds` for as many as reach back that far. Only when the last listing cannot say how far
-   * that is (the first pass after a start) does a second listing reach further.
+   * that is (the first pass after a start) does a second listing reach further. A Jenkins job
+   * that does not exist has no builds, as Prow's GetBuilds has it: its new jobs are then refused
+   * at the start, and its running ones are not found.
    */
   private async listBuilds(target: Target, jobs: ProwJob[]): Promise<Listing> {
     const followed = jobs.map(followedBuildOf).filter((n): n is number => n !== undefined);
@@ -369,7 +355,10 @@ export class JenkinsOperator {
     const newest = this.newestBuild.get(target.key);
     let depth = BUILDS_LISTED_BY_DEFAULT;
     if (oldest !== undefined && newest !== undefined) depth = Math.max(depth, newest - oldest + 1 + DEPTH_SLACK);
-    let builds = await target.client.listBuilds(target.path, { depth });
+    let builds = await target.client.listBuilds(target.path, { depth }).catch((error: unknown) => {
+      if (error instanceof JenkinsError && error.status === 404) return [];
+      throw error;
+    });
     const newestListed = builds[0]?.number;
     const oldestListed = builds.at(-1)?.number;
     if (oldest !== undefined && newestListed !== undefined && oldestListed !== undefined && builds.length >= depth && oldest < oldestListed) {
@@ -436,7 +425,9 @@ export class JenkinsOperator {
       return 'running';
     }
     if (job.status.state !== 'triggered') {
-      await this.write(name, 'error', { description: `The Jenkins build of this job disappeared from ${target.path} on ${target.master.name}.` });
+      // Prow's syncPendingJob: a pending job whose build Jenkins no longer shows.
+      await this.write(name, 'error', { description: DESCRIPTIONS.notFound, url: config.statusErrorLink });
+      log.warn({ path: target.path }, 'the Jenkins build of a running job disappeared: the job ended as an error');
       return 'ended';
     }
     if (isHandedOver(job)) return this.lookForLostBuild(job, target, log);
@@ -478,13 +469,18 @@ export class JenkinsOperator {
     }
   }
 
+  /** Moves the job to what its build shows, linked through `job_url_template` rendered over that new state. */
   private async follow(job: ProwJob, build: JenkinsBuild, config: Config, log: Logger): Promise<Outcome> {
-    const finished = !build.building && build.result !== null;
-    const state: ProwJobState = finished ? (RESULT_STATES[build.result ?? ''] ?? 'error') : 'pending';
-    const url = buildLink(job, build, config, log);
-    if (state !== job.status.state || job.status.url !== url) {
-      const description = state === 'error' ? `Jenkins build ended with result ${build.result}.` : DESCRIPTIONS[state as keyof typeof DESCRIPTIONS];
-      await this.write(job.metadata.name, state, { description, url, jenkins_build_id: String(build.number) });
+    const { state, description, finished } = buildStatus(build);
+    // Prow's controller names the build's pod after the ProwJob, so templates can use `.Status.PodName`.
+    const fields = { description, jenkins_build_id: String(build.number), pod_name: job.metadata.name };
+    const next = transition(job, state, this.now(), fields);
+    const url = next && buildLink(next, build, config, log);
+    if (next && (state !== job.status.state || url !== job.status.url || description !== job.status.description)) {
+      await this.deps.store.update(job.metadata.name, (current) => {
+        const moved = transition(current, state, this.now(), fields);
+        return moved && { ...moved, status: { ...moved.status, url: buildLink(moved, build, config, log) } };
+      });
       log.info({ build: build.number, state }, 'ProwJob follows its build');
     }
     return finished ? 'ended' : 'running';
@@ -510,9 +506,7 @@ export class JenkinsOperator {
     }
     const enqueuedAt = Date.parse(job.metadata.annotations[ENQUEUED_AT] ?? job.metadata.creationTimestamp);
     if (this.now().getTime() - enqueuedAt > NOT_FOUND_GRACE_MS) {
-      await this.write(name, 'error', {
-        description: 'Jenkins build not found: the Jenkins job must declare the BUILD_ID and PROW_JOB_ID parameters.',
-      });
+      await this.write(name, 'error', { description: DESCRIPTIONS.neverFound, url: this.deps.config.get().statusErrorLink });
       return 'ended';
     }
     return 'running';
@@ -591,7 +585,7 @@ export class JenkinsOperator {
   }
 
   private inRetryWait(name: string): boolean {
-    return this.now().getTime() < (this.retryAt.get(name) ?? 0);
+    return this.retries.waiting(name, this.now().getTime());
   }
 
   private async markWaiting(job: ProwJob, description: string): Promise<void> {
@@ -606,12 +600,12 @@ export class JenkinsOperator {
     const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, master: target.master.name });
     if (this.inRetryWait(name)) return;
     // Taken before the first await, so a second pass over the job cannot slip in behind this one.
-    this.retryAt.set(name, this.now().getTime() + this.startRetryMs);
+    this.retries.hold(name, this.now().getTime());
     // What the watch showed may be behind the bucket: a job aborted a moment ago (a newer push),
     // or enqueued by this operator's last pass, must not get a build.
     const fresh = await this.deps.store.get(name);
     if (!fresh || !this.wants(fresh.job) || !this.mayStart(fresh.job) || !this.mayAct()) {
-      this.retryAt.delete(name);
+      this.retries.clear(name);
       return;
     }
     // Looked in the queue and the builds just before: only now is a POST safe. It is never
@@ -620,60 +614,40 @@ export class JenkinsOperator {
     try {
       ({ queueUrl } = await target.client.buildWithParameters(target.path, buildParameters(fresh.job)));
     } catch (error) {
-      if (error instanceof JenkinsError && error.notParameterized) return this.prime(fresh.job, target, log);
-      throw error;
+      return this.startFailed(fresh.job, target, error, log);
     }
     this.handedOver.add(name);
     this.buildsStarted.inc();
-    this.retryAt.delete(name);
+    this.retries.clear(name);
     log.info({ path: target.path, queueUrl }, 'Jenkins build requested');
     await this.markEnqueued(fresh.job, target, queueIdFrom(queueUrl));
-    const primed = this.primed.get(target.key);
-    if (primed) {
-      this.primed.delete(target.key);
-      await this.stopPrimingBuild(target, primed.queueId, log);
-    }
+    await this.priming.done(target, log);
   }
 
   /**
-   * A pipeline declaring its `parameters` in its Jenkinsfile has none until it first runs, and
-   * Jenkins refuses `buildWithParameters` until then. One parameterless build teaches it; the
-   * ProwJob's own build is requested by a later pass (after looking again, as always), and the
-   * priming build is stopped once it is no longer needed.
+   * A start Jenkins refused for good ends the job at once, as Prow's syncTriggeredJob ends it,
+   * linked to `status_error_link`; a pipeline that has never run is primed first; anything else
+   * is tried again later, each wait longer, until `max_pending` ends the job.
    */
-  private async prime(job: ProwJob, target: Target, log: Logger): Promise<void> {
-    const last = this.primed.get(target.key);
-    if (!last || this.now().getTime() - last.at > PRIME_AGAIN_MS) {
-      this.primed.set(target.key, { at: this.now().getTime() });
-      const { queueUrl } = await target.client.build(target.path);
-      this.primed.set(target.key, { at: this.now().getTime(), queueId: queueIdFrom(queueUrl) });
-      this.jobsPrimed.inc();
-      log.info({ path: target.path, queueUrl }, 'Jenkins job is not parameterized yet: queued a priming build');
-    }
-    await this.markWaiting(job, DESCRIPTIONS.priming);
-  }
-
-  /** The priming build has done its work once a real build was accepted; it is stopped, or taken out of the queue. */
-  private async stopPrimingBuild(target: Target, queueId: number | undefined, log: Logger): Promise<void> {
-    if (queueId === undefined) return;
+  private async startFailed(job: ProwJob, target: Target, error: unknown, log: Logger): Promise<void> {
+    const name = job.metadata.name;
     try {
-      const item = await target.client.getQueueItem(queueId);
-      if (item.executable) {
-        const build = await target.client.getBuild(target.path, item.executable.number);
-        if (build.building && build.parameters.PROW_JOB_ID === undefined) await target.client.stopBuild(target.path, build.number);
-      } else if (!item.cancelled) {
-        await target.client.cancelQueueItem(queueId);
+      if (!(error instanceof JenkinsError && error.notParameterized)) throw error;
+      await this.priming.prime(target, log);
+      await this.markWaiting(job, DESCRIPTIONS.priming);
+    } catch (failure) {
+      if (!isRefusal(failure)) {
+        this.retries.failed(name, this.now().getTime());
+        throw failure;
       }
-      log.info({ queueItem: queueId }, 'priming build stopped');
-    } catch (error) {
-      // Jenkins forgot the item, or the build finished: nothing is left running either way.
-      log.debug({ queueItem: queueId, err: describeError(error) }, 'priming build not stopped');
+      await this.write(name, 'error', { description: DESCRIPTIONS.startError, url: this.deps.config.get().statusErrorLink });
+      log.warn({ path: target.path, err: describeError(failure) }, 'Jenkins refused to start the build: the job ended as an error');
     }
   }
 
   private async markEnqueued(job: ProwJob, target: Target, queueId: number | undefined): Promise<void> {
     const known = job.metadata.annotations[QUEUE_ITEM];
-    if (job.status.description === DESCRIPTIONS.enqueued && (known !== undefined || queueId === undefined)) return;
+    if (isHandedOver(job) && (known !== undefined || queueId === undefined)) return;
     this.handedOver.add(job.metadata.name);
     const annotations: Record<string, string> = { [ENQUEUED_AT]: this.now().toISOString(), [JENKINS_MASTER]: target.master.name };
     if (queueId !== undefined) annotations[QUEUE_ITEM] = String(queueId);
@@ -698,6 +672,12 @@ export class JenkinsOperator {
     log: Logger,
   ): Promise<void> {
     await this.stopBuildOf(job, target, build, queued, log);
+    if (!build && !queued && !isHandedOver(job)) {
+      // Never started: Jenkins kept failing (or the job kept waiting for a slot) all along.
+      await this.write(job.metadata.name, 'error', { description: DESCRIPTIONS.startError, url: this.deps.config.get().statusErrorLink });
+      log.warn({ maxPendingMs }, 'ProwJob could not be started within max_pending: ended as an error');
+      return;
+    }
     await this.write(job.metadata.name, 'error', {
       description: `The job ran longer than the ${formatDuration(maxPendingMs)} allowed (max_pending); its Jenkins build was stopped.`,
     });
@@ -766,17 +746,3 @@ function targetKey(master: string, path: string): string {
   return `${master} ${path}`;
 }
 
-/**
- * The link GitHub shows for the build: the `job_url_template` of the first `jenkins_operators`
- * entry whose selector takes the job (Prow's), else the build's own page.
- */
-function buildLink(job: ProwJob, build: JenkinsBuild, config: Config, log: Logger): string {
-  const entry = config.jenkinsOperators.find((o) => o.labelSelector.matches(job.metadata.labels));
-  if (!entry?.jobUrlTemplate) return build.url;
-  try {
-    return entry.jobUrlTemplate.execute(prowJobTemplateView({ ...job, status: { ...job.status, jenkins_build_id: String(build.number) } }));
-  } catch (error) {
-    log.warn({ err: describeError(error) }, 'job_url_template failed: linking the build page instead');
-    return build.url;
-  }
-}

@@ -28,16 +28,29 @@ const HEAD_SHA = 'a'.repeat(40);
 const REFS: Refs = {
   org: 'acme',
   repo: 'widgets',
+  repo_link: 'https://github.com/acme/widgets',
   base_ref: 'master',
   base_sha: BASE_SHA,
-  pulls: [{ number: 7, author: 'alice', sha: HEAD_SHA, ref: 'feature/sprockets', title: 'Add sprockets & gears' }],
+  base_link: `https://github.com/acme/widgets/commit/${BASE_SHA}`,
+  pulls: [
+    {
+      number: 7,
+      author: 'alice',
+      sha: HEAD_SHA,
+      title: 'Add sprockets & gears',
+      head_ref: 'feature/sprockets',
+      link: 'https://github.com/acme/widgets/pull/7',
+      commit_link: `https://github.com/acme/widgets/pull/7/commits/${HEAD_SHA}`,
+      author_link: 'https://github.com/alice',
+    },
+  ],
 };
 
-function presubmitJob(jobName: string): ProwJob {
+function presubmitJob(jobName: string, refs: Refs = REFS): ProwJob {
   const presubmit = CONFIG.presubmits['acme/widgets']!.find((p) => p.name === jobName)!;
   return newPresubmitJob(presubmit, {
     name: '0a1b2c3d-0000-4000-8000-00000000000a',
-    refs: REFS,
+    refs,
     now: new Date('2024-05-01T10:00:00Z'),
     cause: { event: 'issue_comment', deliveryId: 'delivery-1', user: 'alice' },
   });
@@ -56,6 +69,7 @@ describe('buildParameters', () => {
     const parameters = buildParameters(job);
 
     expect(parameters).toEqual({
+      CI: 'true',
       BUILD_ID: job.status.build_id,
       PROW_JOB_ID: '0a1b2c3d-0000-4000-8000-00000000000a',
       JOB_NAME: 'unit',
@@ -63,6 +77,8 @@ describe('buildParameters', () => {
       JOB_SPEC: expect.any(String),
       REPO_OWNER: 'acme',
       REPO_NAME: 'widgets',
+      SRC_HOST: 'github.com',
+      SRC_BASE: 'acme/widgets',
       PULL_BASE_REF: 'master',
       PULL_BASE_SHA: BASE_SHA,
       PULL_REFS: `master:${BASE_SHA},7:${HEAD_SHA}`,
@@ -74,16 +90,31 @@ describe('buildParameters', () => {
     expect(parameters.BUILD_ID).toMatch(/^\d+$/);
   });
 
-  it("puts Prow's JSON job spec in JOB_SPEC, naming the ProwJob and its build", () => {
+  it("puts Prow's JSON job spec in JOB_SPEC, naming the ProwJob and its build, in Go's field order with HTML escaped as Go does", () => {
     const job = presubmitJob('unit');
 
-    expect(JSON.parse(buildParameters(job).JOB_SPEC!)).toEqual({
-      type: 'presubmit',
-      job: 'unit',
-      buildid: job.status.build_id,
-      prowjobid: job.metadata.name,
-      refs: REFS,
+    const jobSpec = buildParameters(job).JOB_SPEC!;
+
+    expect(JSON.parse(jobSpec)).toEqual({ type: 'presubmit', job: 'unit', buildid: job.status.build_id, prowjobid: job.metadata.name, refs: REFS });
+    expect(jobSpec).toBe(
+      `{"type":"presubmit","job":"unit","buildid":"${job.status.build_id}","prowjobid":"${job.metadata.name}",` +
+        `"refs":{"org":"acme","repo":"widgets","repo_link":"https://github.com/acme/widgets","base_ref":"master","base_sha":"${BASE_SHA}",` +
+        `"base_link":"https://github.com/acme/widgets/commit/${BASE_SHA}","pulls":[{"number":7,"author":"alice","sha":"${HEAD_SHA}",` +
+        `"title":"Add sprockets \\u0026 gears","head_ref":"feature/sprockets","link":"https://github.com/acme/widgets/pull/7",` +
+        `"commit_link":"https://github.com/acme/widgets/pull/7/commits/${HEAD_SHA}","author_link":"https://github.com/alice"}]}}`,
+    );
+  });
+
+  it('sends a ProwJob written before Bowline stored Prow’s refs fields (head branch in ref) as Prow’s, links from its pull request link', () => {
+    const legacy = presubmitJob('unit', {
+      org: 'acme',
+      repo: 'widgets',
+      base_ref: 'master',
+      base_sha: BASE_SHA,
+      pulls: [{ number: 7, author: 'alice', sha: HEAD_SHA, ref: 'feature/sprockets', title: 'Add sprockets & gears', link: 'https://github.com/acme/widgets/pull/7' }],
     });
+
+    expect(buildParameters(legacy)).toEqual(buildParameters(presubmitJob('unit')));
   });
 
   it('gives a job without a pull request the branch parameters only', () => {
@@ -97,7 +128,7 @@ describe('buildParameters', () => {
     const [nightly] = parseConfig('periodics:\n- name: nightly\n  agent: jenkins\n  interval: 24h\n', 'config.yaml').periodics;
     const job = newPeriodicJob(nightly!, { name: 'p-1', now: new Date('2026-01-01T00:00:00Z'), cause: { scheduledFor: new Date('2026-01-01T00:00:00Z'), schedule: '24h' } });
     const parameters = buildParameters(job);
-    expect(Object.keys(parameters).sort()).toEqual(['BUILD_ID', 'JOB_NAME', 'JOB_SPEC', 'JOB_TYPE', 'PROW_JOB_ID']);
+    expect(Object.keys(parameters).sort()).toEqual(['BUILD_ID', 'CI', 'JOB_NAME', 'JOB_SPEC', 'JOB_TYPE', 'PROW_JOB_ID']);
     expect(JSON.parse(parameters.JOB_SPEC!)).toEqual({ type: 'periodic', job: 'nightly', buildid: job.status.build_id, prowjobid: 'p-1' });
   });
 

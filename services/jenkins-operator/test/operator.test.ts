@@ -202,11 +202,12 @@ describe('JenkinsOperator', () => {
       expect(buildRequestsFor(job)).toHaveLength(1);
     });
 
+    // Descriptions as Prow's syncPendingJob writes them (pkg/jenkins/controller.go).
     it.each<[BuildResult, ProwJob['status']['state'], string]>([
-      ['SUCCESS', 'success', 'Job succeeded.'],
-      ['FAILURE', 'failure', 'Job failed.'],
-      ['UNSTABLE', 'failure', 'Job failed.'],
-      ['ABORTED', 'aborted', 'Job aborted.'],
+      ['SUCCESS', 'success', 'Jenkins job succeeded.'],
+      ['FAILURE', 'failure', 'Jenkins job failed.'],
+      ['UNSTABLE', 'failure', 'Jenkins job failed.'],
+      ['ABORTED', 'aborted', 'Jenkins job aborted.'],
     ])('moves the job to pending when its build starts, and to the end state of a build that ends %s (%s)', async (result, state, description) => {
       await startOperator();
       const job = await createJob('unit');
@@ -216,7 +217,7 @@ describe('JenkinsOperator', () => {
       const build = jenkins.startBuild(item.id);
       await syncAll();
       const pending = (await read(job)).job;
-      expect(pending.status).toMatchObject({ state: 'pending', description: 'Job running.', url: build.url, jenkins_build_id: String(build.number) });
+      expect(pending.status).toMatchObject({ state: 'pending', description: 'Jenkins job running.', url: build.url, jenkins_build_id: String(build.number) });
       expect(Date.parse(pending.status.pendingTime!)).not.toBeNaN();
       expect(pending.status.completionTime).toBeUndefined();
 
@@ -239,7 +240,7 @@ describe('JenkinsOperator', () => {
       await syncAll();
 
       const done = (await read(job)).job;
-      expect(done.status).toMatchObject({ state: 'failure', description: 'Job failed.', url: build.url, jenkins_build_id: String(build.number) });
+      expect(done.status).toMatchObject({ state: 'failure', description: 'Jenkins job failed.', url: build.url, jenkins_build_id: String(build.number) });
       expect(done.status.completionTime).toBeDefined();
       expect(done.status.pendingTime).toBeUndefined();
     });
@@ -355,14 +356,15 @@ describe('JenkinsOperator', () => {
       expect(buildRequestsFor(job)).toHaveLength(1);
     });
 
-    it('marks a running job whose build vanished from Jenkins as an error', async () => {
+    // Prow's syncPendingJob: "Error finding Jenkins job.", linked to status_error_link (Prow's default here).
+    it('marks a running job whose build vanished from Jenkins as an error, linked to status_error_link', async () => {
       const job = await createJob('unit');
       // The job says pending, but this Jenkins has never heard of it (restored from a backup, say).
       await store.update(job.metadata.name, (current) => transition(current, 'pending', now(), { url: `${jenkins.url}/job/unit/41/`, jenkins_build_id: '41' }));
       await startOperator();
 
       const errored = await waitForJob(job, 'errored', (j) => j.status.state === 'error');
-      expect(errored.status.description).toBe('The Jenkins build of this job disappeared from job/unit on default.');
+      expect(errored.status).toMatchObject({ description: 'Error finding Jenkins job.', url: 'https://github.com/kubernetes/test-infra/issues' });
       // The listing reaches back past #41 (the job has fewer builds than it asked for), so #41 is
       // known gone without asking for it.
       expect(jenkins.requestsTo({ method: 'GET', path: '/job/unit/41/api/json' })).toEqual([]);
@@ -386,7 +388,11 @@ describe('JenkinsOperator', () => {
 
       clockOffsetMs = 6 * 60_000;
       await syncAll();
-      expect((await read(job)).job.status.state).toBe('error');
+      expect((await read(job)).job.status).toMatchObject({
+        state: 'error',
+        description: 'Error finding Jenkins job: the Jenkins job must declare the BUILD_ID and PROW_JOB_ID parameters.',
+        url: 'https://github.com/kubernetes/test-infra/issues',
+      });
       expect(buildRequestsFor(job)).toHaveLength(1);
     });
   });
@@ -795,7 +801,8 @@ describe('JenkinsOperator', () => {
 
       const newer = await createJob('unit', { createdAt: new Date(Date.parse(older.metadata.creationTimestamp) + 1) });
       const aborted = await waitForJob(older, 'aborted', (j) => j.status.state === 'aborted');
-      expect(aborted.status.description).toBe('Aborted: a newer run of this job was requested.');
+      // Prow's terminateDupes (pkg/jenkins/controller.go).
+      expect(aborted.status.description).toBe('Aborted as the newer version of this job is running.');
       await waitForJob(older, 'marked stopped', (j) => j.metadata.annotations[BUILD_STOPPED] === 'true');
       await waitFor('the newer queue item', () => jenkins.findQueueItem(newer.metadata.name));
 

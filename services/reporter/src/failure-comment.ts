@@ -17,16 +17,19 @@ export function entryContext(entry: string): string {
   return entry.split(' | ')[0] ?? '';
 }
 
-/** The table rows of an existing failure comment. */
+/**
+ * The table rows of a failure comment, read as Prow reads them: every line after a line starting
+ * with `---` up to the next empty line, trimmed (so CRLF line ends, which GitHub gives back after
+ * an edit in its web editor, read the same).
+ */
 export function parseEntries(body: string): string[] {
-  // GitHub gives a comment edited in its web editor back with CRLF line ends.
-  const lines = body.split(/\r?\n/);
-  const start = lines.indexOf(SEPARATOR);
-  if (start === -1) return [];
   const entries: string[] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (!line.includes(' | ')) break;
-    entries.push(line);
+  let tracking = false;
+  for (const raw of body.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('---')) tracking = true;
+    else if (line === '') tracking = false;
+    else if (tracking) entries.push(line);
   }
   return entries;
 }
@@ -50,31 +53,40 @@ export function renderComment(author: string, entries: string[], report?: string
   ].join('\n');
 }
 
-/**
- * The new rows after `job` finished: a failure puts a fresh row in its context's place (or at the
- * end), anything else removes that row. `undefined` when nothing changes, so a job reported again
- * does not edit the comment.
- */
-export function updateEntries(entries: string[], job: ProwJob): string[] | undefined {
-  const context = job.spec.context;
-  let next: string[];
-  if (job.status.state !== 'failure') {
-    next = entries.filter((e) => entryContext(e) !== context);
-  } else {
-    const row = entryFor(job);
-    const at = entries.findIndex((e) => entryContext(e) === context);
-    next = at === -1 ? [...entries, row] : entries.flatMap((e, i) => (i === at ? [row] : entryContext(e) === context ? [] : [e]));
-  }
-  const same = next.length === entries.length && next.every((e, i) => e === entries[i]);
-  return same ? undefined : next;
+/** A comment on the pull request: its id, and its text. */
+export interface IssueComment {
+  id: number;
+  body: string;
+}
+
+/** What to do with the failure comment after a job finished. */
+export interface CommentPlan {
+  /** Rows of the comment to write; none: write no comment. */
+  entries: string[];
+  /** The comment to edit with `entries`; absent: post a new one (when there are entries). */
+  editId?: number;
+  /** The bot's comments to delete. */
+  deleteIds: number[];
 }
 
 /**
- * The rows of several copies of the failure comment, oldest copy first: each context once, with
- * its newest row. Two reporters racing can each create a copy; Prow's crier merges them too.
+ * Prow's parseIssueComments (pkg/github/report): every row of every copy of the bot's failure
+ * comment (the bot's comments holding the marker, oldest first), each context once with its
+ * latest row and none for the job that just finished, then a row for the job if it failed. A new
+ * failure posts a new comment and deletes every copy, so GitHub tells people of it (an edit
+ * notifies no one); otherwise the newest copy is edited, or deleted when no row is left, and the
+ * older copies deleted.
  */
-export function mergeEntries(copies: string[][]): string[] {
-  const byContext = new Map<string, string>();
-  for (const entries of copies) for (const entry of entries) byContext.set(entryContext(entry), entry);
-  return [...byContext.values()];
+export function planFailureComment(job: ProwJob, botComments: IssueComment[]): CommentPlan {
+  const ours = botComments.filter((c) => c.body.includes(REPORT_MARKER));
+  const rows = ours.flatMap((c) => parseEntries(c.body));
+  const latestOf = new Map<string, number>();
+  rows.forEach((row, i) => latestOf.set(entryContext(row), i));
+  const entries = rows.filter((row, i) => latestOf.get(entryContext(row)) === i && entryContext(row) !== job.spec.context);
+  const failed = job.status.state === 'failure';
+  if (failed) entries.push(entryFor(job));
+  const latest = ours.at(-1);
+  const deleteIds = ours.slice(0, -1).map((c) => c.id);
+  if (latest && (failed || entries.length === 0)) return { entries, deleteIds: [...deleteIds, latest.id] };
+  return { entries, deleteIds, ...(latest ? { editId: latest.id } : {}) };
 }

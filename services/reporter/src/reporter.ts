@@ -1,12 +1,21 @@
+import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource } from '@bowline/config';
 import { botLoginOf, isNotFound, type Octokit } from '@bowline/github';
 import { describeError, type Logger } from '@bowline/observability';
 import { isFinished, prowJobTemplateView, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
-import { mergeEntries, parseEntries, renderComment, REPORT_MARKER, updateEntries } from './failure-comment.js';
+import { planFailureComment, renderComment } from './failure-comment.js';
+import { statusDescription } from './status-description.js';
 
 /** The key under `status.prev_report_states` this reporter owns, as Prow's crier names it. */
 export const REPORTER_NAME = 'github-reporter';
+/**
+ * What the last status said (a digest of state, description and link). Prow's jenkins-operator
+ * reports a job again when its description or link changes within a state ("Jenkins job
+ * enqueued.", a `job_url_template` link that names the state), which `prev_report_states` alone
+ * cannot tell.
+ */
+export const REPORTED_STATUS = 'bowline.dev/github-reported-status';
 
 const GITHUB_STATES: Record<ProwJobState, 'pending' | 'success' | 'failure' | 'error'> = {
   triggered: 'pending',
@@ -15,15 +24,6 @@ const GITHUB_STATES: Record<ProwJobState, 'pending' | 'success' | 'failure' | 'e
   failure: 'failure',
   aborted: 'failure',
   error: 'error',
-};
-
-const DEFAULT_DESCRIPTIONS: Record<ProwJobState, string> = {
-  triggered: 'Job triggered.',
-  pending: 'Job running.',
-  success: 'Job succeeded.',
-  failure: 'Job failed.',
-  aborted: 'Job aborted.',
-  error: 'Job errored.',
 };
 
 export interface ReporterDeps {
@@ -37,9 +37,9 @@ export interface ReporterDeps {
 }
 
 /**
- * Prow's crier for GitHub: a commit status per state change and one failure comment per pull
- * request. What was reported is written back to the ProwJob, so a redelivered change or a restart
- * reports nothing twice.
+ * Prow's crier for GitHub: a commit status per change of state, description or link, and one
+ * failure comment per pull request. What was reported is written back to the ProwJob, so a
+ * redelivered change or a restart reports nothing twice.
  */
 export class Reporter {
   private readonly queue: WorkQueue;
@@ -90,6 +90,7 @@ export class Reporter {
     const sha = job.spec.type === 'presubmit' && pull ? pull.sha : job.spec.refs.base_sha;
     const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, repo: `${org}/${repo}`, pr: pull?.number });
     const state = job.status.state;
+    const newState = job.status.prev_report_states?.[REPORTER_NAME] !== state;
 
     try {
       await this.deps.github.rest.repos.createCommitStatus({
@@ -98,12 +99,14 @@ export class Reporter {
         sha,
         state: GITHUB_STATES[state],
         context: job.spec.context,
-        description: truncate(job.status.description ?? DEFAULT_DESCRIPTIONS[state], 140),
+        // Prow's reportStatus: the description with the base sha Tide reads (Prow's base sha for
+        // presubmits and postsubmits alike).
+        description: statusDescription(job.status.description ?? '', job.spec.refs.base_sha),
         ...(job.status.url ? { target_url: job.status.url } : {}),
       });
       this.reports.inc({ state });
       log.info({ state, sha }, 'commit status reported');
-      if (job.spec.type === 'presubmit' && pull && isFinished(job)) {
+      if (job.spec.type === 'presubmit' && pull && isFinished(job) && newState) {
         await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => this.updateFailureComment(job, log));
       }
     } catch (error) {
@@ -113,15 +116,20 @@ export class Reporter {
       this.dropped.inc();
       log.warn({ state, sha }, 'GitHub answered 404 (repository, commit or pull request gone): report dropped');
     }
+    const reported = reportedStatus(job);
     await this.deps.store.update(name, (current) => {
-      if (current.status.prev_report_states?.[REPORTER_NAME] === state) return undefined;
-      return { ...current, status: { ...current.status, prev_report_states: { ...current.status.prev_report_states, [REPORTER_NAME]: state } } };
+      if (current.status.prev_report_states?.[REPORTER_NAME] === state && current.metadata.annotations[REPORTED_STATUS] === reported) return undefined;
+      return {
+        ...current,
+        metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [REPORTED_STATUS]: reported } },
+        status: { ...current.status, prev_report_states: { ...current.status.prev_report_states, [REPORTER_NAME]: state } },
+      };
     });
   }
 
   /**
-   * Keeps one failure comment per pull request: rows replaced by context, edited in place,
-   * deleted when no row is left, older copies of it removed.
+   * Keeps one failure comment per pull request, as Prow's ReportComment does: a new failure posts
+   * a new comment, other endings edit the newest copy or delete it when no row is left.
    */
   private async updateFailureComment(job: ProwJob, log: Logger): Promise<void> {
     const { org, repo } = job.spec.refs;
@@ -129,29 +137,27 @@ export class Reporter {
     const github = this.deps.github;
     const bot = await this.bot();
     const comments = await github.paginate(github.rest.issues.listComments, { owner: org, repo, issue_number: pull.number, per_page: 100 });
-    const ours = comments.filter((c) => c.user?.login === bot && (c.body ?? '').includes(REPORT_MARKER));
-    const latest = ours.at(-1);
-    const older = ours.slice(0, -1);
-    // Every copy's rows count: an older copy holds failures the newest one may not know of.
-    const previous = mergeEntries(ours.map((c) => parseEntries(c.body ?? '')));
-    const entries = updateEntries(previous, job) ?? previous;
-    if (entries.length === 0) {
-      if (latest) {
-        await github.rest.issues.deleteComment({ owner: org, repo, comment_id: latest.id });
-        log.info('failure comment removed: nothing fails');
-      }
-    } else {
-      const body = renderComment(pull.author, entries, this.reportTemplateFor(job, log));
-      if (!latest) {
+    const mine = comments.filter((c) => c.user?.login === bot).map((c) => ({ id: c.id, body: c.body ?? '' }));
+    const plan = planFailureComment(job, mine);
+    if (plan.entries.length > 0) {
+      const body = renderComment(pull.author, plan.entries, this.reportTemplateFor(job, log));
+      if (plan.editId === undefined) {
         await github.rest.issues.createComment({ owner: org, repo, issue_number: pull.number, body });
-        log.info({ rows: entries.length }, 'failure comment created');
-      } else if (latest.body !== body) {
-        await github.rest.issues.updateComment({ owner: org, repo, comment_id: latest.id, body });
-        log.info({ rows: entries.length }, 'failure comment updated');
+        log.info({ rows: plan.entries.length }, 'failure comment posted');
+      } else if (mine.find((c) => c.id === plan.editId)?.body !== body) {
+        await github.rest.issues.updateComment({ owner: org, repo, comment_id: plan.editId, body });
+        log.info({ rows: plan.entries.length }, 'failure comment updated');
       }
     }
-    // Only once their rows are safe in the newest copy.
-    for (const old of older) await github.rest.issues.deleteComment({ owner: org, repo, comment_id: old.id });
+    // Prow deletes first; here the new comment is up before the old ones go, so a failed request
+    // never leaves rows that only a deleted comment held.
+    for (const id of plan.deleteIds) {
+      await github.rest.issues.deleteComment({ owner: org, repo, comment_id: id }).catch((error: unknown) => {
+        // Another reporter (or a person) deleted it first.
+        if (!isNotFound(error)) throw error;
+      });
+    }
+    if (plan.deleteIds.length > 0) log.info({ deleted: plan.deleteIds.length }, plan.entries.length > 0 ? 'older failure comments deleted' : 'failure comment deleted: nothing fails');
   }
 
   /** `report_template` of the first `jenkins_operators` entry whose selector takes the job, rendered. */
@@ -168,7 +174,11 @@ export class Reporter {
 
   private needsReport(job: ProwJob): boolean {
     const types: string[] = this.deps.config.get().githubReporter.jobTypesToReport;
-    return job.spec.report && types.includes(job.spec.type) && job.status.prev_report_states?.[REPORTER_NAME] !== job.status.state;
+    if (!job.spec.report || !types.includes(job.spec.type)) return false;
+    if (job.status.prev_report_states?.[REPORTER_NAME] !== job.status.state) return true;
+    // A job reported before the digest was kept has only its state on record.
+    const reported = job.metadata.annotations[REPORTED_STATUS];
+    return reported !== undefined && reported !== reportedStatus(job);
   }
 
   /** Two jobs of one pull request finishing at once must not both rewrite its comment. */
@@ -185,6 +195,8 @@ export class Reporter {
   }
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/** A digest of what a status for the job says: its state, description and link. */
+function reportedStatus(job: ProwJob): string {
+  const { state, description, url } = job.status;
+  return createHash('sha256').update(JSON.stringify([state, description ?? '', url ?? ''])).digest('hex').slice(0, 16);
 }

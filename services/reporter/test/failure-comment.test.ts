@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '@bowline/config';
 import { newPresubmitJob, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
-import { entryContext, entryFor, mergeEntries, parseEntries, renderComment, REPORT_MARKER, updateEntries } from '../src/failure-comment.js';
+import { entryContext, entryFor, parseEntries, renderComment, REPORT_MARKER } from '../src/failure-comment.js';
 
 const CONFIG = parseConfig(
   `
@@ -90,50 +90,12 @@ describe('renderComment and parseEntries', () => {
 
     expect(parseEntries(renderComment('alice', entries).replace(/\n/g, '\r\n'))).toEqual(entries);
   });
-});
 
-describe('updateEntries', () => {
-  const unitRow = entryFor(job('unit'));
-  const lintRow = entryFor(job('lint'));
+  // Prow's parseIssueComments (pkg/github/report/report.go) reads rows after any line starting
+  // with "---", up to the next empty line, whatever the table's width.
+  it('reads rows as Prow does: after any line starting with ---, up to an empty line, trimmed', () => {
+    const body = ['intro', '--- | --- | ---', 'foo test | wow | aye  ', 'bar test | x | y', '', 'not a row', '---', 'baz test | z', '', REPORT_MARKER].join('\n');
 
-  it('adds a row for a context that failed', () => {
-    expect(updateEntries([unitRow], job('lint'))).toEqual([unitRow, lintRow]);
-  });
-
-  it("replaces a context's row when it fails again", () => {
-    const again = job('unit', 'failure', 'https://jenkins.example.com/job/unit/2/');
-
-    expect(updateEntries([unitRow, lintRow], again)).toEqual([entryFor(again), lintRow]);
-  });
-
-  it.each<ProwJobState>(['success', 'aborted', 'error'])("removes a context's row when it ends %s", (state) => {
-    expect(updateEntries([unitRow, lintRow], job('unit', state))).toEqual([lintRow]);
-  });
-
-  it('gives undefined when nothing changes', () => {
-    expect(updateEntries([unitRow, lintRow], job('unit'))).toBeUndefined();
-    expect(updateEntries([unitRow], job('lint', 'success'))).toBeUndefined();
-    expect(updateEntries([], job('unit', 'success'))).toBeUndefined();
-  });
-
-  it('gives an empty list when the last row goes', () => {
-    expect(updateEntries([unitRow], job('unit', 'success'))).toEqual([]);
-  });
-});
-
-describe('mergeEntries', () => {
-  it('keeps the rows of one copy as they are', () => {
-    const rows = [entryFor(job('unit')), entryFor(job('lint'))];
-
-    expect(mergeEntries([rows])).toEqual(rows);
-  });
-
-  it("joins the rows of several copies, each context once with the newest copy's row", () => {
-    const olderUnit = entryFor(job('unit', 'failure', 'https://jenkins.example.com/job/unit/1/'));
-    const newerUnit = entryFor(job('unit', 'failure', 'https://jenkins.example.com/job/unit/2/'));
-    const lint = entryFor(job('lint'));
-    const e2e = entryFor(job('e2e'));
-
-    expect(mergeEntries([[olderUnit, lint], [newerUnit, e2e]])).toEqual([newerUnit, lint, e2e]);
+    expect(parseEntries(body)).toEqual(['foo test | wow | aye', 'bar test | x | y', 'baz test | z']);
   });
 });

@@ -8,6 +8,7 @@ import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, t
 import { FakeGitHub, startProwJobBucket, waitFor, type GitHubStatus, type ProwJobBucket } from '@bowline/testing';
 import { entryFor, renderComment, REPORT_MARKER } from '../src/failure-comment.js';
 import { Reporter, REPORTER_NAME } from '../src/reporter.js';
+import { statusDescription } from '../src/status-description.js';
 
 const CONFIG_TEXT = `
 presubmits:
@@ -32,6 +33,8 @@ const CONFIG = parseConfig(CONFIG_TEXT, 'config.yaml');
 const ORG = 'acme';
 const REPO = 'widgets';
 const BASE_SHA = 'b'.repeat(40);
+/** What GitHub shows for a description: Prow's, with the base sha Tide reads (see status-description.test.ts). */
+const shown = (description: string): string => statusDescription(description, BASE_SHA);
 const logger = createLogger({ service: 'test', level: 'silent' });
 
 interface PullRequest {
@@ -134,38 +137,52 @@ describe('Reporter', () => {
 
   describe('commit statuses', () => {
     it.each<[ProwJobState, string, string]>([
-      ['success', 'success', 'Job succeeded.'],
-      ['failure', 'failure', 'Job failed.'],
-      ['aborted', 'failure', 'Job aborted.'],
+      ['success', 'success', 'Jenkins job succeeded.'],
+      ['failure', 'failure', 'Jenkins job failed.'],
+      ['aborted', 'failure', 'Jenkins job aborted.'],
       ['error', 'error', 'Jenkins build ended with result NOT_BUILT.'],
     ])('posts one status per state on the head commit, the last for a job ending %s as GitHub %s', async (state, githubState, description) => {
       await startReporter();
       const job = await createJob('unit');
       await reported(job, 'triggered');
       const url = 'https://jenkins.example.com/job/unit/12/';
-      await moveTo(job, 'pending', { description: 'Job running.', url });
+      await moveTo(job, 'pending', { description: 'Jenkins job running.', url });
       await reported(job, 'pending');
       await moveTo(job, state, { description });
       await reported(job, state);
 
       expect(statuses(job).map((s) => [s.state, s.description, s.target_url])).toEqual([
-        ['pending', 'Job triggered.', null],
-        ['pending', 'Job running.', url],
-        [githubState, description, url],
+        ['pending', shown('Job triggered.'), null],
+        ['pending', shown('Jenkins job running.'), url],
+        [githubState, shown(description), url],
       ]);
       expect(statuses(job).every((s) => s.context === 'ci/jenkins/unit')).toBe(true);
       expect(github.statuses(ORG, REPO, BASE_SHA)).toEqual([]);
     });
 
-    it('posts a status only for a change of state, not for another change of the job', async () => {
+    // Prow's jenkins-operator reports "Jenkins job enqueued." without a change of state, and a new
+    // job_url_template link while running (pkg/jenkins/controller.go, syncTriggeredJob and syncPendingJob).
+    it('posts a status again when the description or the link changes within a state, and not for a change GitHub would not show', async () => {
       await startReporter();
       const job = await createJob('unit');
       await reported(job, 'triggered');
 
       await moveTo(job, 'triggered', { description: 'Jenkins job enqueued.' });
+      await waitFor('the enqueued status', () => statuses(job).length === 2);
+      await moveTo(job, 'pending', { description: 'Jenkins job running.', url: 'https://ci.example.com/unit/pending' });
+      await waitFor('the running status', () => statuses(job).length === 3);
+      await moveTo(job, 'pending', { url: 'https://ci.example.com/unit/1/pending' });
+      await waitFor('the status with the new link', () => statuses(job).length === 4);
+      await store.update(job.metadata.name, (current) => ({ ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, seen: 'yes' } } }));
 
-      await expectNothingPostedFor([job], [1]);
-      expect((await store.get(job.metadata.name))!.job.status.prev_report_states).toEqual({ [REPORTER_NAME]: 'triggered' });
+      await expectNothingPostedFor([job], [4]);
+      expect(statuses(job).map((s) => [s.description, s.target_url])).toEqual([
+        [shown('Job triggered.'), null],
+        [shown('Jenkins job enqueued.'), null],
+        [shown('Jenkins job running.'), 'https://ci.example.com/unit/pending'],
+        [shown('Jenkins job running.'), 'https://ci.example.com/unit/1/pending'],
+      ]);
+      expect((await store.get(job.metadata.name))!.job.status.prev_report_states).toEqual({ [REPORTER_NAME]: 'pending' });
     });
 
     it('posts nothing for a job that says not to report', async () => {
@@ -207,15 +224,17 @@ describe('Reporter', () => {
       expect(github.requestsTo({ path: `/repos/${ORG}/${REPO}/issues/${pr.number}/comments` })).toEqual([]);
     });
 
-    it('cuts a description to the 140 characters GitHub takes', async () => {
+    // Prow's ContextDescriptionWithBaseSha (pkg/config/config.go): the middle elided, the base sha kept.
+    it('cuts a description to the 140 characters GitHub takes, keeping the base sha Tide reads', async () => {
       await startReporter();
       const job = await createJob('unit');
-      await moveTo(job, 'error', { description: `Jenkins said: ${'x'.repeat(200)}` });
+      const said = `Jenkins said: ${'x'.repeat(200)}`;
+      await moveTo(job, 'error', { description: said });
 
       await reported(job, 'error');
       const status = statuses(job).find((s) => s.state === 'error');
+      expect(status!.description).toBe(`${said.slice(0, 43)} ... ${said.slice(-43)} BaseSHA:${BASE_SHA}`);
       expect(status!.description).toHaveLength(140);
-      expect(status!.description!.endsWith('…')).toBe(true);
     });
 
     it('tries a status again after GitHub answers 500, until it is posted', async () => {
@@ -281,7 +300,9 @@ describe('Reporter', () => {
   });
 
   describe('the failure comment', () => {
-    it('holds the rows of two jobs that fail at the same time in one comment, edits it as they pass, and deletes it when none fails', async () => {
+    // Prow's ReportComment and parseIssueComments (pkg/github/report/report.go): each new failure
+    // is posted anew (the last comment deleted), a pass edits the comment, the last pass deletes it.
+    it('holds the rows of two jobs that fail at the same time in one comment, posts it anew for each failure, edits it as they pass, and deletes it when none fails', async () => {
       await startReporter();
       const unit = await createJob('unit');
       const integration = await createJob('integration');
@@ -297,7 +318,9 @@ describe('Reporter', () => {
       const [comment] = botComments();
       expect(comment!.body).toContain('@alice: The following tests **failed**');
       expect(rows(comment!.body).sort()).toEqual([entryFor(unitFailed), entryFor(integrationFailed)].sort());
-      expect(github.requestsTo({ method: 'POST', path: `/repos/${ORG}/${REPO}/issues/${pr.number}/comments` })).toHaveLength(1);
+      const posts = github.requestsTo({ method: 'POST', path: `/repos/${ORG}/${REPO}/issues/${pr.number}/comments` });
+      expect(posts).toHaveLength(2);
+      expect(github.requestsTo({ method: 'DELETE', path: /\/issues\/comments\// })).toHaveLength(1);
 
       // A /retest of unit passes.
       const unitAgain = await createJob('unit');
@@ -322,7 +345,7 @@ describe('Reporter', () => {
       expect(github.comments(ORG, REPO, pr.number)).toEqual([]);
     });
 
-    it('deletes an older copy of its comment and keeps its rows in the newest copy', async () => {
+    it('merges the rows of every copy of its comment into the new one it posts for a failure, and deletes the copies', async () => {
       // Two reporters that raced each created one, each with the row it knew of.
       const lintRow = entryFor(failed('lint', 'https://jenkins.example.com/job/lint/1/'));
       const integrationRow = entryFor(failed('integration', 'https://jenkins.example.com/job/integration/1/'));
@@ -333,9 +356,11 @@ describe('Reporter', () => {
       const unitFailed = await moveTo(unit, 'failure', { url: 'https://jenkins.example.com/job/unit/1/' });
 
       await reported(unit, 'failure');
-      expect(botComments().map((c) => c.id)).toEqual([newer.id]);
-      expect(rows(botComments()[0]!.body)).toEqual([lintRow, integrationRow, entryFor(unitFailed)]);
-      expect(github.requestsTo({ method: 'DELETE', path: `/repos/${ORG}/${REPO}/issues/comments/${older.id}` })).toHaveLength(1);
+      const [posted, ...others] = botComments();
+      expect(others).toEqual([]);
+      expect([older.id, newer.id]).not.toContain(posted!.id);
+      expect(rows(posted!.body)).toEqual([lintRow, integrationRow, entryFor(unitFailed)]);
+      expect(github.requestsTo({ method: 'DELETE' }).map((r) => r.path)).toEqual([older, newer].map((c) => `/repos/${ORG}/${REPO}/issues/comments/${c.id}`));
     });
 
     it("leaves alone someone else's comment that holds the marker", async () => {
