@@ -2,7 +2,7 @@ import type { Counter } from 'prom-client';
 import type { ChangedFiles, ConfigSource, Presubmit } from '@bowline/config';
 import type { Octokit } from '@bowline/github';
 import { BowlineError, describeError } from '@bowline/observability';
-import { isFinished, newPresubmitJob, prowJobName, transition, type ProwJobStore, type Refs } from '@bowline/prowjob';
+import { isFinished, newPresubmitJob, prowJobName, transition, type GitHubPullRequest, type ProwJobStore } from '@bowline/prowjob';
 import { filterPresubmits, testAllFilter } from './filters.js';
 import type { EventContext, PullRequest } from './pull-request.js';
 
@@ -60,7 +60,7 @@ export class JobStarter {
       log.info({ jobs: jobs.map((j) => j.name) }, 'pull request does not merge: nothing started');
       return;
     }
-    const refs = refsOf(ctx, pr);
+    const pullRequest = asGitHubPullRequest(ctx, pr);
     const now = this.deps.now();
     // The action (`opened`, `labeled`…) says, in the job's history, which pull request event ran it.
     const { action } = envelope.payload as { action?: unknown };
@@ -69,7 +69,7 @@ export class JobStarter {
       const name = prowJobName(envelope.id, presubmit.name);
       const job = newPresubmitJob(presubmit, {
         name,
-        refs,
+        pullRequest,
         now,
         cause: { event: envelope.event, deliveryId: envelope.id, ...(typeof action === 'string' ? { action } : {}), ...cause },
       });
@@ -121,13 +121,13 @@ export class JobStarter {
   }
 }
 
-/** The refs of a presubmit: the base branch and the pull request's head, as GitHub gave them. */
-function refsOf(ctx: EventContext, pr: PullRequest): Refs {
+/**
+ * The pull request as Prow's createRefs reads it. The repository is the event's (the config key),
+ * with GitHub's `base.repo` links when it sent them.
+ */
+function asGitHubPullRequest(ctx: EventContext, pr: PullRequest): GitHubPullRequest {
   return {
-    org: ctx.org,
-    repo: ctx.repo,
-    base_ref: pr.base.ref,
-    base_sha: pr.base.sha,
-    pulls: [{ number: pr.number, author: pr.user.login, sha: pr.head.sha, ref: pr.head.ref, title: pr.title, link: pr.html_url }],
+    ...pr,
+    base: { ...pr.base, repo: { name: ctx.repo, owner: { login: ctx.org }, html_url: pr.base.repo?.html_url } },
   };
 }

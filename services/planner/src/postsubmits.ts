@@ -7,9 +7,11 @@ import { newPostsubmitJob, prowJobName, type ProwJobStore, type Refs } from '@bo
 export interface PushPayload {
   ref: string;
   after: string;
+  /** The push's comparison page: Prow's `base_link` for a postsubmit. */
+  compare?: string;
   deleted?: boolean;
   commits?: { added?: string[]; removed?: string[]; modified?: string[] }[];
-  repository: { name: string; owner: { login?: string; name?: string } };
+  repository: { name: string; html_url?: string; owner: { login?: string; name?: string } };
   sender?: { login?: string };
   pusher?: { name?: string };
 }
@@ -88,7 +90,15 @@ export async function handlePush(deps: PushDeps, envelope: EventEnvelope): Promi
     log.debug(payload.deleted || payload.after === ZERO_SHA ? 'ref deleted: nothing started' : 'no postsubmit matched');
     return ack;
   }
-  const refs: Refs = { org, repo, base_ref: branch, base_sha: payload.after };
+  // As Prow's trigger builds them from a push: the repository and the comparison page as links.
+  const refs: Refs = {
+    org,
+    repo,
+    ...(payload.repository.html_url ? { repo_link: payload.repository.html_url } : {}),
+    base_ref: branch,
+    base_sha: payload.after,
+    ...(payload.compare ? { base_link: payload.compare } : {}),
+  };
   const user = payload.sender?.login ?? payload.pusher?.name;
   const now = (deps.now ?? (() => new Date()))();
   for (const postsubmit of selected) {

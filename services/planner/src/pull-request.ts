@@ -10,9 +10,10 @@ export interface PullRequest {
   html_url?: string;
   /** GitHub's answer, `null` while it is still computing it. */
   mergeable?: boolean | null;
-  user: { login: string; type?: string };
+  user: { login: string; type?: string; html_url?: string };
   head: { sha: string; ref: string };
-  base: { sha: string; ref: string };
+  /** GitHub sends `base.repo` in events and in `GET /pulls/{n}`; its links go into the refs. */
+  base: { sha: string; ref: string; repo?: { name: string; html_url?: string; owner: { login: string } } };
   labels?: { name?: string }[];
 }
 

@@ -492,11 +492,25 @@ describe('Planner', () => {
           rerun_command: '/test unit',
           report: true,
           refs: {
+            // Prow's createRefs: the head branch in head_ref (`ref` is left to GitHub), and links.
             org: 'acme',
             repo: 'widgets',
+            repo_link: 'https://github.com/acme/widgets',
             base_ref: 'main',
             base_sha: pr.baseSha,
-            pulls: [{ number: pr.number, author: COLLABORATOR, sha: pr.headSha, ref: pr.headRef, title: pr.title }],
+            base_link: `https://github.com/acme/widgets/commit/${pr.baseSha}`,
+            pulls: [
+              {
+                number: pr.number,
+                author: COLLABORATOR,
+                sha: pr.headSha,
+                head_ref: pr.headRef,
+                title: pr.title,
+                link: `https://github.com/acme/widgets/pull/${pr.number}`,
+                commit_link: `https://github.com/acme/widgets/pull/${pr.number}/commits/${pr.headSha}`,
+                author_link: `https://github.com/${COLLABORATOR}`,
+              },
+            ],
           },
         },
         status: { state: 'triggered', startTime: NOW.toISOString() },

@@ -196,7 +196,9 @@ describe('handlePush', () => {
     expect(build.metadata.labels['prow.k8s.io/refs.pull']).toBeUndefined();
     expect(build.metadata.annotations).toMatchObject({ 'bowline.dev/event': 'push', 'bowline.dev/delivery-id': event.id, 'bowline.dev/triggered-by': 'alice' });
     expect(build.spec).toMatchObject({ type: 'postsubmit', agent: 'jenkins', context: 'ci/jenkins/build', report: true });
-    expect(build.spec.refs).toEqual({ org: 'acme', repo: 'widgets', base_ref: 'main', base_sha: 'e'.repeat(40) });
+    // As Prow's trigger makes a postsubmit's refs: the repository and the push's comparison as links.
+    const { repository, compare } = event.payload as { repository: { html_url: string }; compare: string };
+    expect(build.spec.refs).toEqual({ org: 'acme', repo: 'widgets', repo_link: repository.html_url, base_ref: 'main', base_sha: 'e'.repeat(40), base_link: compare });
     expect(build.status).toMatchObject({ state: 'triggered', description: 'Job triggered.', startTime: NOW.toISOString() });
   });
 
@@ -204,7 +206,8 @@ describe('handlePush', () => {
     const event = envelope(pushPayload({ ref: 'refs/tags/v1.2.3', after: 'f'.repeat(40) }));
     await handlePush(deps(), event);
     const release = (await jobsOf(event.id)).find((j) => j.spec.job === 'release-tags');
-    expect(release?.spec.refs).toEqual({ org: 'acme', repo: 'widgets', base_ref: 'v1.2.3', base_sha: 'f'.repeat(40) });
+    const { repository, compare } = event.payload as { repository: { html_url: string }; compare: string };
+    expect(release?.spec.refs).toEqual({ org: 'acme', repo: 'widgets', repo_link: repository.html_url, base_ref: 'v1.2.3', base_sha: 'f'.repeat(40), base_link: compare });
   });
 
   it('creates nothing new when the same delivery comes again', async () => {
