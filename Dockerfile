@@ -15,6 +15,7 @@ WORKDIR /app
 # npm ci needs every workspace the lock file lists, libs/testing included, or it refuses the lock.
 COPY package.json package-lock.json ./
 COPY libs/observability/package.json libs/observability/
+COPY libs/go/package.json libs/go/
 COPY libs/config/package.json libs/config/
 COPY libs/prowjob/package.json libs/prowjob/
 COPY libs/bus/package.json libs/bus/
@@ -61,6 +62,8 @@ COPY --from=prod-deps /app/package.json ./
 COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/libs/observability/package.json libs/observability/
 COPY --from=build /app/libs/observability/dist libs/observability/dist
+COPY --from=build /app/libs/go/package.json libs/go/
+COPY --from=build /app/libs/go/dist libs/go/dist
 COPY --from=build /app/libs/config/package.json libs/config/
 COPY --from=build /app/libs/config/dist libs/config/dist
 COPY --from=build /app/libs/prowjob/package.json libs/prowjob/

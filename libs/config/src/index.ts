@@ -1,14 +1,24 @@
-export * from './types.js';
-export * from './problems.js';
-export * from './fields.js';
-export * from './definitions.js';
-export * from './go-regexp.js';
-export * from './go-template.js';
-export * from './cron.js';
-export * from './label-selector.js';
-export * from './presubmit.js';
-export * from './command-text.js';
-export * from './load.js';
-export * from './config-source.js';
-export * from './schema.js';
-export * from './template-sample.js';
+export type {
+  Brancher,
+  ChangeMatcher,
+  Config,
+  HistorySettings,
+  JenkinsMaster,
+  JenkinsOperatorConfig,
+  JenkinsOperatorSettings,
+  JobBase,
+  Periodic,
+  Postsubmit,
+  Presubmit,
+  PrimaryRefsSettings,
+  SinkerSettings,
+  Source,
+  TrustSettings,
+} from './types.js';
+export { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
+export { brancherIntersects, defaultRerunCommand, defaultTrigger, matchChanges, needsChanges, needsExplicitTrigger, runsAgainstBranch, shouldRunPresubmit, type ChangedFiles } from './presubmit.js';
+export { commandText } from './command-text.js';
+export { loadConfigFile, parseConfig, type LoadOptions } from './load.js';
+export { configPathsFromEnv, staticConfigSource, watchConfigFile, type ConfigSource, type WatchedConfig, type WatchOptions } from './config-source.js';
+export { configJsonSchema } from './schema.js';
+export { SAMPLE_TEMPLATE_PROWJOB } from './template-sample.js';

@@ -1,20 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { compileGoRegexp, GoTemplate, parseCron, parseLabelSelector, selectorsOverlap, type CronSchedule, type LabelSelector } from '@bowline/go';
 import { describeError, parseDuration } from '@bowline/observability';
 import { commandText } from './command-text.js';
-import { parseCron, type CronSchedule } from './cron.js';
 import { configField, jobConfigField, periodicField, postsubmitField, presubmitField } from './definitions.js';
 import type { Field } from './fields.js';
-import { compileGoRegexp } from './go-regexp.js';
-import { GoTemplate } from './go-template.js';
-import { parseLabelSelector, selectorsOverlap, type LabelSelector } from './label-selector.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
 import { brancherIntersects, defaultRerunCommand, defaultTrigger, runsAgainstBranch } from './presubmit.js';
 import { SAMPLE_TEMPLATE_PROWJOB } from './template-sample.js';
 import type { Brancher, Config, JenkinsMaster, JenkinsOperatorConfig, JobBase, Periodic, Postsubmit, Presubmit } from './types.js';
-
-export { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
 
 type Path = (string | number)[];
 type Raw = Record<string, unknown>;

@@ -1,7 +1,5 @@
+import type { CronSchedule, GoTemplate, LabelSelector } from '@bowline/go';
 import type { ConfigProblem } from './problems.js';
-import type { CronSchedule } from './cron.js';
-import type { GoTemplate } from './go-template.js';
-import type { LabelSelector } from './label-selector.js';
 
 /** Where a value came from, so an error can name file, line and field. */
 export interface Source {

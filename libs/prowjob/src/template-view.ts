@@ -1,4 +1,4 @@
-import { GoMap } from '@bowline/config';
+import { GoMap } from '@bowline/go';
 import type { Pull, ProwJob, Refs } from './types.js';
 import { hasRefs } from './prowjob.js';
 import { prowRefsOf } from './refs.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { GoTemplate, parseConfig, SAMPLE_TEMPLATE_PROWJOB } from '@bowline/config';
+import { parseConfig, SAMPLE_TEMPLATE_PROWJOB } from '@bowline/config';
+import { GoTemplate } from '@bowline/go';
 import { newPeriodicJob } from '../src/prowjob.js';
 import { prowJobTemplateView, SAMPLE_PROWJOB_VIEW } from '../src/template-view.js';
 import type { ProwJob, Refs } from '../src/types.js';

@@ -1,4 +1,5 @@
-import { compileGoRegexp, needsExplicitTrigger, shouldRunPresubmit, type ChangedFiles, type Presubmit } from '@bowline/config';
+import { needsExplicitTrigger, shouldRunPresubmit, type ChangedFiles, type Presubmit } from '@bowline/config';
+import { compileGoRegexp } from '@bowline/go';
 
 /**
  * Prow's presubmit filters (pkg/pjutil/filter.go): each says whether a job is asked for, whether

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import { Counter, type Registry } from 'prom-client';
-import type { ConfigSource, CronSchedule, Periodic } from '@bowline/config';
+import type { ConfigSource, Periodic } from '@bowline/config';
+import type { CronSchedule } from '@bowline/go';
 import { describeError, type Logger } from '@bowline/observability';
 import { newPeriodicJob, prowJobName, type ProwJobStore } from '@bowline/prowjob';
 

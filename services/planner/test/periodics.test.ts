@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
-import { parseConfig, parseCron, staticConfigSource, type Periodic } from '@bowline/config';
+import { parseConfig, staticConfigSource, type Periodic } from '@bowline/config';
+import { parseCron } from '@bowline/go';
 import { createLogger } from '@bowline/observability';
 import type { ProwJob } from '@bowline/prowjob';
 import { startProwJobBucket, waitFor, type ProwJobBucket } from '@bowline/testing';

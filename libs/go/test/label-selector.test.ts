@@ -6,7 +6,8 @@ import { parse } from 'yaml';
 import { BowlineError } from '@bowline/observability';
 import { LabelSelectorError, parseLabelSelector, selectorsOverlap } from '../src/label-selector.js';
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+// metal3's config is among libs/config's fixtures of real Prow configs.
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'config', 'test', 'fixtures');
 
 interface Metal3Config {
   deck: { external_agent_logs: { selector: string }[] };
