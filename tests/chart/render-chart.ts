@@ -1,12 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { goStruct, GoTemplateRunner, parseTemplate } from './go-template.js';
+import { GoMap, goKind, TemplateSet, type TemplateOptions } from '@bowline/go';
+import { helmFunctions, helmValue } from './helm-functions.js';
 
 /*
  * `helm template` for charts/bowline, without helm: values merged as Helm coalesces them, every
- * template rendered with Go's template semantics (go-template.ts), and each manifest parsed as
- * YAML. The bundled NATS chart (a dependency that is not vendored) is not rendered.
+ * template rendered by @bowline/go's text/template with the Sprig and Helm functions of
+ * helm-functions.ts, and each manifest parsed as YAML. The bundled NATS chart (a dependency that
+ * is not vendored) is not rendered.
  */
 
 export type Values = Record<string, unknown>;
@@ -71,9 +73,69 @@ function nulledPaths(values: unknown, path: string, out: Set<string>): Set<strin
 }
 
 function recordPaths(value: unknown, path: string, paths: WeakMap<object, string>): void {
-  if (!isMap(value)) return;
+  if (!(value instanceof Map)) return;
   paths.set(value, path);
-  for (const [key, child] of Object.entries(value)) recordPaths(child, `${path}.${key}`, paths);
+  for (const [key, child] of value) recordPaths(child, `${path}.${key}`, paths);
+}
+
+/**
+ * Helm's `.Capabilities.APIVersions` (chartutil.VersionSet), whose method `Has` tells whether the
+ * cluster serves an API version or kind.
+ */
+export class VersionSet {
+  readonly #versions: ReadonlySet<string>;
+
+  constructor(versions: Iterable<string>) {
+    this.#versions = new Set(versions);
+  }
+
+  Has(version: unknown): boolean {
+    return this.#versions.has(String(version));
+  }
+}
+
+/** Helm's `.Capabilities`: a struct, so a template reading a field it lacks fails. */
+export class Capabilities {
+  readonly KubeVersion = { Version: 'v1.30.0', Major: '1', Minor: '30' };
+  readonly APIVersions: VersionSet;
+
+  constructor(apiVersions: Iterable<string>) {
+    this.APIVersions = new VersionSet(apiVersions);
+  }
+}
+
+/**
+ * What this renderer refuses to print, stricter than Helm: nil, which Helm prints as "" (a value
+ * missing by mistake), and maps, lists and structs, which Helm prints in Go's syntax. None of them
+ * belongs in a manifest.
+ */
+function refuseUnprintable(value: unknown): void {
+  const kind = goKind(value);
+  if (kind === 'invalid') throw new Error('printing nil (a missing value?)');
+  if (kind === 'map' || kind === 'slice' || kind === 'struct') throw new Error(`printing a ${kind}`);
+}
+
+/**
+ * A template set as Helm makes one: Sprig's and Helm's functions (`include` runs a template of
+ * this set), and `missingkey=zero`, so a field of a missing value is Go's "nil pointer evaluating".
+ */
+export function helmTemplates(options: Pick<TemplateOptions, 'onMissingKey'> = {}): TemplateSet {
+  const templates: TemplateSet = new TemplateSet({
+    funcs: helmFunctions((name, data) => templates.execute(name, data)),
+    missingKey: 'zero',
+    onPrint: refuseUnprintable,
+    ...options,
+  });
+  return templates;
+}
+
+const templateFiles = (chartDir: string): string[] => readdirSync(join(chartDir, 'templates')).sort();
+
+/** Every template file of the chart parsed into one set (each file a template named as the file), as Helm parses them. */
+export function chartTemplates(chartDir: string, options: Pick<TemplateOptions, 'onMissingKey'> = {}): TemplateSet {
+  const templates = helmTemplates(options);
+  for (const file of templateFiles(chartDir)) templates.parse(file, readFileSync(join(chartDir, 'templates', file), 'utf8'));
+  return templates;
 }
 
 export interface RenderOptions {
@@ -92,38 +154,35 @@ export function renderChart(chartDir: string, valuesFiles: Values[] = [], option
   const release = options.release ?? { name: 'bowline', namespace: 'ci' };
   const chart = readYamlFile(join(chartDir, 'Chart.yaml'));
   const user = valuesFiles.reduce(mergeUserValues, {});
-  const values = coalesceValues(readYamlFile(join(chartDir, 'values.yaml')), user);
+  const values = helmValue(coalesceValues(readYamlFile(join(chartDir, 'values.yaml')), user));
   const nulled = nulledPaths(user, '.Values', new Set());
-  const apiVersions = new Set([...BUILT_IN_API_VERSIONS, ...(options.apiVersions ?? [])]);
-  const templatesDir = join(chartDir, 'templates');
-  const files = readdirSync(templatesDir).sort();
-  const defines = new Map();
-  const parsed = new Map(files.map((file) => [file, parseTemplate(readFileSync(join(templatesDir, file), 'utf8'), file, defines)]));
 
   const paths = new WeakMap<object, string>();
   recordPaths(values, '.Values', paths);
   const missing = new Set<string>();
-  const runner = new GoTemplateRunner(defines);
-  runner.onMissing = (map, key) => {
-    const path = paths.get(map);
-    // A value the user removed with null is missing on purpose.
-    if (path && !nulled.has(`${path}.${key}`)) missing.add(`${path}.${key}`);
-  };
-  const root = {
-    Values: values,
-    Release: goStruct({ Name: release.name, Namespace: release.namespace, Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1n }),
-    Chart: goStruct({ Name: chart.name, Version: chart.version, AppVersion: chart.appVersion, Description: chart.description }),
-    Capabilities: goStruct({
-      KubeVersion: goStruct({ Version: 'v1.30.0', Major: '1', Minor: '30' }),
-      APIVersions: goStruct({ Has: (version: unknown) => apiVersions.has(String(version)) }),
-    }),
-  };
+  const templates = chartTemplates(chartDir, {
+    onMissingKey: (map, key) => {
+      const path = paths.get(map);
+      // A value the user removed with null is missing on purpose.
+      if (path && !nulled.has(`${path}.${key}`)) missing.add(`${path}.${key}`);
+    },
+  });
+  // Helm's top-level data is a map; .Release and .Chart are structs here, so a misspelt field of
+  // them fails rather than printing nothing.
+  const root = new GoMap<unknown>(
+    [
+      ['Values', values],
+      ['Release', { Name: release.name, Namespace: release.namespace, Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1 }],
+      ['Chart', { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion, Description: chart.description }],
+      ['Capabilities', new Capabilities([...BUILT_IN_API_VERSIONS, ...(options.apiVersions ?? [])])],
+    ],
+    undefined,
+  );
 
   const manifests: Manifest[] = [];
   let notes = '';
-  for (const [file, nodes] of parsed) {
-    if (file.startsWith('_')) continue;
-    const text = runner.render(nodes, root);
+  for (const file of templateFiles(chartDir).filter((name) => !name.startsWith('_'))) {
+    const text = templates.execute(file, root);
     if (file === 'NOTES.txt') {
       notes = text;
       continue;

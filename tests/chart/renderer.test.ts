@@ -1,16 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { GoTemplateRunner, goStruct, parseTemplate, TemplateError } from './go-template.js';
-import { coalesceValues, mergeUserValues, type Values } from './render-chart.js';
+import { TemplateError } from '@bowline/go';
+import { helmValue } from './helm-functions.js';
+import { Capabilities, coalesceValues, helmTemplates, mergeUserValues, type Values } from './render-chart.js';
 
 // The renderer stands in for helm here, so the Go and Helm behaviours the chart leans on are pinned.
 
 describe('the template renderer', () => {
-  const render = (text: string, data: unknown): string => {
-    const defines = new Map();
-    const nodes = parseTemplate(text, 't', defines);
-    return new GoTemplateRunner(defines).render(nodes, data);
-  };
-  const capabilities = goStruct({ APIVersions: goStruct({ Has: (v: unknown) => v === 'monitoring.coreos.com/v1/ServiceMonitor' }) });
+  // The data is given as values are: read from YAML, as Helm holds them.
+  const render = (text: string, data: unknown): string => helmTemplates().parse('t', text).execute(helmValue(data));
+  const capabilities = new Capabilities(['monitoring.coreos.com/v1/ServiceMonitor']);
 
   it.each([
     ['trims around {{- and -}}', 'a  \n {{- "b" -}} \n c', {}, 'abc'],

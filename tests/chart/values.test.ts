@@ -5,8 +5,9 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, parseDocument, type YAMLMap } from 'yaml';
 import { parseConfig } from '@bowline/config';
+import type { Arg, Command } from '@bowline/go';
 import { CHART, defaults, effectiveValues, FULL_CLUSTER, INSTALLS, renderChart, VALUES_FILES, valuesFile, type Values } from './fixtures.js';
-import { parseTemplate } from './go-template.js';
+import { chartTemplates } from './render-chart.js';
 import { NATS_CHART_VALUES, unknownNatsValues } from './nats-chart-values.js';
 
 // The chart's values: their schema, their documentation, the config.yaml they carry, the values the
@@ -140,20 +141,18 @@ describe('the templates', () => {
  */
 function natsValuesRead(): string[] {
   const paths = new Set<string>();
-  const natsMap = (arg: { kind?: string; base?: string; path?: string[] }): boolean =>
-    arg.kind === 'field' && ((arg.path ?? []).at(-1) === 'nats' || (arg.base === '$nats' && arg.path?.length === 0));
+  const natsMap = (arg: Arg): boolean =>
+    ((arg.type === 'field' || arg.type === 'variable') && arg.idents.at(-1) === 'nats') || (arg.type === 'variable' && arg.name === '$nats' && arg.idents.length === 0);
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      const [first, ...args] = node as { kind?: string; name?: string; value?: unknown }[];
-      if (first?.kind === 'ident' && first.name === 'dig' && natsMap(args.at(-1)!)) {
-        paths.add(['nats', ...args.slice(0, -2).map((a) => String(a.value))].join('.'));
-      }
+    if (typeof node !== 'object' || node === null) return;
+    const { args } = node as Partial<Command>;
+    if (Array.isArray(args) && args[0]?.type === 'identifier' && args[0].name === 'dig' && natsMap(args.at(-1)!)) {
+      paths.add(['nats', ...args.slice(1, -2).map((a) => String(a.type === 'string' ? a.value : a.text))].join('.'));
     }
-    if (typeof node === 'object' && node !== null) Object.values(node).forEach(walk);
+    Object.values(node).forEach(walk);
   };
-  const defines = new Map();
-  for (const [file, text] of templates) walk(parseTemplate(text, file, defines));
-  walk([...defines.values()]);
+  const templates = chartTemplates(CHART);
+  for (const name of templates.names()) walk(templates.tree(name)!.root);
   return [...paths].sort();
 }
 

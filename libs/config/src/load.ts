@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { compileGoRegexp, GoTemplate, parseCron, parseLabelSelector, selectorsOverlap, type CronSchedule, type LabelSelector } from '@bowline/go';
+import { compileGoRegexp, parseCron, parseLabelSelector, selectorsOverlap, type CronSchedule, type GoTemplate, type LabelSelector } from '@bowline/go';
 import { describeError, parseDuration } from '@bowline/observability';
 import { commandText } from './command-text.js';
 import { configField, jobConfigField, periodicField, postsubmitField, presubmitField } from './definitions.js';
 import type { Field } from './fields.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
 import { brancherIntersects, defaultRerunCommand, defaultTrigger, runsAgainstBranch } from './presubmit.js';
-import { SAMPLE_TEMPLATE_PROWJOB } from './template-sample.js';
+import { parseConfigTemplate } from './templates.js';
 import type { Brancher, Config, JenkinsMaster, JenkinsOperatorConfig, JobBase, Periodic, Postsubmit, Presubmit } from './types.js';
 
 type Path = (string | number)[];
@@ -558,13 +558,10 @@ class ConfigBuilder {
     }
   }
 
-  /** Parses a template and runs it on a sample ProwJob, so unknown fields fail now, not on a build. */
   private template(doc: DocumentReader, path: Path, text: unknown): GoTemplate | undefined {
     if (typeof text !== 'string') return undefined;
     try {
-      const template = GoTemplate.parse(text);
-      template.execute(SAMPLE_TEMPLATE_PROWJOB);
-      return template;
+      return parseConfigTemplate(text);
     } catch (error) {
       doc.problem(path, `invalid template: ${describeError(error)}`);
       return undefined;

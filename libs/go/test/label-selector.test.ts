@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { BowlineError } from '@bowline/observability';
-import { LabelSelectorError, parseLabelSelector, selectorsOverlap } from '../src/label-selector.js';
+import { LabelSelectorError, parseLabelSelector, selectorsOverlap } from '../src/index.js';
 
 // metal3's config is among libs/config's fixtures of real Prow configs.
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'config', 'test', 'fixtures');
