@@ -21,4 +21,4 @@ export { commandText } from './command-text.js';
 export { loadConfigFile, parseConfig, type LoadOptions } from './load.js';
 export { configPathsFromEnv, staticConfigSource, watchConfigFile, type ConfigSource, type WatchedConfig, type WatchOptions } from './config-source.js';
 export { configJsonSchema } from './schema.js';
-export { SAMPLE_TEMPLATE_PROWJOB } from './template-sample.js';
+export { prowJobGoView, SAMPLE_PROWJOB, SAMPLE_PROWJOB_VIEW, type ProwJobJson, type PullJson, type RefsJson } from './template-view.js';

@@ -1,5 +1,5 @@
 import { GoTemplate, type TemplateSubset } from '@bowline/go';
-import { SAMPLE_TEMPLATE_PROWJOB } from './template-sample.js';
+import { SAMPLE_PROWJOB_VIEW } from './template-view.js';
 
 /**
  * The part of Go's template language a config's templates (`job_url_template`, `report_template`,
@@ -15,11 +15,12 @@ export const PROW_TEMPLATE_SUBSET: TemplateSubset = {
 };
 
 /**
- * A config's template, parsed and run once on a sample ProwJob, so a misspelt field
- * (`{{.Spec.Jbo}}`) fails when the config loads rather than on a build later. Throws TemplateError.
+ * A config's template, parsed and run once on the view of a sample ProwJob (the view the services
+ * run it on), so a misspelt field (`{{.Spec.Jbo}}`) fails when the config loads rather than on a
+ * build later. Throws TemplateError.
  */
 export function parseConfigTemplate(text: string, name?: string): GoTemplate {
   const template = GoTemplate.parse(text, { name, subset: PROW_TEMPLATE_SUBSET });
-  template.execute(SAMPLE_TEMPLATE_PROWJOB);
+  template.execute(SAMPLE_PROWJOB_VIEW);
   return template;
 }
