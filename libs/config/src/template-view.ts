@@ -19,20 +19,26 @@ import { GoMap } from '@bowline/go';
  *   fields. They are non-enumerable here: readable as fields, but not printed twice by `{{.}}`.
  */
 
-/** A pull request of a ProwJob's refs, as Prow writes it (`Pull`). */
+/** Prow's `Pull` (prowjobs/v1 types.go) in JSON; optional fields are Go's `omitempty` ones. */
 export interface PullJson {
   number: number;
   author: string;
   sha: string;
   title?: string;
+  /**
+   * A fetchable ref of the change (Gerrit's `refs/changes/…`); Prow leaves it empty for GitHub.
+   * A pull without `head_ref` was written before Bowline stored Prow's fields, and its `ref` is
+   * the head branch (see @bowline/prowjob's `prowRefsOf`).
+   */
   ref?: string;
+  /** The pull request's head branch (`PULL_HEAD_REF`). */
   head_ref?: string;
   link?: string;
   commit_link?: string;
   author_link?: string;
 }
 
-/** A ProwJob's refs, as Prow writes them (`Refs`). */
+/** Prow's `Refs` in JSON, the fields a Jenkins job can use (Bowline has no decoration or extra refs). */
 export interface RefsJson {
   org: string;
   repo: string;

@@ -24,7 +24,7 @@ import { Lexer, type Fail, type Token, type TokenType } from './template-lex.js'
 /**
  * Parts of Go's template language a caller leaves out, each refused when a template is parsed
  * (`unsupported action "define"`, `unsupported function "html"`), as Bowline's config does for
- * the Prow templates it has always taken (libs/config load.ts).
+ * the Prow templates it has always taken (libs/config templates.ts).
  */
 export interface TemplateSubset {
   /** Of `define`, `template` and `block`. */
@@ -496,7 +496,7 @@ class Parser {
     if (!this.vars.includes(token.value)) this.fail(`undefined variable "${token.value}"`, token.pos);
   }
 
-  /** Integers as Go writes them (decimal, 0x, 0o, 0b, legacy 0777 octal, `_` separators); floats are outside the subset. */
+  /** Integers as Go writes them (decimal, 0x, 0o, 0b, legacy 0777 octal, `_` separators); floats are left out of this port. */
   private parseInteger(token: Token): number {
     const text = token.value;
     const fail = (reason: string) => this.fail(reason, token.pos);

@@ -1,6 +1,6 @@
 import { BowlineError } from '@bowline/observability';
 
-/** A template that does not parse, uses something outside the supported subset, or fails to execute. */
+/** A template that does not parse, uses what the port or the caller leaves out, or fails to execute. */
 export class TemplateError extends BowlineError {
   /** The problem alone, without the template name and position. */
   readonly reason: string;

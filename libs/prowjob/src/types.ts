@@ -1,41 +1,17 @@
+import type { PullJson, RefsJson } from '@bowline/config';
+
 export type ProwJobType = 'presubmit' | 'postsubmit' | 'periodic' | 'batch';
 export type ProwJobState = 'triggered' | 'pending' | 'success' | 'failure' | 'aborted' | 'error';
 
 export const FINAL_STATES: readonly ProwJobState[] = ['success', 'failure', 'aborted', 'error'];
 
-/** Prow's `Pull` (prowjobs/v1 types.go); optional fields are Go's `omitempty` ones. */
-export interface Pull {
-  number: number;
-  author: string;
-  sha: string;
-  title?: string;
-  /**
-   * A fetchable ref of the change (Gerrit's `refs/changes/…`); Prow leaves it empty for GitHub.
-   * A pull without `head_ref` was written before Bowline stored Prow's fields, and its `ref` is
-   * the head branch (see `prowRefsOf`).
-   */
-  ref?: string;
-  /** The pull request's head branch (`PULL_HEAD_REF`). */
-  head_ref?: string;
-  link?: string;
-  commit_link?: string;
-  author_link?: string;
-}
+/** Prow's `Pull`, as @bowline/config's template view reads it. */
+export type Pull = PullJson;
 
-/** Prow's `Refs`, the fields a Jenkins job can use (Bowline has no decoration or extra refs). */
-export interface Refs {
-  org: string;
-  repo: string;
-  repo_link?: string;
+/** Prow's `Refs`, as @bowline/config's template view reads them; Bowline always stores the base. */
+export interface Refs extends RefsJson {
   base_ref: string;
   base_sha: string;
-  base_link?: string;
-  pulls?: Pull[];
-  path_alias?: string;
-  clone_uri?: string;
-  skip_submodules?: boolean;
-  clone_depth?: number;
-  skip_fetch_head?: boolean;
 }
 
 /** Prow's ProwJob (`prow.k8s.io/v1`), as stored in the `prowjobs` bucket. */
