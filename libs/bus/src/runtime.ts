@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import {
+  bindAddressFromEnv,
   createLogger,
   createRegistry,
   optionalEnv,
@@ -9,6 +10,7 @@ import {
   startOpsServer,
   stopOnSignals,
   type Env,
+  type HttpLimits,
   type Logger,
   type RawHandler,
 } from '@bowline/observability';
@@ -17,6 +19,10 @@ import { ensureEventsStream, type StreamSettings } from './streams.js';
 
 export interface CommonSettings {
   port: number;
+  /** `BIND_ADDRESS`: the address the HTTP port listens on; every interface when absent. */
+  bindAddress?: string;
+  /** The HTTP server's timeouts and connection limit, where a service sets its own (the hook). */
+  httpLimits?: Partial<HttpLimits>;
   natsUrl: string;
   logLevel: string;
   streams: StreamSettings;
@@ -30,6 +36,7 @@ export function readCommonSettings(env: Env, defaultPort: number): CommonSetting
   }
   return {
     port: portFromEnv(env, defaultPort),
+    bindAddress: bindAddressFromEnv(env),
     natsUrl: optionalEnv(env, 'NATS_URL', 'nats://127.0.0.1:4222'),
     logLevel: optionalEnv(env, 'LOG_LEVEL', 'info'),
     streams: { replicas },
@@ -66,6 +73,8 @@ export async function startRuntime(
   const running = await start({ logger, registry, bus });
   const server = await startOpsServer({
     port: settings.port,
+    host: settings.bindAddress,
+    limits: settings.httpLimits,
     logger,
     registry,
     isReady: bus.isConnected,
