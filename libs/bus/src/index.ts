@@ -4,3 +4,5 @@ export * from './events.js';
 export * from './runtime.js';
 export * from './lease.js';
 export * from './read-stream.js';
+export * from './payload-schema.js';
+export * from './payloads.js';
