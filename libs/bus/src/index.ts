@@ -6,3 +6,4 @@ export * from './lease.js';
 export * from './read-stream.js';
 export * from './payload-schema.js';
 export * from './payloads.js';
+export * from './dead-letters.js';

@@ -15,6 +15,7 @@ import {
   type RawHandler,
 } from '@bowline/observability';
 import { connectBus, type BusConnection } from './connect.js';
+import { ensureDeadLetterStream } from './dead-letters.js';
 import { ensureEventsStream, type StreamSettings } from './streams.js';
 
 export interface CommonSettings {
@@ -58,8 +59,8 @@ export function observe(service: string, settings: CommonSettings): Observabilit
 }
 
 /**
- * What every `main.ts` does around its own logic: logger, metrics, NATS, the EVENTS stream, the
- * HTTP port with `/healthz` `/readyz` `/metrics`, and a clean stop on SIGTERM.
+ * What every `main.ts` does around its own logic: logger, metrics, NATS, the EVENTS and DEADLETTER
+ * streams, the HTTP port with `/healthz` `/readyz` `/metrics`, and a clean stop on SIGTERM.
  */
 export async function startRuntime(
   service: string,
@@ -70,6 +71,7 @@ export async function startRuntime(
   const { logger, registry } = observability;
   const bus = await connectBus({ servers: settings.natsUrl, name: `bowline-${service}`, logger });
   await ensureEventsStream(bus.nc, settings.streams);
+  await ensureDeadLetterStream(bus.nc, settings.streams);
   const running = await start({ logger, registry, bus });
   const server = await startOpsServer({
     port: settings.port,

@@ -4,6 +4,8 @@ import { examplePayload, malformedPayloadCases, pullRequestCommentPayload, pullR
 import { deriveReadSchemas, PAYLOAD_READS, type ReadSchema } from '../src/payload-schema.js';
 import { MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker } from '../src/payloads.js';
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- payloads are GitHub's loose JSON, spoilt in place */
+
 const checker = payloadChecker();
 
 /** Valid payloads of each stored event, with one item in every array Bowline reads into. */
