@@ -32,6 +32,10 @@ describe('a service started without a required setting', () => {
     ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u' }, 'JENKINS_TOKEN_FILE is not set'],
     ['sinker', { BOWLINE_CONFIG: join(dir, 'nowhere.yaml') }, 'nowhere.yaml:0:0: (file): cannot read'],
     ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, PORT: 'eighty' }, 'PORT is "eighty"'],
+    ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, BIND_ADDRESS: 'eth0' }, 'BIND_ADDRESS is "eth0": set it to an IP address of this host'],
+    ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, HOOK_MAX_CONNECTIONS: 'lots' }, 'HOOK_MAX_CONNECTIONS must be a positive whole number'],
+    ['sinker', { BOWLINE_EXIT_ON_LEASE_LOSS: 'maybe' }, 'BOWLINE_EXIT_ON_LEASE_LOSS is "maybe": set it to true or false'],
+    ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u', JENKINS_TOKEN_FILE: secret, BOWLINE_EXIT_ON_LEASE_LOSS: 'yes' }, 'BOWLINE_EXIT_ON_LEASE_LOSS is "yes"'],
   ])('%s with %j exits at once naming what to fix', (service, env, message) => {
     const result = spawnSync(process.execPath, [join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
       env: { ...base, ...env },

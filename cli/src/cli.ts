@@ -3,12 +3,14 @@ import { parseArgs } from 'node:util';
 import { configJsonSchema } from '@bowline/config';
 import { BowlineError, type Env } from '@bowline/observability';
 import { checkConfig } from './checkconfig.js';
+import { EVENTS_USAGE, runEventsCommand } from './events-command.js';
 import { JOBS_USAGE, runJobsCommand, UsageError } from './jobs-command.js';
 
 const USAGE = `usage:
   bowline checkconfig --config PATH [--job-config DIR] [--strict]
   bowline schema [--out FILE]
-${JOBS_USAGE}`;
+${JOBS_USAGE}
+${EVENTS_USAGE}`;
 
 export interface CliOptions {
   /** Raw output (a streamed log); defaults to `print` without the line ending. */
@@ -48,6 +50,9 @@ export async function runCli(argv: string[], print: (line: string) => void, opti
         env: options.env ?? process.env,
         now: options.now ?? (() => new Date()),
       });
+    }
+    if (command === 'events') {
+      return await runEventsCommand(rest, { print, env: options.env ?? process.env, now: options.now ?? (() => new Date()) });
     }
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   } catch (error) {

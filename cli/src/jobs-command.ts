@@ -156,7 +156,8 @@ async function logs(args: string[], io: JobsIo): Promise<number> {
   return 0;
 }
 
-async function withNats<T>(flag: string | undefined, io: JobsIo, read: (nc: NatsConnection) => Promise<T>): Promise<T> {
+/** Runs `read` on a connection to `--nats`, `NATS_URL` or the default, closed afterwards. */
+export async function withNats<T>(flag: string | undefined, io: Pick<JobsIo, 'env'>, read: (nc: NatsConnection) => Promise<T>): Promise<T> {
   const servers = flag ?? io.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const nc = await connectOnce(servers, { name: 'bowline-cli' });
   try {
@@ -182,7 +183,7 @@ export function parseSince(text: string, now: Date): Date {
   return date;
 }
 
-function positiveInteger(flag: string, text: string): number {
+export function positiveInteger(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, not "${text}"`);
   return n;

@@ -1,6 +1,9 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { Registry } from 'prom-client';
 import { describeError, type Logger } from '@bowline/observability';
+import { DeadLetterSink } from './dead-letters.js';
+import { MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type PayloadChecker } from './payloads.js';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX } from './streams.js';
 
 /** What the hook publishes for each accepted webhook, on `bowline.events.github.<event>`. */
@@ -71,9 +74,19 @@ export interface EventConsumerOptions {
   nc: NatsConnection;
   /** Durable consumer name, one per service. */
   durable: string;
+  /** The service, naming its dead-letter subject and metric label; defaults to `durable`. */
+  service?: string;
   logger: Logger;
+  /** Where `bowline_events_rejected_total` is counted. */
+  registry?: Registry;
   /** How many messages are handled at once. */
   concurrency?: number;
+  /** Deliveries of an event that keeps failing before it is put aside as a dead letter. */
+  maxDeliver?: number;
+  /** How long a delivery may go unacknowledged before NATS gives it to another replica. */
+  ackWaitMs?: number;
+  /** What a payload must look like to be handled; defaults to the hook's (the fields Bowline reads). */
+  checker?: PayloadChecker;
   handle: (envelope: EventEnvelope, message: JsMsg) => Promise<Outcome>;
 }
 
@@ -81,19 +94,39 @@ export interface EventConsumer {
   stop(): Promise<void>;
 }
 
+export const DEFAULT_MAX_DELIVER = 20;
+
 /**
- * A durable, explicitly acknowledged consumer of EVENTS. A handler that throws is retried after
- * a delay (NATS redelivers); JSON that cannot be parsed is terminated, since it never will parse.
+ * Deliveries JetStream allows past `maxDeliver`. The consumer counts deliveries itself and puts an
+ * event aside on its last allowed try, but a try can end without a word (the process killed, the
+ * handler past `ack_wait`): the next delivery, over the count, is then put aside unhandled. A few
+ * more cover a dead-letter copy that could not be stored. JetStream's own limit, reached silently,
+ * would leave the event unhandled and unrecorded (its MAX_DELIVERIES advisory is plain NATS, lost
+ * when nobody listens at that moment), so the consumer never relies on it.
+ */
+const DEAD_LETTER_HEADROOM = 5;
+
+/**
+ * A durable, explicitly acknowledged consumer of EVENTS. An event it can never handle (not JSON,
+ * nested too deep, a payload without the fields Bowline reads, or one the handler refuses) is put
+ * aside at once as a dead letter: copied to `bowline.deadletter.<service>`, counted, logged, and
+ * terminated. A handler that throws is retried with backoff, up to `maxDeliver` deliveries, and
+ * then put aside the same way: no event is redelivered for ever, none is lost.
  */
 export async function consumeEvents(options: EventConsumerOptions): Promise<EventConsumer> {
   const { nc, durable, logger } = options;
+  const service = options.service ?? durable;
+  const maxDeliver = options.maxDeliver ?? DEFAULT_MAX_DELIVER;
+  const ackWaitMs = options.ackWaitMs ?? 60_000;
+  const checker = options.checker ?? payloadChecker();
+  const deadLetters = new DeadLetterSink({ nc, service, logger, registry: options.registry });
   const jsm = await jetstreamManager(nc);
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(60_000),
-    max_deliver: 20,
+    ack_wait: nanos(ackWaitMs),
+    max_deliver: maxDeliver + DEAD_LETTER_HEADROOM,
     // One filter, not `filter_subjects`: Debian's nats-server is 2.9, which has only the former.
     filter_subject: `${EVENTS_SUBJECT_PREFIX}.github.>`,
   };
@@ -110,35 +143,66 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
   const inFlight = new Set<Promise<void>>();
 
   const settle = async (message: JsMsg): Promise<void> => {
+    const attempt = message.info.deliveryCount;
+    // Checked on the bytes before parsing, as at the hook: an event stored by anything else than
+    // the hook (a replay, an older hook) gets the same checks.
+    if (nestsDeeperThan(message.data, MAX_PAYLOAD_DEPTH)) {
+      await deadLetters.reject(message, 'too_deep', `nested deeper than ${MAX_PAYLOAD_DEPTH} levels`, { event: eventOf(message.subject) });
+      return;
+    }
     let envelope: EventEnvelope;
     try {
       envelope = message.json<EventEnvelope>();
-    } catch (error) {
-      logger.error({ seq: message.seq, err: error }, 'event is not JSON: dropped');
-      message.term('not JSON');
+    } catch {
+      await deadLetters.reject(message, 'not_json', 'the message is not JSON', { event: eventOf(message.subject) });
+      return;
+    }
+    const problem = envelopeProblem(envelope) ?? checker.check(envelope.event, envelope.payload);
+    if (problem) {
+      await deadLetters.reject(message, 'invalid_payload', problem, envelopeIds(envelope));
+      return;
+    }
+    if (attempt > maxDeliver) {
+      const detail = `delivered ${attempt} times; the last tries did not finish (the process stopped, or the handler ran past ack_wait)`;
+      await deadLetters.reject(message, 'max_deliver', detail, envelopeIds(envelope));
       return;
     }
     const log = logger.child({ deliveryId: envelope.id, event: envelope.event });
+    // A handler waiting out GitHub's rate limit can take minutes: NATS is told it is still at
+    // work, so the wait is not mistaken for a lost delivery and counted against maxDeliver.
+    const heartbeat = setInterval(() => {
+      try {
+        message.working();
+      } catch {
+        // The connection is gone: the delivery will be redelivered anyway.
+      }
+    }, Math.max(1000, ackWaitMs / 3));
+    heartbeat.unref();
     let outcome: Outcome;
     try {
       outcome = await options.handle(envelope, message);
     } catch (error) {
-      outcome = { kind: 'retry', delayMs: backoffMs(message.info.deliveryCount), reason: describeError(error) };
+      outcome = { kind: 'retry', delayMs: backoffMs(attempt), reason: describeError(error) };
+    } finally {
+      clearInterval(heartbeat);
     }
     if (outcome.kind === 'ack') {
       message.ack();
-    } else if (outcome.kind === 'retry') {
-      log.warn({ attempt: message.info.deliveryCount, delayMs: outcome.delayMs, reason: outcome.reason }, 'event will be retried');
+    } else if (outcome.kind === 'retry' && attempt < maxDeliver) {
+      log.warn({ attempt, delayMs: outcome.delayMs, reason: outcome.reason }, 'event will be retried');
       message.nak(outcome.delayMs);
+    } else if (outcome.kind === 'retry') {
+      await deadLetters.reject(message, 'max_deliver', `failed ${attempt} times; the last time: ${outcome.reason}`, envelopeIds(envelope));
     } else {
-      log.error({ reason: outcome.reason }, 'event dropped');
-      message.term(outcome.reason);
+      await deadLetters.reject(message, 'handler', outcome.reason, envelopeIds(envelope));
     }
   };
 
   const loop = (async () => {
     for await (const message of messages) {
-      const task = settle(message).finally(() => inFlight.delete(task));
+      const task = settle(message)
+        .catch((error: unknown) => logger.error({ seq: message.seq, err: describeError(error) }, 'cannot settle an event: it will be delivered again'))
+        .finally(() => inFlight.delete(task));
       inFlight.add(task);
       if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
@@ -150,6 +214,28 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
       await loop.catch(() => undefined);
       await Promise.allSettled(inFlight);
     },
+  };
+}
+
+/** `bowline.events.github.push` → `push`. */
+function eventOf(subject: string): string | undefined {
+  return subject.split('.').at(-1);
+}
+
+/** What is wrong with the envelope itself (the hook always writes all of it), if anything. */
+function envelopeProblem(envelope: unknown): string | undefined {
+  const e = envelope as Partial<EventEnvelope<unknown>> | null;
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return '(envelope): expected object';
+  if (typeof e.id !== 'string' || e.id === '') return 'id: expected a delivery id';
+  if (typeof e.event !== 'string' || e.event === '') return 'event: expected an event name';
+  if (typeof e.payload !== 'object' || e.payload === null || Array.isArray(e.payload)) return 'payload: expected object';
+  return undefined;
+}
+
+function envelopeIds(envelope: Partial<EventEnvelope<unknown>> | null): { deliveryId?: string; event?: string } {
+  return {
+    deliveryId: typeof envelope?.id === 'string' ? envelope.id : undefined,
+    event: typeof envelope?.event === 'string' ? envelope.event : undefined,
   };
 }
 

@@ -1,10 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Gauge, type Registry } from 'prom-client';
-import { BowlineError, describeError, SettingsError, type Env, type Logger } from '@bowline/observability';
+import type { KV } from '@nats-io/kv';
+import { BowlineError, describeError, SettingsError, type Logger } from '@bowline/observability';
+import { leaseHolderId } from './lease-bucket.js';
 
 /**
  * Leases: at most one replica of a service does a piece of work at a time (the sinker's passes,
@@ -25,7 +22,7 @@ import { BowlineError, describeError, SettingsError, type Env, type Logger } fro
  *
  * ```ts
  * const kv = await openLeaseBucket(nc, { replicas: settings.streams.replicas });
- * const lease = new Lease({ kv, name: 'sinker', logger, registry });
+ * const lease = new Lease({ kv, name: 'sinker', logger, registry, connection: nc });
  * lease.start({ onAcquired: () => sinker.kick(), onLost: () => logger.warn('standing by') });
  * // in the work loop, before each action that must not be done twice:
  * if (!lease.isHeld()) return;
@@ -36,51 +33,15 @@ import { BowlineError, describeError, SettingsError, type Env, type Logger } fro
  * `isHeld()` turns false on its own once a renewal has not succeeded for a whole TTL (counted from
  * when that renewal was *sent*, so the local view expires no later than the server's copy), so a
  * holder cut off from NATS stops acting before a standby can start.
+ *
+ * The timing is one number, the bucket's TTL (`DEFAULT_LEASE_TTL_MS` in lease-bucket.ts): renewals
+ * go out every third of it and an unanswered one is given up after half of that, unless a caller
+ * passes its own.
  */
 
-export const LEASES_BUCKET = 'bowline_leases';
-/** The TTL of `bowline_leases`: how long a dead holder blocks its standby. */
-export const DEFAULT_LEASE_TTL_MS = 15_000;
-
-export interface LeaseBucketOptions {
-  /** JetStream replicas, as `BOWLINE_NATS_REPLICAS`. */
-  replicas: number;
-  /** The bucket's `max_age`, shared by every lease in it. Every user of one bucket passes the same value. */
-  ttlMs?: number;
-  /** Another bucket, for leases that need another TTL (tests use short ones). */
-  bucket?: string;
-}
-
-/**
- * Opens the lease bucket, creating it on first use. An existing bucket with another TTL is brought
- * to this one, so a changed default takes effect on the next start.
- */
-export async function openLeaseBucket(nc: NatsConnection, options: LeaseBucketOptions): Promise<KV> {
-  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  const bucket = options.bucket ?? LEASES_BUCKET;
-  // A renewal needs a few tries inside one TTL; below a second there is no room for a slow reply.
-  if (!Number.isFinite(ttlMs) || ttlMs < 1000) throw new SettingsError(`lease TTL must be at least 1s, not ${ttlMs}ms`);
-  try {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, ttl: ttlMs, replicas: options.replicas });
-    const status = await kv.status();
-    if (status.ttl !== ttlMs) {
-      const { config } = status.streamInfo;
-      await (await jetstreamManager(nc)).streams.update(config.name, { ...config, max_age: nanos(ttlMs) });
-    }
-    return kv;
-  } catch (error) {
-    if (error instanceof SettingsError) throw error;
-    throw new BowlineError(`cannot open the lease bucket ${bucket}: ${describeError(error)}`, { cause: error, context: { bucket } });
-  }
-}
-
-/**
- * Who holds a lease, as seen in logs and in the bucket: the pod's name (Kubernetes sets
- * `HOSTNAME` to it) and a random suffix, so a restarted pod of the same name is a new holder
- * and never mistakes its predecessor's key for its own.
- */
-export function leaseHolderId(env: Env = process.env): string {
-  return `${env.HOSTNAME?.trim() || hostname()}-${randomBytes(4).toString('hex')}`;
+/** What the lease listens to for "connected again": a NATS connection's status events. */
+export interface ConnectionStatus {
+  status(): AsyncIterable<{ type: string }>;
 }
 
 export interface LeaseOptions {
@@ -91,6 +52,13 @@ export interface LeaseOptions {
   holder?: string;
   /** How often the holder renews and a standby tries to take over; defaults to a third of the TTL. */
   renewEveryMs?: number;
+  /**
+   * How long one renewal may take before its outcome is called unknown; defaults to half the
+   * renewal interval, so a reply lost in an outage never delays the next try past its turn.
+   */
+  attemptTimeoutMs?: number;
+  /** The NATS connection, so the lease renews the moment it is connected again after an outage. */
+  connection?: ConnectionStatus;
   logger: Logger;
   /** When given, `bowline_lease_held{lease}` is 1 while this process holds the lease. */
   registry?: Registry;
@@ -104,6 +72,24 @@ export interface LeaseCallbacks {
   onLost?: () => void;
 }
 
+/** What one attempt found out; applied by `tick`, so an attempt given up on changes nothing. */
+type Attempt = { held: true; revision: number; sentAt: number } | { held: false; reason: string; heldBy?: string };
+
+class LeaseTimeoutError extends BowlineError {}
+
+/** The first retry after a failed attempt; doubled on each failure, up to the renewal interval. */
+const FIRST_RETRY_MS = 250;
+
+/**
+ * A lease survives a NATS outage shorter than what is left of its TTL (at least two thirds of it:
+ * it was renewed at most a third ago). Renewals go out every third of the TTL, on a fixed beat
+ * counted from when each was sent, not after the last one ended. A renewal that fails or times
+ * out is not a loss, only an unknown: the holder keeps acting until its own copy of the TTL
+ * (counted from the last renewal that surely went through) runs out, retries at once when NATS is
+ * back, and soon after a failure. The lease is lost when another holder has the key, or when the
+ * TTL ran out locally, which is never later than on the server. After a loss the process goes on
+ * competing for the lease as a standby.
+ */
 export class Lease {
   readonly name: string;
   readonly holder: string;
@@ -111,7 +97,9 @@ export class Lease {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly gauge?: Gauge;
+  private readonly connection?: ConnectionStatus;
   private renewEveryMs?: number;
+  private attemptTimeoutMs?: number;
   private ttlMs = 0;
   /** The revision this holder last wrote; 0 while not holding. */
   private revision = 0;
@@ -119,11 +107,17 @@ export class Lease {
   private validUntil = 0;
   private callbacks: LeaseCallbacks = {};
   private timer?: NodeJS.Timeout;
+  /** Fires when the TTL runs out locally, whether or not an attempt is under way. */
+  private expiry?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  /** A tick was asked for while one ran (NATS came back): it runs as soon as this one ends. */
+  private tickAgain = false;
+  private connected = true;
+  private statusIterator?: AsyncIterator<{ type: string }>;
   private stopped = false;
   private started = false;
   private waiters: (() => void)[] = [];
-  /** Attempts failed in a row (NATS unreachable). */
+  /** Attempts failed in a row (NATS unreachable or slow). */
   private failures = 0;
 
   constructor(options: LeaseOptions) {
@@ -131,6 +125,8 @@ export class Lease {
     this.name = options.name;
     this.holder = options.holder ?? leaseHolderId();
     this.renewEveryMs = options.renewEveryMs;
+    this.attemptTimeoutMs = options.attemptTimeoutMs;
+    this.connection = options.connection;
     this.now = options.now ?? Date.now;
     this.logger = options.logger.child({ lease: options.name, holder: this.holder });
     if (options.registry) {
@@ -150,10 +146,12 @@ export class Lease {
     this.ttlMs = (await this.kv.status()).ttl;
     if (!this.ttlMs) throw new SettingsError(`the bucket of lease ${this.name} has no TTL: open it with openLeaseBucket()`);
     this.renewEveryMs ??= Math.floor(this.ttlMs / 3);
+    this.attemptTimeoutMs ??= Math.max(100, Math.floor(this.renewEveryMs / 2));
     // A holder renewing less than twice per TTL loses its lease to one slow reply.
     if (this.renewEveryMs <= 0 || this.renewEveryMs * 2 > this.ttlMs) {
       throw new SettingsError(`lease ${this.name}: renewing every ${this.renewEveryMs}ms does not fit twice in its TTL of ${this.ttlMs}ms`);
     }
+    this.followConnection();
     await this.tick();
   }
 
@@ -172,6 +170,8 @@ export class Lease {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.expiry);
+    void this.statusIterator?.return?.();
     await this.ticking;
     const revision = this.revision;
     this.setHeld(0, 0);
@@ -185,69 +185,141 @@ export class Lease {
     }
   }
 
-  private schedule(): void {
+  /** Notes disconnections, and asks for a renewal the moment the connection is back. */
+  private followConnection(): void {
+    if (!this.connection) return;
+    const iterator = this.connection.status()[Symbol.asyncIterator]();
+    this.statusIterator = iterator;
+    void (async () => {
+      for (;;) {
+        const next = await iterator.next().catch(() => ({ done: true as const, value: undefined }));
+        if (next.done || this.stopped) return;
+        if (next.value.type === 'disconnect') this.connected = false;
+        if (next.value.type === 'reconnect') {
+          this.connected = true;
+          this.logger.info('NATS is back: renewing the lease now');
+          this.requestTick();
+        }
+      }
+    })();
+  }
+
+  private requestTick(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.renewEveryMs);
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    void this.tick();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, delayMs));
     this.timer.unref();
   }
 
   private async tick(): Promise<void> {
+    if (this.stopped || this.ticking) return;
+    const startedAt = this.now();
+    let succeeded = false;
     const attempt = (async () => {
-      const sentAt = this.now();
+      // While NATS is known to be away an attempt could only wait out its timeout (the client
+      // buffers the request); the reconnect asks for one instead.
+      if (!this.connected) return;
+      const holding = this.revision > 0;
       try {
-        if (this.revision > 0) await this.renew(sentAt);
-        else await this.acquire(sentAt);
+        const outcome = await this.withTimeout(holding ? this.renew() : this.acquire());
+        succeeded = true;
         this.failures = 0;
+        this.apply(outcome, holding);
       } catch (error) {
-        // NATS unreachable or slow: keep the lease while it is surely valid, then give it up.
-        // One warning per outage, not one per attempt.
         this.failures += 1;
-        const level = this.failures === 1 || this.revision > 0 ? 'warn' : 'debug';
-        this.logger[level]({ err: describeError(error), attempt: this.failures }, this.revision > 0 ? 'cannot renew the lease' : 'cannot try to acquire the lease');
-        if (this.revision > 0 && this.now() >= this.validUntil) this.lose('not renewed within its TTL');
+        // One warning per outage, not one per try, except while holding: then each one matters.
+        const level = this.failures === 1 || holding ? 'warn' : 'debug';
+        const timedOut = error instanceof LeaseTimeoutError;
+        this.logger[level](
+          { err: describeError(error), attempt: this.failures, validForMs: holding ? this.validUntil - this.now() : undefined },
+          holding ? `cannot renew the lease (${timedOut ? 'no answer in time' : 'failed'}): outcome unknown, still held until its TTL ends` : 'cannot try to acquire the lease',
+        );
       }
     })();
     this.ticking = attempt;
     await attempt;
-    this.schedule();
+    this.ticking = undefined;
+    if (this.tickAgain) {
+      this.tickAgain = false;
+      return this.schedule(0);
+    }
+    const sinceStart = this.now() - startedAt;
+    const retry = Math.min(this.renewEveryMs!, FIRST_RETRY_MS * 2 ** Math.max(0, this.failures - 1));
+    this.schedule(succeeded || this.failures === 0 ? this.renewEveryMs! - sinceStart : retry);
   }
 
-  private async acquire(sentAt: number): Promise<void> {
-    try {
-      const revision = await this.kv.create(this.name, this.holder);
+  private withTimeout<T>(operation: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LeaseTimeoutError(`no answer from NATS within ${this.attemptTimeoutMs}ms`)), this.attemptTimeoutMs);
+    });
+    // A late answer is dropped: the next attempt finds out what it did (see renew and acquire).
+    operation.catch(() => undefined);
+    return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private apply(outcome: Attempt, wasHolding: boolean): void {
+    if (outcome.held) {
       if (this.stopped) {
-        await this.kv.delete(this.name, { previousSeq: revision }).catch(() => undefined);
+        void this.kv.delete(this.name, { previousSeq: outcome.revision }).catch(() => undefined);
         return;
       }
-      this.setHeld(revision, sentAt + this.ttlMs);
-      this.logger.info('lease acquired');
-      this.callback('onAcquired');
+      this.setHeld(outcome.revision, outcome.sentAt + this.ttlMs);
+      if (!wasHolding) {
+        this.logger.info('lease acquired');
+        this.callback('onAcquired');
+      }
+      return;
+    }
+    if (wasHolding) this.lose(outcome.reason);
+    else this.logger.debug({ heldBy: outcome.heldBy }, 'lease held by another: standing by');
+  }
+
+  /** Creates the key; if it exists and is ours (a create whose answer was lost), renews it. */
+  private async acquire(): Promise<Attempt> {
+    const sentAt = this.now();
+    try {
+      return { held: true, revision: await this.kv.create(this.name, this.holder), sentAt };
     } catch (error) {
       if (!isWrongLastSequence(error)) throw error;
-      const current = await this.kv.get(this.name).catch(() => null);
-      this.logger.debug({ heldBy: current?.operation === 'PUT' ? current.string() : undefined }, 'lease held by another: standing by');
+      return this.adoptIfOurs();
     }
   }
 
-  private async renew(sentAt: number): Promise<void> {
+  /** Updates the key at the revision last written; a renewal whose answer was lost wrote one we never saw. */
+  private async renew(): Promise<Attempt> {
+    const sentAt = this.now();
     try {
-      this.setHeld(await this.kv.update(this.name, this.holder, this.revision), sentAt + this.ttlMs);
+      return { held: true, revision: await this.kv.update(this.name, this.holder, this.revision), sentAt };
     } catch (error) {
       if (!isWrongLastSequence(error)) throw error;
-      // A renewal whose reply was lost wrote the key at a revision we never saw: still ours.
-      const current = await this.kv.get(this.name);
-      if (current?.operation === 'PUT' && current.string() === this.holder) {
-        this.revision = current.revision;
-        return;
-      }
-      this.lose(current?.operation === 'PUT' ? `now held by ${current.string()}` : 'it expired');
+      return this.adoptIfOurs();
     }
+  }
+
+  private async adoptIfOurs(): Promise<Attempt> {
+    const current = await this.kv.get(this.name);
+    if (current?.operation !== 'PUT') return { held: false, reason: 'it expired' };
+    const heldBy = current.string();
+    if (heldBy !== this.holder) return { held: false, reason: `now held by ${heldBy}`, heldBy };
+    const sentAt = this.now();
+    return { held: true, revision: await this.kv.update(this.name, this.holder, current.revision), sentAt };
   }
 
   private lose(reason: string): void {
     if (this.revision === 0) return;
     this.setHeld(0, 0);
-    this.logger.warn({ reason }, 'lease lost');
+    this.logger.warn({ reason }, 'lease lost: standing by and competing for it again');
     this.callback('onLost');
   }
 
@@ -255,11 +327,23 @@ export class Lease {
     this.revision = revision;
     this.validUntil = validUntil;
     this.gauge?.set({ lease: this.name }, revision > 0 ? 1 : 0);
-    if (revision > 0) {
-      const waiters = this.waiters;
-      this.waiters = [];
-      waiters.forEach((resolve) => resolve());
-    }
+    clearTimeout(this.expiry);
+    if (revision === 0) return;
+    this.armExpiry();
+    const waiters = this.waiters;
+    this.waiters = [];
+    waiters.forEach((resolve) => resolve());
+  }
+
+  /** The TTL ends locally even while NATS is away and no attempt is made. */
+  private armExpiry(): void {
+    this.expiry = setTimeout(() => {
+      if (this.revision === 0) return;
+      // A timer may fire a millisecond before the clock says so: then it waits out the rest.
+      if (this.now() < this.validUntil) return this.armExpiry();
+      this.lose('not renewed within its TTL');
+    }, Math.max(1, this.validUntil - this.now()));
+    this.expiry.unref();
   }
 
   private callback(which: keyof LeaseCallbacks): void {

@@ -1,5 +1,5 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { BowlineError, describeError } from '@bowline/observability';
 
 /** One message read back from a stream. */
@@ -8,6 +8,8 @@ export interface StreamMessage {
   seq: number;
   /** When the stream stored it. */
   time: Date;
+  /** Its NATS headers, by name (empty when it has none). */
+  headers: Record<string, string>;
   text: string;
 }
 
@@ -41,7 +43,7 @@ export async function readStream(nc: NatsConnection, stream: string, options: { 
       let caughtUp = false;
       for await (const message of batch) {
         received += 1;
-        read.push({ subject: message.subject, seq: message.seq, time: message.time, text: message.string() });
+        read.push({ subject: message.subject, seq: message.seq, time: message.time, headers: headerRecord(message.headers), text: message.string() });
         caughtUp = message.info.pending === 0;
       }
       if (received === 0 || caughtUp) break;
@@ -68,4 +70,12 @@ export async function connectOnce(servers: string, options: { name: string; time
   } catch (error) {
     throw new BowlineError(`cannot connect to NATS at ${servers}: ${describeError(error)} (set --nats or NATS_URL)`, { cause: error, context: { servers } });
   }
+}
+
+/** A message's headers as a plain record, the first value of each. */
+export function headerRecord(header: MsgHdrs | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const key of header.keys()) out[key] = header.get(key);
+  return out;
 }

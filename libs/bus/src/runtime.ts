@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import {
+  bindAddressFromEnv,
   createLogger,
   createRegistry,
   optionalEnv,
@@ -9,14 +10,20 @@ import {
   startOpsServer,
   stopOnSignals,
   type Env,
+  type HttpLimits,
   type Logger,
   type RawHandler,
 } from '@bowline/observability';
 import { connectBus, type BusConnection } from './connect.js';
+import { ensureDeadLetterStream } from './dead-letters.js';
 import { ensureEventsStream, type StreamSettings } from './streams.js';
 
 export interface CommonSettings {
   port: number;
+  /** `BIND_ADDRESS`: the address the HTTP port listens on; every interface when absent. */
+  bindAddress?: string;
+  /** The HTTP server's timeouts and connection limit, where a service sets its own (the hook). */
+  httpLimits?: Partial<HttpLimits>;
   natsUrl: string;
   logLevel: string;
   streams: StreamSettings;
@@ -30,6 +37,7 @@ export function readCommonSettings(env: Env, defaultPort: number): CommonSetting
   }
   return {
     port: portFromEnv(env, defaultPort),
+    bindAddress: bindAddressFromEnv(env),
     natsUrl: optionalEnv(env, 'NATS_URL', 'nats://127.0.0.1:4222'),
     logLevel: optionalEnv(env, 'LOG_LEVEL', 'info'),
     streams: { replicas },
@@ -51,8 +59,8 @@ export function observe(service: string, settings: CommonSettings): Observabilit
 }
 
 /**
- * What every `main.ts` does around its own logic: logger, metrics, NATS, the EVENTS stream, the
- * HTTP port with `/healthz` `/readyz` `/metrics`, and a clean stop on SIGTERM.
+ * What every `main.ts` does around its own logic: logger, metrics, NATS, the EVENTS and DEADLETTER
+ * streams, the HTTP port with `/healthz` `/readyz` `/metrics`, and a clean stop on SIGTERM.
  */
 export async function startRuntime(
   service: string,
@@ -63,9 +71,12 @@ export async function startRuntime(
   const { logger, registry } = observability;
   const bus = await connectBus({ servers: settings.natsUrl, name: `bowline-${service}`, logger });
   await ensureEventsStream(bus.nc, settings.streams);
+  await ensureDeadLetterStream(bus.nc, settings.streams);
   const running = await start({ logger, registry, bus });
   const server = await startOpsServer({
     port: settings.port,
+    host: settings.bindAddress,
+    limits: settings.httpLimits,
     logger,
     registry,
     isReady: bus.isConnected,

@@ -1,32 +1,47 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Registry } from 'prom-client';
 import { createLogger } from '@bowline/observability';
-import { startNats, waitFor, type NatsServer } from '@bowline/testing';
+import { pullRequestCommentPayload, startNats, waitFor, type NatsServer } from '@bowline/testing';
 import { connectBus, type BusConnection } from '../src/connect.js';
+import { DEADLETTER_STREAM, deadLetterSubject, ensureDeadLetterStream, listDeadLetters, replayDeadLetter, type DeadLetter } from '../src/dead-letters.js';
 import { ack, consumeEvents, encodeEnvelope, eventSubject, publishEvent, type EventEnvelope, type Outcome } from '../src/events.js';
+import { readStream } from '../src/read-stream.js';
 import { ensureEventsStream } from '../src/streams.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- payloads are GitHub's loose JSON, spoilt in place */
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-function envelope(id: string, event = 'issue_comment'): EventEnvelope {
-  return { id, event, receivedAt: new Date().toISOString(), payload: { n: id } };
+/** A well-formed issue_comment event, so the consumer's payload check lets it through to the handler. */
+function envelope(id: string, spoil?: (payload: Record<string, any>) => void): EventEnvelope {
+  const payload = pullRequestCommentPayload({ org: 'acme', repo: 'widgets', number: 7, commenter: 'alice', body: `/test ${id}` });
+  spoil?.(payload);
+  return { id, event: 'issue_comment', receivedAt: new Date().toISOString(), payload };
 }
 
 describe('the EVENTS stream', () => {
   let nats: NatsServer;
   let bus: BusConnection;
 
-  beforeAll(async () => {
+  // A server of its own for each test: a new durable consumer starts at the beginning of EVENTS,
+  // and must not meet the events of the tests before it.
+  beforeEach(async () => {
     nats = await startNats();
     bus = await connectBus({ servers: nats.url, name: 'test', logger });
     await ensureEventsStream(bus.nc, { replicas: 1 });
     await ensureEventsStream(bus.nc, { replicas: 1 }); // a second service starting finds it there
+    await ensureDeadLetterStream(bus.nc, { replicas: 1 });
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await bus?.close();
     await nats?.stop();
   });
+
+  const rejected = async (registry: Registry) =>
+    Object.fromEntries((await registry.getSingleMetric('bowline_events_rejected_total')!.get()).values.map((v) => [`${v.labels.service}/${v.labels.reason}`, v.value]));
 
   it('stores a delivery once however often it is published', async () => {
     const first = await publishEvent(bus.nc, envelope('dup-1'));
@@ -35,7 +50,7 @@ describe('the EVENTS stream', () => {
     expect(second).toEqual({ duplicate: true, seq: first.seq });
   });
 
-  it('hands each event to the durable consumer: acked, retried after a failure, dropped when told', async () => {
+  it('hands each event to the durable consumer: acked, retried after a failure, put aside when it can never succeed', async () => {
     const calls: string[] = [];
     const outcomes: Record<string, Outcome[]> = {
       'c-ack': [ack],
@@ -43,10 +58,13 @@ describe('the EVENTS stream', () => {
       'c-drop': [{ kind: 'drop', reason: 'can never succeed' }],
     };
     let thrown = false;
+    const registry = new Registry();
     const consumer = await consumeEvents({
       nc: bus.nc,
       durable: 'test-consumer',
+      service: 'tester',
       logger,
+      registry,
       handle: async (e) => {
         calls.push(e.id);
         if (e.id === 'c-throw' && !thrown) {
@@ -57,14 +75,137 @@ describe('the EVENTS stream', () => {
       },
     });
     for (const id of ['c-ack', 'c-retry', 'c-drop', 'c-throw']) await publishEvent(bus.nc, envelope(id));
-    // A message that is not JSON is terminated, never handed to the handler.
-    await jetstream(bus.nc).publish(eventSubject('issue_comment'), 'not json', { msgID: 'c-bad' });
+    // Never handed to the handler: not JSON, nested 100,000 deep, and a payload of the wrong shape.
+    const js = jetstream(bus.nc);
+    await js.publish(eventSubject('issue_comment'), 'not json', { msgID: 'c-bad' });
+    await js.publish(eventSubject('issue_comment'), `${'['.repeat(100_000)}${']'.repeat(100_000)}`, { msgID: 'c-deep' });
+    await publishEvent(bus.nc, envelope('c-null-body', (p) => (p.comment.body = null)));
     await waitFor('the retried events', () => calls.filter((c) => c === 'c-retry').length === 2 && calls.filter((c) => c === 'c-throw').length === 2, { timeoutMs: 10_000 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const letters = await waitFor('four dead letters', async () => {
+      const all = await listDeadLetters(bus.nc, { service: 'tester' });
+      return all.length >= 4 && all;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await consumer.stop();
+
     expect(calls.filter((c) => c === 'c-ack')).toHaveLength(1);
     expect(calls.filter((c) => c === 'c-drop')).toHaveLength(1);
     expect(calls).not.toContain('c-bad');
+    expect(calls).not.toContain('c-null-body');
+    const summary = (l: DeadLetter) => [l.reason, l.deliveryId ?? '-', l.detail];
+    expect(letters.map(summary).sort()).toEqual(
+      [
+        ['handler', 'c-drop', 'can never succeed'],
+        ['not_json', '-', 'the message is not JSON'],
+        ['too_deep', '-', 'nested deeper than 32 levels'],
+        ['invalid_payload', 'c-null-body', 'comment.body: expected string, got null'],
+      ].sort(),
+    );
+    expect(letters.every((l) => l.service === 'tester' && l.stream === 'EVENTS' && l.subject === eventSubject('issue_comment'))).toBe(true);
+    expect(letters.find((l) => l.reason === 'not_json')!.message).toBe('not json');
+    expect(new Set((await readStream(bus.nc, DEADLETTER_STREAM)).map((m) => m.subject))).toEqual(new Set([deadLetterSubject('tester')]));
+    expect(await rejected(registry)).toEqual({ 'tester/handler': 1, 'tester/not_json': 1, 'tester/too_deep': 1, 'tester/invalid_payload': 1 });
+    // Terminated, not redelivered: the dead letters are still four.
+    expect(await listDeadLetters(bus.nc, { service: 'tester' })).toHaveLength(4);
+  });
+
+  it('puts an event aside after maxDeliver failed tries, with the last failure', async () => {
+    const registry = new Registry();
+    let tries = 0;
+    const consumer = await consumeEvents({
+      nc: bus.nc,
+      durable: 'failing-consumer',
+      service: 'failing',
+      logger,
+      registry,
+      maxDeliver: 3,
+      handle: async (e) => {
+        if (e.id !== 'always-fails') return ack;
+        tries += 1;
+        return { kind: 'retry', delayMs: 10, reason: `GitHub 502 on try ${tries}` };
+      },
+    });
+    await publishEvent(bus.nc, envelope('always-fails'));
+
+    const [letter] = await waitFor('the dead letter', async () => {
+      const all = await listDeadLetters(bus.nc, { service: 'failing' });
+      return all.length > 0 && all;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await consumer.stop();
+
+    expect(tries).toBe(3);
+    expect(letter).toMatchObject({ reason: 'max_deliver', deliveryId: 'always-fails', event: 'issue_comment', deliveries: 3, detail: 'failed 3 times; the last time: GitHub 502 on try 3' });
+    expect(await rejected(registry)).toEqual({ 'failing/max_deliver': 1 });
+  });
+
+  it('puts aside, unhandled, an event whose last allowed try ended with the process', async () => {
+    const durable = 'crashing-consumer';
+    const doomed = await connect({ servers: nats.url });
+    let received = 0;
+    // The first replica takes the event on its only allowed try and dies with it in hand.
+    await consumeEvents({ nc: doomed, durable, service: 'crashing', logger, maxDeliver: 1, ackWaitMs: 1000, handle: () => new Promise<Outcome>(() => void (received += 1)) });
+    await publishEvent(bus.nc, envelope('dies-in-hand'));
+    await waitFor('the first replica to take it', () => received === 1);
+    await doomed.close();
+
+    const handled: string[] = [];
+    const survivor = await consumeEvents({
+      nc: bus.nc,
+      durable,
+      service: 'crashing',
+      logger,
+      maxDeliver: 1,
+      ackWaitMs: 1000,
+      handle: async (e) => {
+        handled.push(e.id);
+        return ack;
+      },
+    });
+    const [letter] = await waitFor('the dead letter', async () => {
+      const all = await listDeadLetters(bus.nc, { service: 'crashing' });
+      return all.length > 0 && all;
+    });
+    await survivor.stop();
+
+    expect(handled).toEqual([]);
+    expect(letter).toMatchObject({ reason: 'max_deliver', deliveryId: 'dies-in-hand', deliveries: 2 });
+  });
+
+  it('replays a dead letter to EVENTS under a new message id, so the 24-hour duplicate window does not drop it, and only once', async () => {
+    const seen: EventEnvelope[] = [];
+    let refuse = true;
+    const consumer = await consumeEvents({
+      nc: bus.nc,
+      durable: 'replayed-consumer',
+      service: 'replayer',
+      logger,
+      handle: async (e) => {
+        if (e.id !== 'to-replay') return ack;
+        seen.push(e);
+        return refuse ? { kind: 'drop', reason: 'GitHub App not installed yet' } : ack;
+      },
+    });
+    const original = envelope('to-replay');
+    await publishEvent(bus.nc, original);
+    const [letter] = await waitFor('the dead letter', async () => {
+      const all = await listDeadLetters(bus.nc, { service: 'replayer' });
+      return all.length > 0 && all;
+    });
+    refuse = false;
+
+    const first = await replayDeadLetter(bus.nc, letter!.id);
+    const again = await replayDeadLetter(bus.nc, letter!.id);
+    await waitFor('the replay handled', () => seen.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await consumer.stop();
+
+    expect(first).toMatchObject({ subject: eventSubject('issue_comment'), duplicate: false });
+    expect(again.duplicate).toBe(true);
+    // The same envelope, delivery id included: the planner's ProwJob names come from it.
+    expect(seen.map((e) => e.id)).toEqual(['to-replay', 'to-replay']);
+    expect(seen[1]!.payload).toEqual(original.payload);
+    expect(await listDeadLetters(bus.nc, { service: 'replayer' })).toHaveLength(1);
   });
 });
 
@@ -73,7 +214,7 @@ describe('the envelope built around a body as received', () => {
     ['compact JSON', '{"action":"created","n":1}'],
     ['JSON with whitespace and unicode', ' {\n  "action": "created",\n  "body": "/test all \u2713 ✓"\n}\n'],
   ])('is the envelope JSON.stringify would give, for %s', (_title, body) => {
-    const meta = { id: 'd-1', event: 'issue_comment', receivedAt: '2026-01-01T00:00:00.000Z' };
+    const meta = { id: 'd-1', event: 'issue_comment', receivedAt: '2024-01-01T00:00:00.000Z' };
     expect(JSON.parse(encodeEnvelope(meta, body))).toEqual({ ...meta, payload: JSON.parse(body) });
   });
 });

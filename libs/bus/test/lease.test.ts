@@ -4,7 +4,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
 import { createLogger } from '@bowline/observability';
 import { startNats, waitFor, type NatsServer } from '@bowline/testing';
-import { Lease, leaseHolderId, openLeaseBucket } from '../src/lease.js';
+import { Lease } from '../src/lease.js';
+import { leaseHolderId, openLeaseBucket, readLeaseSettings } from '../src/lease-bucket.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const TTL_MS = 1000;
@@ -167,5 +168,100 @@ describe('Lease', () => {
 
     expect(first).toMatch(/^bowline-sinker-7d9f-x2-[0-9a-f]{8}$/);
     expect(second).not.toBe(first);
+  });
+
+  /**
+   * The real bucket, with NATS's answers to renewals (and creates) withheld while `silent` says so:
+   * the request reaches the server or not, and the lease never hears back, as across an outage.
+   */
+  function withLostAnswers(kv: KV, silent: { update?: () => boolean; create?: () => boolean }): KV {
+    return new Proxy(kv, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property === 'update' && silent.update) {
+          return (...args: Parameters<KV['update']>) => (silent.update!() ? new Promise(() => undefined) : target.update(...args));
+        }
+        if (property === 'create' && silent.create) {
+          // Written, but the answer is lost: the key is ours and the lease does not know it yet.
+          return async (...args: Parameters<KV['create']>) => {
+            const revision = await target.create(...args);
+            if (silent.create!()) throw new Error('TIMEOUT');
+            return revision;
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  it('counts a renewal that gets no answer as unknown, not lost, and keeps the lease while its TTL lasts', async () => {
+    const name = nextName();
+    const { kv } = await replica();
+    let silentUntil = 0;
+    const lost: number[] = [];
+    const a = newLease(withLostAnswers(kv, { update: () => Date.now() < silentUntil }), name, 'a', { renewEveryMs: 300 });
+    const b = newLease((await replica()).kv, name, 'b');
+    await a.start({ onLost: () => lost.push(Date.now()) });
+    await b.start();
+
+    // Two renewals in a row go unanswered: 600 ms of silence in a TTL of 1000 ms.
+    silentUntil = Date.now() + 600;
+    let alwaysHeld = true;
+    await waitFor('the silence and two renewals after it', () => {
+      if (!a.isHeld() || b.isHeld()) alwaysHeld = false;
+      return Date.now() > silentUntil + 700;
+    });
+
+    expect(alwaysHeld).toBe(true);
+    expect(lost).toEqual([]);
+  });
+
+  it('gives the lease up when its TTL runs out unanswered, then competes again and wins it back', async () => {
+    const name = nextName();
+    const { kv } = await replica();
+    let silent = false;
+    const events: string[] = [];
+    const a = newLease(withLostAnswers(kv, { update: () => silent }), name, 'a', { renewEveryMs: 300 });
+    await a.start({ onAcquired: () => events.push('acquired'), onLost: () => events.push('lost') });
+    silent = true;
+    const silentAt = Date.now();
+
+    await waitFor('the lease given up', () => !a.isHeld());
+    const gaveUpAfter = Date.now() - silentAt;
+    silent = false;
+    // The key expires on the server a moment later; the same process then takes it again.
+    await waitFor('the lease won back', () => a.isHeld(), { timeoutMs: 5000 });
+
+    expect(gaveUpAfter).toBeLessThanOrEqual(TTL_MS + 50);
+    expect(events).toEqual(['acquired', 'lost', 'acquired']);
+  });
+
+  it('takes back a key it created whose answer was lost, instead of waiting for it to expire', async () => {
+    const name = nextName();
+    const { kv } = await replica(10_000);
+    let answers = 0;
+    const a = newLease(withLostAnswers(kv, { create: () => (answers += 1) === 1 }), name, 'a', { renewEveryMs: 300 });
+    const b = newLease((await replica(10_000)).kv, name, 'b');
+
+    await a.start();
+    await b.start();
+    expect(a.isHeld()).toBe(false);
+
+    // Well inside the 10 s TTL of the key it wrote: it is recognised as ours, not waited out.
+    await waitFor('a to hold the lease', () => a.isHeld(), { timeoutMs: 2000 });
+    expect(b.isHeld()).toBe(false);
+  });
+
+  it.each([
+    [{}, false],
+    [{ BOWLINE_EXIT_ON_LEASE_LOSS: 'true' }, true],
+    [{ BOWLINE_EXIT_ON_LEASE_LOSS: '1' }, true],
+    [{ BOWLINE_EXIT_ON_LEASE_LOSS: 'false' }, false],
+  ])('reads BOWLINE_EXIT_ON_LEASE_LOSS from %j: exit on loss %s', (env, exitOnLoss) => {
+    expect(readLeaseSettings(env)).toEqual({ exitOnLoss });
+  });
+
+  it('refuses a BOWLINE_EXIT_ON_LEASE_LOSS that is not true or false, naming it', () => {
+    expect(() => readLeaseSettings({ BOWLINE_EXIT_ON_LEASE_LOSS: 'sometimes' })).toThrow('BOWLINE_EXIT_ON_LEASE_LOSS is "sometimes": set it to true or false');
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { SettingsError } from './errors.js';
 
 export type Env = Record<string, string | undefined>;
@@ -22,6 +23,21 @@ export function portFromEnv(env: Env, fallback: number): number {
     throw new SettingsError(`PORT is "${raw}": set it to a TCP port number`, { context: { variable: 'PORT' } });
   }
   return port;
+}
+
+/**
+ * `BIND_ADDRESS`: the one address a service's HTTP port listens on, or undefined for every
+ * interface (the default, as before the setting existed).
+ */
+export function bindAddressFromEnv(env: Env): string | undefined {
+  const value = env.BIND_ADDRESS?.trim();
+  if (!value) return undefined;
+  if (isIP(value) === 0 && value !== 'localhost') {
+    throw new SettingsError(`BIND_ADDRESS is "${value}": set it to an IP address of this host, such as 127.0.0.1 or ::, or leave it unset for every interface`, {
+      context: { variable: 'BIND_ADDRESS' },
+    });
+  }
+  return value;
 }
 
 /**

@@ -10,3 +10,4 @@ export * from './pipeline.js';
 export * from './prowjob-bucket.js';
 export * from './stored-events.js';
 export * from './tls.js';
+export * from './payload-cases.js';

@@ -17,6 +17,12 @@ export interface HookSettings extends CommonSettings {
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 
+/**
+ * Connections one hook holds at once. GitHub delivers a few at a time; the bound keeps a flood of
+ * slow clients from using up the process's file descriptors (often 1,024 outside containers).
+ */
+const DEFAULT_MAX_CONNECTIONS = 512;
+
 export function readHookSettings(env: Env): HookSettings {
   const secretFile = requireEnv(env, 'GITHUB_WEBHOOK_SECRET_FILE', 'the path of a file holding the webhook secret given to GitHub');
   let text: string;
@@ -29,8 +35,13 @@ export function readHookSettings(env: Env): HookSettings {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new SettingsError('HOOK_MAX_BODY_BYTES must be a positive number of bytes');
   }
+  const maxConnections = Number(optionalEnv(env, 'HOOK_MAX_CONNECTIONS', String(DEFAULT_MAX_CONNECTIONS)));
+  if (!Number.isInteger(maxConnections) || maxConnections <= 0) {
+    throw new SettingsError('HOOK_MAX_CONNECTIONS must be a positive whole number of connections', { context: { variable: 'HOOK_MAX_CONNECTIONS' } });
+  }
   return {
     ...readCommonSettings(env, 8888),
+    httpLimits: { maxConnections },
     secrets: parseSecrets(text, secretFile),
     maxBodyBytes,
     // Well inside GitHub's 10 s, so GitHub sees our 503 rather than its own timeout.

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { encodeEnvelope, type EventEnvelope } from '@bowline/bus';
+import { encodeEnvelope, MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type EventEnvelope, type PayloadChecker } from '@bowline/bus';
 import { describeError, type Logger, type RawHandler } from '@bowline/observability';
-import { BodyTooLargeError, readLimitedBody } from './body.js';
+import { answerThenDrain, BodyAbortedError, BodyTimeoutError, BodyTooLargeError, readLimitedBody } from './body.js';
 import { ownerOf, secretsFor, type WebhookSecrets } from './secrets.js';
 import { verifySignature } from './signature.js';
 
@@ -15,9 +15,16 @@ const UNVERIFIED = 'unverified';
 /** Asks GitHub to wait before redelivering by hand; an outage of NATS rarely lasts less. */
 const RETRY_AFTER_SECONDS = '30';
 
+/** GitHub gives up on a delivery after 10 s; a body still arriving then is not GitHub's. */
+export const BODY_TIMEOUT_MS = 10_000;
+
 export interface WebhookRouteOptions {
   secrets: WebhookSecrets;
   maxBodyBytes: number;
+  /** The body must arrive within this of the headers; default `BODY_TIMEOUT_MS`. */
+  bodyTimeoutMs?: number;
+  /** What a payload must look like to be stored; default: the fields Bowline reads, typed by GitHub's schemas. */
+  checker?: PayloadChecker;
   logger: Logger;
   registry: Registry;
   /**
@@ -36,6 +43,11 @@ export interface WebhookRouteOptions {
 export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
   const { logger } = options;
   const now = options.now ?? (() => new Date());
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
+  const checker = options.checker ?? payloadChecker();
+  for (const event of PUBLISHED_EVENTS) {
+    if (!checker.events.has(event)) throw new Error(`the hook publishes ${event} events but has no schema for their payload`);
+  }
   const requests = new Counter({
     name: 'bowline_hook_requests_total',
     help: 'Webhook requests by event and outcome',
@@ -74,30 +86,48 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
     const deliveryId = header('x-github-delivery');
     let body: Buffer;
     try {
-      body = await readLimitedBody(req, options.maxBodyBytes);
+      body = await readLimitedBody(req, options.maxBodyBytes, bodyTimeoutMs);
     } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
-      logger.warn({ deliveryId, event }, 'webhook refused: body too large');
-      // The rest of the body is never read: the connection is closed after this answer.
-      return reply(res, UNVERIFIED, 'too_large', 413, `the body is larger than ${options.maxBodyBytes} bytes`, { connection: 'close' });
+      if (error instanceof BodyTooLargeError) {
+        logger.warn({ deliveryId, event }, 'webhook refused: body too large');
+        requests.inc({ event: UNVERIFIED, outcome: 'too_large' });
+        const message = `the body is larger than ${options.maxBodyBytes} bytes`;
+        answerThenDrain(req, res, { status: 413, message }, { maxBytes: options.maxBodyBytes, timeoutMs: bodyTimeoutMs });
+        return;
+      }
+      if (error instanceof BodyTimeoutError) {
+        logger.warn({ deliveryId, event, timeoutMs: bodyTimeoutMs }, 'webhook refused: body too slow');
+        return reply(res, UNVERIFIED, 'timeout', 408, `the body did not arrive within ${bodyTimeoutMs / 1000} s`, { connection: 'close' });
+      }
+      if (error instanceof BodyAbortedError) {
+        requests.inc({ event: UNVERIFIED, outcome: 'aborted' });
+        logger.debug({ deliveryId, event }, 'client went away before the body ended');
+        return;
+      }
+      throw error;
     }
     bodyBytes.observe(body.length);
 
     // With per-org or per-repo secrets the payload names whose secret applies, so it is parsed
-    // first, but only once it is known to be within the size limit.
+    // first, but only once it is known to be within the size limit and the nesting limit (checked
+    // without recursion, before anything recursive sees it).
     const text = body.toString('utf8');
     let payload: unknown;
-    let parsed = false;
+    let parsed: 'ok' | 'too_deep' | 'bad_json' | undefined;
     const parse = (): boolean => {
       if (!parsed) {
-        parsed = true;
-        try {
-          payload = JSON.parse(text);
-        } catch {
-          payload = undefined;
+        if (nestsDeeperThan(body, MAX_PAYLOAD_DEPTH)) {
+          parsed = 'too_deep';
+        } else {
+          try {
+            payload = JSON.parse(text);
+            parsed = 'ok';
+          } catch {
+            parsed = 'bad_json';
+          }
         }
       }
-      return payload !== undefined;
+      return parsed === 'ok';
     };
     const secrets = options.secrets.scoped && parse() ? secretsFor(options.secrets, ownerOf(payload)) : options.secrets.global;
     const signed = verifySignature(body, header('x-hub-signature-256'), secrets);
@@ -113,13 +143,26 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
     if (!/^application\/json\b/i.test(header('content-type') ?? '')) {
       return reply(res, label, 'unsupported_media_type', 415, 'configure the webhook with content type application/json');
     }
-    if (!parse()) return reply(res, label, 'bad_json', 400, 'the body is not valid JSON');
+    if (!parse()) {
+      if (parsed === 'too_deep') {
+        logger.warn({ deliveryId, event, maxDepth: MAX_PAYLOAD_DEPTH }, 'webhook refused: nested too deeply');
+        return reply(res, label, 'too_deep', 400, `the body nests deeper than ${MAX_PAYLOAD_DEPTH} levels, which GitHub never sends`);
+      }
+      return reply(res, label, 'bad_json', 400, 'the body is not valid JSON');
+    }
     // Every GitHub payload is an object; `null` would otherwise crash the handler into a 500.
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       return reply(res, label, 'bad_json', 400, 'the body is not a JSON object');
     }
     if (event === 'ping') return reply(res, label, 'ping', 200, 'pong');
     if (!PUBLISHED_EVENTS.has(event)) return reply(res, label, 'ignored', 202, `event ${event} is not used`);
+    // Stored only with every field the services read, of the type they read it as: a wrong shape
+    // would otherwise fail in the planner on every redelivery (issue 14).
+    const wrong = checker.check(event, payload);
+    if (wrong) {
+      logger.warn({ deliveryId, event, repo: ownerOf(payload), problem: wrong }, 'webhook refused: payload does not have the fields Bowline reads');
+      return reply(res, label, 'bad_payload', 400, `the ${event} payload is not what GitHub sends: ${wrong}`);
+    }
 
     const envelope: EventEnvelope<unknown> = { id: deliveryId, event, receivedAt: now().toISOString(), payload };
     const stopTimer = publishSeconds.startTimer();

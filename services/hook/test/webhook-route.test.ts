@@ -4,7 +4,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { connectBus, ensureEventsStream, EVENTS_STREAM, publishEncoded, publishEvent, type BusConnection, type EventEnvelope } from '@bowline/bus';
 import { createLogger, startOpsServer } from '@bowline/observability';
-import { pullRequestCommentPayload, pullRequestPayload, sendWebhook, signBody, signWebhook, startNats, type NatsServer } from '@bowline/testing';
+import { examplePayload, pullRequestCommentPayload, pullRequestPayload, sendWebhook, signBody, signWebhook, startNats, type NatsServer } from '@bowline/testing';
 import { verifySignature } from '../src/signature.js';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler, type WebhookRouteOptions } from '../src/webhook-route.js';
@@ -140,8 +140,11 @@ describe('POST /hook with a real nats-server behind it', () => {
     expect(stored[0]!.envelope).toEqual({ id: 'delivery-accepted', event: 'issue_comment', receivedAt: RECEIVED_AT.toISOString(), payload });
   });
 
-  it.each(['pull_request', 'push'])('publishes a %s delivery on its own subject', async (event) => {
-    const payload = pullRequestPayload({ action: 'opened', org: 'acme', repo: 'widgets', number: 8, author: 'alice', headSha: 'c'.repeat(40) });
+  it.each<[string, () => unknown]>([
+    ['pull_request', () => pullRequestPayload({ action: 'opened', org: 'acme', repo: 'widgets', number: 8, author: 'alice', headSha: 'c'.repeat(40) })],
+    ['push', () => examplePayload('push')],
+  ])('publishes a %s delivery on its own subject', async (event, makePayload) => {
+    const payload = makePayload();
     const deliveryId = `delivery-${event}`;
     const answer = await sendWebhook(hook.url, signWebhook({ event, payload, secret: SECRET, deliveryId }));
 

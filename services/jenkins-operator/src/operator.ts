@@ -150,6 +150,13 @@ export class JenkinsOperator {
   }
 
   async start(): Promise<void> {
+    // Started again after its replica lost the lease and won it back (standby.ts): it begins as a
+    // new process would, with nothing of its last term in memory but what the bucket and Jenkins say.
+    this.stopped = false;
+    for (const memory of [this.jobs, this.dirty, this.handedOver, this.unlistable, this.unreachable, this.newestBuild]) memory.clear();
+    this.retries.reset();
+    this.priming.reset();
+    this.fullResyncWanted = false;
     // The whole bucket first, so the first pass already counts every build that holds a slot: the
     // watch replays jobs one at a time, and a pass begun on the first of them would see free slots
     // that the jobs still to come hold.

@@ -61,6 +61,11 @@ export class Priming {
     log.info({ path: target.path, queueUrl }, 'Jenkins job is not parameterized yet: queued a priming build');
   }
 
+  /** Forgets every priming build: the operator begins a new term (standby.ts). */
+  reset(): void {
+    this.primed.clear();
+  }
+
   /** A real build was accepted: the priming build, if any, has done its work and is stopped or taken out of the queue. */
   async done(target: PrimingTarget, log: Logger): Promise<void> {
     const primed = this.primed.get(target.key);

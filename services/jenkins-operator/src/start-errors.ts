@@ -64,4 +64,10 @@ export class StartRetries {
     this.retryAt.delete(name);
     this.failures.delete(name);
   }
+
+  /** Forgets every job: the operator begins a new term (standby.ts). */
+  reset(): void {
+    this.retryAt.clear();
+    this.failures.clear();
+  }
 }

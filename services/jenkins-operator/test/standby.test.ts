@@ -56,7 +56,7 @@ describe('two jenkins-operator replicas sharing one lease', () => {
     await bucket?.stop();
   });
 
-  async function startReplica(name: string): Promise<Replica> {
+  async function startReplica(name: string, exitOnLoss = false): Promise<Replica> {
     const kv = await openLeaseBucket(bucket.nc, { replicas: 1, ttlMs: 1_500, bucket: 'operator_test_leases' });
     const lease = new Lease({ kv, name: 'jenkins-operator', holder: name, renewEveryMs: 300, logger });
     const config = staticConfigSource(CONFIG);
@@ -70,7 +70,7 @@ describe('two jenkins-operator replicas sharing one lease', () => {
       mayAct: () => lease.isHeld(),
     });
     const replica: Replica = { name, lease, operator, exits: [] };
-    await runWhileLeaseHeld(lease, operator, logger, (code) => replica.exits.push(code));
+    await runWhileLeaseHeld(lease, operator, logger, { exitOnLoss, exit: (code) => replica.exits.push(code) });
     replicas.push(replica);
     return replica;
   }
@@ -125,21 +125,44 @@ describe('two jenkins-operator replicas sharing one lease', () => {
     expect(first.exits).toEqual([]);
   });
 
-  it('stops acting and exits when its lease is taken from it', async () => {
-    const holder = await startReplica('replica-c');
-    expect(holder.lease.isHeld()).toBe(true);
-    // Someone deletes the key (an operator of NATS, or it expired while NATS was slow) and
-    // another replica takes it: the next renewal fails.
+  /** Someone deletes the key (an operator of NATS, or it expired while NATS was away) and another replica takes it. */
+  async function takeLeaseElsewhere(): Promise<{ giveBack(): Promise<void> }> {
     const kv = await openLeaseBucket(bucket.nc, { replicas: 1, ttlMs: 1_500, bucket: 'operator_test_leases' });
     await kv.purge('jenkins-operator');
     await kv.create('jenkins-operator', 'replica-elsewhere');
+    return { giveBack: async () => void (await kv.purge('jenkins-operator')) };
+  }
+
+  it('stops acting on Jenkins when its lease is taken, stands by in the same process, and acts again once it wins the lease back', async () => {
+    const holder = await startReplica('replica-c');
+    expect(holder.lease.isHeld()).toBe(true);
+
+    const elsewhere = await takeLeaseElsewhere();
+    await waitFor('the lease lost', () => !holder.lease.isHeld());
+    const whileAway = await createJobs(2);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(buildRequestsFor(whileAway)).toEqual([]);
+
+    // The other holder goes away: this replica, still running, takes the lease and the jobs.
+    await elsewhere.giveBack();
+    await waitFor('the lease won back', () => holder.lease.isHeld());
+    await waitEnqueued(whileAway);
+    expect(buildRequestsFor(whileAway).sort()).toEqual(whileAway.map((j) => j.metadata.name).sort());
+    expect(holder.exits).toEqual([]);
+  });
+
+  it('exits when its lease is taken if BOWLINE_EXIT_ON_LEASE_LOSS asks it to', async () => {
+    const holder = await startReplica('replica-d', true);
+    expect(holder.lease.isHeld()).toBe(true);
+
+    const elsewhere = await takeLeaseElsewhere();
     await waitFor('the lease lost', () => holder.exits.length > 0);
+
     expect(holder.exits).toEqual([1]);
     expect(holder.lease.isHeld()).toBe(false);
-
     const jobs = await createJobs(2);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(buildRequestsFor(jobs)).toEqual([]);
-    await kv.purge('jenkins-operator');
+    await elsewhere.giveBack();
   });
 });

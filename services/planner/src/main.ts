@@ -19,7 +19,7 @@ await runMain('planner', async () => {
       const claims = await openPlannerClaims(bus.nc, settings.streams);
       const github = connectGitHub(settings.github, { logger, registry, service: 'planner' });
       const planner = new Planner({ github: github.octokit, botLogin: github.botLogin, store, claims, config, logger, registry });
-      const consumer = await consumeEvents({ nc: bus.nc, durable: 'planner', logger, handle: (e) => planner.handle(e) });
+      const consumer = await consumeEvents({ nc: bus.nc, durable: 'planner', service: 'planner', logger, registry, handle: (e) => planner.handle(e) });
       const periodics = new PeriodicScheduler({ store, claims, config, logger, registry });
       periodics.start();
       return {

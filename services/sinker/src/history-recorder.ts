@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
-import { backoffMs, ensureHistoryStream, HISTORY_STREAM, HISTORY_SUBJECT_PREFIX, PROWJOBS_BUCKET, PROWJOBS_STREAM, type StreamSettings } from '@bowline/bus';
+import { backoffMs, DeadLetterSink, ensureHistoryStream, HISTORY_STREAM, HISTORY_SUBJECT_PREFIX, PROWJOBS_BUCKET, PROWJOBS_STREAM, type StreamSettings } from '@bowline/bus';
 import type { ConfigSource } from '@bowline/config';
 import { BowlineError, describeError, type Logger } from '@bowline/observability';
 import { historyMessageId, historySubject, toHistoryRecord, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
@@ -35,6 +35,7 @@ export type RecordOutcome = 'written' | 'duplicate' | 'unchanged';
 export class HistoryRecorder {
   private readonly js: JetStreamClient;
   private readonly written: Counter;
+  private readonly deadLetters: DeadLetterSink;
   private appliedMaxAgeMs?: number;
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
@@ -43,6 +44,7 @@ export class HistoryRecorder {
 
   constructor(private readonly deps: HistoryRecorderDeps) {
     this.js = jetstream(deps.nc);
+    this.deadLetters = new DeadLetterSink({ nc: deps.nc, service: 'sinker', logger: deps.logger, registry: deps.registry });
     this.written = new Counter({
       name: 'bowline_sinker_history_records_total',
       help: 'State changes of ProwJobs written to the HISTORY stream, by state',
@@ -128,7 +130,10 @@ export class HistoryRecorder {
    * `Nats-Msg-Id` drops the copy two writers racing on one change would make.
    */
   async record(job: ProwJob, revision: number): Promise<RecordOutcome> {
-    const record = toHistoryRecord(job, revision);
+    return this.write(toHistoryRecord(job, revision));
+  }
+
+  private async write(record: HistoryRecord): Promise<RecordOutcome> {
     const subject = historySubject(HISTORY_SUBJECT_PREFIX, record);
     const last = await this.lastRecord(subject);
     if (last && (last.state === record.state || last.revision >= record.revision)) return 'unchanged';
@@ -150,21 +155,25 @@ export class HistoryRecorder {
     const operation = message.headers?.get('KV-Operation');
     // Deletions are not history: the sinker deleting a job is retention, not something that ran.
     if (operation === 'DEL' || operation === 'PURGE') return message.ack();
-    let job: ProwJob;
+    // A value that is not a ProwJob can never be recorded; retried, it would hold up every change
+    // behind it (one at a time, in order), so it is put aside as a dead letter instead.
+    let record: HistoryRecord;
     try {
-      job = message.json<ProwJob>();
+      record = toHistoryRecord(message.json<ProwJob>(), message.seq);
+      historySubject(HISTORY_SUBJECT_PREFIX, record);
     } catch (error) {
-      this.deps.logger.error({ prowjob, seq: message.seq, err: describeError(error) }, 'ProwJob in the bucket is not JSON: not recorded');
-      return message.term('not JSON');
+      const reason = error instanceof SyntaxError ? 'not_json' : 'invalid_payload';
+      await this.deadLetters.reject(message, reason, `not a ProwJob that can be recorded: ${describeError(error)}`, { log: { prowjob } });
+      return;
     }
     // Retried here rather than nak'ed, so no later change is recorded before this one.
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.record(job, message.seq);
+        await this.write(record);
         return message.ack();
       } catch (error) {
         if (this.stopping.signal.aborted) return message.nak();
-        this.deps.logger.warn({ prowjob, job: job.spec?.job, attempt, err: describeError(error) }, 'cannot record history: retrying');
+        this.deps.logger.warn({ prowjob, job: record.job, attempt, err: describeError(error) }, 'cannot record history: retrying');
         message.working();
         await sleep(Math.min(5000, backoffMs(attempt)), undefined, { signal: this.stopping.signal }).catch(() => undefined);
         if (this.stopping.signal.aborted) return message.nak();

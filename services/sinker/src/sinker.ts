@@ -49,6 +49,7 @@ export class Sinker {
   private timer?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private running?: Promise<PassResult | undefined>;
+  private kickAgain = false;
   private stopped = false;
   private readonly deleted: Counter;
   private readonly ended: Counter;
@@ -78,9 +79,16 @@ export class Sinker {
     tick();
   }
 
-  /** A pass now, unless one is running (the lease was just acquired, for instance). */
+  /**
+   * A pass now, or right after the one running (the lease was just acquired, or NATS is back and
+   * the running pass may have left jobs whose requests were lost in the outage).
+   */
   kick(): void {
-    if (this.running || this.stopped) return;
+    if (this.stopped) return;
+    if (this.running) {
+      this.kickAgain = true;
+      return;
+    }
     this.running = this.pass()
       .then((result) => {
         if (result.waitingForHistory > 0 && !this.stopped) {
@@ -94,7 +102,13 @@ export class Sinker {
         this.deps.logger.error({ err: describeError(error) }, 'sinker pass failed');
         return undefined;
       })
-      .finally(() => (this.running = undefined));
+      .finally(() => {
+        this.running = undefined;
+        if (this.kickAgain) {
+          this.kickAgain = false;
+          this.kick();
+        }
+      });
   }
 
   /** Stops between two jobs: a pass in progress ends after the job it is on. */

@@ -20,6 +20,9 @@ export interface StartSinkerOptions {
   lease?: { holder?: string; ttlMs?: number; renewEveryMs?: number; bucket?: string };
   /** How long a change handed to a sinker that died stays unrecorded before another gets it. */
   historyAckWaitMs?: number;
+  /** `BOWLINE_EXIT_ON_LEASE_LOSS`: exit when the lease is lost instead of standing by. */
+  exitOnLoss?: boolean;
+  exit?: (code: number) => void;
 }
 
 export interface RunningSinker {
@@ -33,7 +36,8 @@ export interface RunningSinker {
 /**
  * The sinker as a replica among several: every replica runs this, the holder of the `sinker`
  * lease records the history and makes the passes, the others stand by and take over when it
- * stops (at once: it releases the lease) or dies (after the lease's TTL).
+ * stops (at once: it releases the lease) or dies (after the lease's TTL). A holder that loses the
+ * lease (NATS away for longer than the TTL) stands by in the same process and competes again.
  */
 export async function startSinker(options: StartSinkerOptions): Promise<RunningSinker> {
   const { nc, streams, config, logger, registry } = options;
@@ -47,6 +51,7 @@ export async function startSinker(options: StartSinkerOptions): Promise<RunningS
     name: SINKER_LEASE,
     holder: options.lease?.holder,
     renewEveryMs: options.lease?.renewEveryMs,
+    connection: nc,
     logger,
     registry,
   });
@@ -60,7 +65,14 @@ export async function startSinker(options: StartSinkerOptions): Promise<RunningS
     duties = duties
       .then(async () => {
         if (stopping) return;
-        if (!held) return history.stop();
+        if (!held) {
+          await history.stop();
+          if (options.exitOnLoss) {
+            logger.error('sinker lease lost: exiting (BOWLINE_EXIT_ON_LEASE_LOSS)');
+            options.exit?.(1);
+          }
+          return;
+        }
         await history.start();
         sinker.kick();
       })
@@ -68,6 +80,14 @@ export async function startSinker(options: StartSinkerOptions): Promise<RunningS
   };
   sinker.start();
   await lease.start({ onAcquired: () => follow(true), onLost: () => follow(false) });
+  // A pass cut by a NATS outage the lease outlived left jobs for its next pass, an hour away:
+  // the holder passes again as soon as NATS is back.
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (stopping) return;
+      if (status.type === 'reconnect' && lease.isHeld()) sinker.kick();
+    }
+  })();
 
   return {
     sinker,

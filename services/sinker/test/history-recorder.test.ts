@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import { HISTORY_STREAM, readStream, type StreamMessage } from '@bowline/bus';
+import { ensureDeadLetterStream, HISTORY_STREAM, listDeadLetters, readStream, replayDeadLetter, type StreamMessage } from '@bowline/bus';
 import { staticConfigSource, type Config } from '@bowline/config';
 import { createLogger } from '@bowline/observability';
 import { transition, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
@@ -166,6 +166,24 @@ describe('HistoryRecorder', () => {
 
     expect((await jsm.streams.info(HISTORY_STREAM)).config).toMatchObject({ max_age: 12 * HOUR * 1e6, duplicate_window: 12 * HOUR * 1e6 });
     await newRecorder().applyRetention();
+  });
+
+  it('puts a bucket value that is no ProwJob aside as a dead letter, and records the changes after it', async () => {
+    await ensureDeadLetterStream(bucket.nc, { replicas: 1 });
+    await newRecorder().start();
+    // Written by hand or by something else than Bowline: it would block the history for ever if retried.
+    await bucket.kv.put('not-a-prowjob', 'null');
+    const after = await createJob({ startedAgoMs: 0, state: 'success' });
+
+    await waitFor('the next job’s record', async () => (await recordsOf(after)).length === 1);
+    const letters = (await listDeadLetters(bucket.nc, { service: 'sinker' })).filter((l) => l.subject === '$KV.prowjobs.not-a-prowjob');
+
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ reason: 'invalid_payload', stream: 'KV_prowjobs', message: null });
+    const rejected = (await registry.getSingleMetric('bowline_events_rejected_total')!.get()).values;
+    expect(rejected).toEqual([expect.objectContaining({ labels: { service: 'sinker', reason: 'invalid_payload' }, value: 1 })]);
+    await expect(replayDeadLetter(bucket.nc, letters[0]!.id)).rejects.toThrow(/came from KV_prowjobs, not from EVENTS: only events can be replayed/);
+    await bucket.kv.delete('not-a-prowjob');
   });
 
   it('says up to which bucket revision everything is recorded', async () => {

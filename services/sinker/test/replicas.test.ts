@@ -2,12 +2,12 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
-import { HISTORY_STREAM, openProwJobBucket, readStream } from '@bowline/bus';
+import { HISTORY_STREAM, openLeaseBucket, openProwJobBucket, readStream } from '@bowline/bus';
 import { staticConfigSource } from '@bowline/config';
 import { createLogger } from '@bowline/observability';
 import { ProwJobStore, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
 import { startNats, waitFor, type NatsServer } from '@bowline/testing';
-import { startSinker, type RunningSinker } from '../src/start-sinker.js';
+import { SINKER_LEASE, startSinker, type RunningSinker } from '../src/start-sinker.js';
 import { CONFIG, HOUR, makeJob, NOW } from './jobs.js';
 
 const LEASE_TTL_MS = 1000;
@@ -58,7 +58,7 @@ describe('sinker replicas', () => {
   });
 
   /** Starts a replica; `onLine` sees each line it logs, as it is logged. */
-  async function startReplica(name: string, onLine?: (line: LogLine, self: Replica) => void): Promise<Replica> {
+  async function startReplica(name: string, onLine?: (line: LogLine, self: Replica) => void, exits?: number[]): Promise<Replica> {
     const lines: LogLine[] = [];
     const replica = { name, lines } as Partial<Replica> & { lines: LogLine[] };
     const destination = new Writable({
@@ -83,6 +83,8 @@ describe('sinker replicas', () => {
       now: () => NOW,
       lease: { holder: name, ttlMs: LEASE_TTL_MS, renewEveryMs: 200, bucket: leaseBucket },
       historyAckWaitMs: 1000,
+      exitOnLoss: exits !== undefined,
+      exit: (code) => exits?.push(code),
     });
     const said = (msg: string) => () => lines.filter((l) => l.msg === msg).map((l) => l.prowjob!);
     Object.assign(replica, {
@@ -222,5 +224,41 @@ describe('sinker replicas', () => {
     expect(sorted([...a.deleted(), ...b.deleted()])).toEqual(names(old));
     const history = await historyOf(old);
     expect(names(old).map((n) => history.get(n)?.length)).toEqual(names(old).map(() => 1));
+  });
+
+  /** Another process takes the key, as after the holder's TTL ran out while NATS was away. */
+  async function takeLeaseElsewhere(): Promise<void> {
+    const kv = await openLeaseBucket(admin, { replicas: 1, ttlMs: LEASE_TTL_MS, bucket: leaseBucket });
+    await kv.purge(SINKER_LEASE);
+    await kv.create(SINKER_LEASE, 'elsewhere');
+  }
+
+  it('stands by when its lease is taken and, still running, takes it back once the other holder is gone', async () => {
+    useNewLeaseBucket();
+    const a = await startReplica('a');
+    await a.running.lease.whenHeld();
+
+    await takeLeaseElsewhere();
+    await waitFor('the lease lost', () => !a.running.lease.isHeld());
+    // Nobody renews the other key: it expires, and the replica that lost the lease wins it again.
+    await waitFor('the lease won back', () => a.running.lease.isHeld(), { timeoutMs: 5000 });
+    const old = await createJobs(3, { startedAgoMs: 2 * HOUR, state: 'success' });
+    a.running.sinker.kick();
+
+    await waitFor('its passes again', async () => (await store.list()).length === 0);
+    expect(sorted(a.deleted())).toEqual(names(old));
+    expect(a.lines.map((l) => l.msg)).toContain('lease lost: standing by and competing for it again');
+  });
+
+  it('exits when its lease is taken if BOWLINE_EXIT_ON_LEASE_LOSS asks it to', async () => {
+    useNewLeaseBucket();
+    const exits: number[] = [];
+    const a = await startReplica('a', undefined, exits);
+    await a.running.lease.whenHeld();
+
+    await takeLeaseElsewhere();
+
+    await waitFor('the exit', () => exits.length > 0);
+    expect(exits).toEqual([1]);
   });
 });
