@@ -19,6 +19,7 @@ COPY libs/go/package.json libs/go/
 COPY libs/config/package.json libs/config/
 COPY libs/prowjob/package.json libs/prowjob/
 COPY libs/bus/package.json libs/bus/
+COPY libs/service/package.json libs/service/
 COPY libs/github/package.json libs/github/
 COPY libs/jenkins/package.json libs/jenkins/
 COPY libs/testing/package.json libs/testing/
@@ -70,6 +71,8 @@ COPY --from=build /app/libs/prowjob/package.json libs/prowjob/
 COPY --from=build /app/libs/prowjob/dist libs/prowjob/dist
 COPY --from=build /app/libs/bus/package.json libs/bus/
 COPY --from=build /app/libs/bus/dist libs/bus/dist
+COPY --from=build /app/libs/service/package.json libs/service/
+COPY --from=build /app/libs/service/dist libs/service/dist
 COPY --from=build /app/libs/github/package.json libs/github/
 COPY --from=build /app/libs/github/dist libs/github/dist
 COPY --from=build /app/libs/jenkins/package.json libs/jenkins/

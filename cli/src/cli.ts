@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { configJsonSchema } from '@bowline/config';
-import { BowlineError, type Env } from '@bowline/observability';
+import { BowlineError } from '@bowline/observability';
+import type { Env } from '@bowline/service';
 import { checkConfig } from './checkconfig.js';
 import { EVENTS_USAGE, runEventsCommand } from './events-command.js';
 import { JOBS_USAGE, runJobsCommand, UsageError } from './jobs-command.js';

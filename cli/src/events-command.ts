@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { listDeadLetters, replayDeadLetter, type DeadLetter } from '@bowline/bus';
-import type { Env } from '@bowline/observability';
+import type { Env } from '@bowline/service';
 import { parseSince, positiveInteger, UsageError, withNats } from './jobs-command.js';
 import { formatTable } from './table.js';
 

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { connectOnce, type NatsConnection } from '@bowline/bus';
-import { BowlineError, describeError, formatDuration, parseDuration, type Env } from '@bowline/observability';
+import { BowlineError, describeError } from '@bowline/observability';
 import { FINAL_STATES, toHistoryRecord, type HistoryRecord, type ProwJobState } from '@bowline/prowjob';
+import { formatDuration, parseDuration, type Env } from '@bowline/service';
 import { readJob, readJobs, type JobFilter } from './job-history.js';
 import { formatTable } from './table.js';
 

@@ -1,7 +1,6 @@
 export * from './connect.js';
 export * from './streams.js';
 export * from './events.js';
-export * from './runtime.js';
 export * from './lease.js';
 export * from './lease-bucket.js';
 export * from './read-stream.js';

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { BowlineError, describeError, SettingsError, type Env } from '@bowline/observability';
+import { BowlineError, describeError, SettingsError } from '@bowline/observability';
 
 // Where leases live (see Lease in lease.ts), how long they last, and what a replica does when it
 // loses one.
@@ -49,7 +49,7 @@ export async function openLeaseBucket(nc: NatsConnection, options: LeaseBucketOp
  * `HOSTNAME` to it) and a random suffix, so a restarted pod of the same name is a new holder
  * and never mistakes its predecessor's key for its own.
  */
-export function leaseHolderId(env: Env = process.env): string {
+export function leaseHolderId(env: NodeJS.ProcessEnv = process.env): string {
   return `${env.HOSTNAME?.trim() || hostname()}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -63,7 +63,7 @@ export interface LeaseSettings {
   exitOnLoss: boolean;
 }
 
-export function readLeaseSettings(env: Env): LeaseSettings {
+export function readLeaseSettings(env: NodeJS.ProcessEnv): LeaseSettings {
   const raw = env.BOWLINE_EXIT_ON_LEASE_LOSS?.trim().toLowerCase() ?? '';
   if (!['', 'true', 'false', '1', '0'].includes(raw)) {
     throw new SettingsError(`BOWLINE_EXIT_ON_LEASE_LOSS is "${raw}": set it to true or false`, { context: { variable: 'BOWLINE_EXIT_ON_LEASE_LOSS' } });

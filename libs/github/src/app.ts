@@ -1,6 +1,7 @@
 import { createSign } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
-import { readSecretFile, type Env, type Logger } from '@bowline/observability';
+import { type Logger } from '@bowline/observability';
+import { readSecretFile, type Env } from '@bowline/service';
 import { octokitLog } from './client.js';
 
 export interface GitHubAppSettings {

@@ -1,6 +1,7 @@
 import { Octokit } from '@octokit/rest';
 import type { Registry } from 'prom-client';
-import { optionalEnv, parseDuration, readSecretFile, SettingsError, type Env, type Logger } from '@bowline/observability';
+import { SettingsError, type Logger } from '@bowline/observability';
+import { optionalEnv, parseDuration, readSecretFile, type Env } from '@bowline/service';
 import { appBotLogin, createInstallationOctokit } from './app-installations.js';
 import { gitHubAppSettingsFromEnv, type GitHubAppSettings } from './app.js';
 import { enableConditionalRequests } from './conditional-requests.js';

@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '../src/logger.js';
-import { parseDuration } from '../src/env.js';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -31,22 +30,5 @@ describe('the logger', () => {
     const text = JSON.stringify(line);
     for (const secret of ['ghp_secret1', 'hunter2', 'c2VjcmV0', 'sha256=abc', 'ghp_secret2']) expect(text).not.toContain(secret);
     expect(line).toMatchObject({ service: 'test', msg: 'calling out', jenkins: { user: 'bowline' }, headers: { 'x-github-event': 'push' } });
-  });
-});
-
-describe('Go durations as Prow writes them', () => {
-  it.each([
-    ['10s', 10_000],
-    ['1h', 3_600_000],
-    ['168h', 604_800_000],
-    ['1h30m', 5_400_000],
-    ['500ms', 500],
-    ['0', 0],
-  ])('%s is %d ms', (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
-  });
-
-  it.each(['', 'a week', '10', '5d'])('%j is refused', (text) => {
-    expect(() => parseDuration(text)).toThrow('is not a duration');
   });
 });

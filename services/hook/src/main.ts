@@ -1,6 +1,6 @@
-import { openRedeliveryClaims, startRuntime } from '@bowline/bus';
+import { openRedeliveryClaims } from '@bowline/bus';
 import { createAppOctokit } from '@bowline/github';
-import { runMain } from '@bowline/observability';
+import { runMain, startRuntime } from '@bowline/service';
 import { durablePublisher } from './publisher.js';
 import { RedeliveryTask } from './redelivery.js';
 import { readHookSettings } from './settings.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { readCommonSettings, type CommonSettings } from '@bowline/bus';
 import { gitHubAppSettingsFromEnv, type GitHubAppSettings } from '@bowline/github';
-import { optionalEnv, parseDuration, requireEnv, SettingsError, type Env } from '@bowline/observability';
+import { SettingsError } from '@bowline/observability';
+import { optionalEnv, parseDuration, readCommonSettings, requireEnv, type CommonSettings, type Env } from '@bowline/service';
 import type { RedeliverySettings } from './redelivery.js';
 import { parseSecrets, type WebhookSecrets } from './secrets.js';
 

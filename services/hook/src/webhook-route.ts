@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { encodeEnvelope, MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type EventEnvelope, type PayloadChecker } from '@bowline/bus';
-import { describeError, type Logger, type RawHandler } from '@bowline/observability';
+import { describeError, type Logger } from '@bowline/observability';
+import type { RawHandler } from '@bowline/service';
 import { answerThenDrain, BodyAbortedError, BodyTimeoutError, BodyTooLargeError, readLimitedBody } from './body.js';
 import { ownerOf, secretsFor, type WebhookSecrets } from './secrets.js';
 import { verifySignature } from './signature.js';

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { connectBus, ensureEventsStream, type BusConnection } from '@bowline/bus';
-import { createLogger, startOpsServer, type OpsServer } from '@bowline/observability';
+import { createLogger } from '@bowline/observability';
 import { pullRequestCommentPayload, sendWebhook, signWebhook, startNats, storedEventIds, waitFor, type NatsServer } from '@bowline/testing';
+import { startOpsServer, type OpsServer } from '@bowline/service';
 import { durablePublisher } from '../src/publisher.js';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler } from '../src/webhook-route.js';

@@ -3,8 +3,9 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import type { EventEnvelope } from '@bowline/bus';
-import { createLogger, startOpsServer, type OpsServer } from '@bowline/observability';
+import { createLogger } from '@bowline/observability';
 import { signBody } from '@bowline/testing';
+import { startOpsServer, type OpsServer } from '@bowline/service';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler } from '../src/webhook-route.js';
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { connectBus, ensureEventsStream, MAX_PAYLOAD_DEPTH, payloadChecker, publishEncoded, type BusConnection } from '@bowline/bus';
-import { createLogger, startOpsServer, type OpsServer } from '@bowline/observability';
+import { createLogger } from '@bowline/observability';
+import { startOpsServer, type OpsServer } from '@bowline/service';
 import {
   examplePayload,
   malformedPayloadCases,

@@ -1,8 +1,8 @@
-import { Lease, observe, openLeaseBucket, openProwJobBucket, readLeaseSettings, startRuntime } from '@bowline/bus';
+import { Lease, openLeaseBucket, openProwJobBucket, readLeaseSettings } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { JenkinsClient, type JenkinsClientOptions } from '@bowline/jenkins';
-import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
+import { observe, runMain, startRuntime } from '@bowline/service';
 import { instrumentJenkinsFetch } from './jenkins-request-metrics.js';
 import { JenkinsMasters } from './jenkins-masters.js';
 import { createLogsHandler } from './logs-route.js';

@@ -8,8 +8,9 @@ import {
   type JenkinsQueueItem,
   type JenkinsQueueItemRecord,
 } from '@bowline/jenkins';
-import { describeError, formatDuration, pushTo, type Logger } from '@bowline/observability';
+import { describeError, pushTo, type Logger } from '@bowline/observability';
 import { isFinished, transition, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
+import { formatDuration } from '@bowline/service';
 import { buildParameters, jenkinsJobPath } from './build-parameters.js';
 import { buildLink, buildStatus } from './build-status.js';
 import { JENKINS_MASTER, type JenkinsMasters, type Master } from './jenkins-masters.js';

@@ -1,7 +1,7 @@
-import { readCommonSettings, type CommonSettings } from '@bowline/bus';
 import type { Config } from '@bowline/config';
 import type { JenkinsAuth } from '@bowline/jenkins';
-import { readSecretFile, requireEnv, SettingsError, type Env } from '@bowline/observability';
+import { SettingsError } from '@bowline/observability';
+import { readCommonSettings, readSecretFile, requireEnv, type CommonSettings, type Env } from '@bowline/service';
 
 /** The master named by the JENKINS_* variables. */
 export interface DefaultMasterSettings {

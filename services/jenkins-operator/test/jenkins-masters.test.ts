@@ -5,9 +5,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Registry } from 'prom-client';
 import { parseConfig, staticConfigSource, type Config } from '@bowline/config';
 import { JenkinsClient } from '@bowline/jenkins';
-import { createLogger, startOpsServer } from '@bowline/observability';
+import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, transition, type ProwJob, type ProwJobStore } from '@bowline/prowjob';
 import { FakeJenkins, startProwJobBucket, TEST_CA_FILE, testServerTls, waitFor, type ProwJobBucket } from '@bowline/testing';
+import { startOpsServer } from '@bowline/service';
 import { buildParameters } from '../src/build-parameters.js';
 import { JENKINS_MASTER, JenkinsMasters } from '../src/jenkins-masters.js';
 import { createLogsHandler } from '../src/logs-route.js';

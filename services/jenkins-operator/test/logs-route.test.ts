@@ -2,9 +2,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Registry } from 'prom-client';
 import { parseConfig, staticConfigSource } from '@bowline/config';
 import { JenkinsClient } from '@bowline/jenkins';
-import { createLogger, startOpsServer, type OpsServer } from '@bowline/observability';
+import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, prowJobName, transition, type ProwJob, type ProwJobStore } from '@bowline/prowjob';
 import { FakeJenkins, startProwJobBucket, type FakeBuild, type ProwJobBucket } from '@bowline/testing';
+import { startOpsServer, type OpsServer } from '@bowline/service';
 import { buildParameters } from '../src/build-parameters.js';
 import { JenkinsMasters } from '../src/jenkins-masters.js';
 import { createLogsHandler } from '../src/logs-route.js';

@@ -1,8 +1,8 @@
-import { consumeEvents, observe, openPlannerClaims, openProwJobBucket, startRuntime } from '@bowline/bus';
+import { consumeEvents, openPlannerClaims, openProwJobBucket } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { connectGitHub } from '@bowline/github';
-import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
+import { observe, runMain, startRuntime } from '@bowline/service';
 import { PeriodicScheduler } from './periodics.js';
 import { Planner } from './planner.js';
 import { readPlannerSettings } from './settings.js';

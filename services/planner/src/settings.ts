@@ -1,6 +1,5 @@
-import { readCommonSettings, type CommonSettings } from '@bowline/bus';
 import { gitHubSettingsFromEnv, type GitHubSettings } from '@bowline/github';
-import type { Env } from '@bowline/observability';
+import { readCommonSettings, type CommonSettings, type Env } from '@bowline/service';
 
 export interface PlannerSettings extends CommonSettings {
   github: GitHubSettings;

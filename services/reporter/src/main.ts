@@ -1,8 +1,8 @@
-import { observe, openProwJobBucket, startRuntime } from '@bowline/bus';
+import { openProwJobBucket } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { connectGitHub } from '@bowline/github';
-import { runMain } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
+import { observe, runMain, startRuntime } from '@bowline/service';
 import { Reporter } from './reporter.js';
 import { readReporterSettings } from './settings.js';
 

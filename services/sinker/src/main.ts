@@ -1,6 +1,6 @@
-import { observe, readCommonSettings, readLeaseSettings, startRuntime } from '@bowline/bus';
+import { readLeaseSettings } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
-import { runMain } from '@bowline/observability';
+import { observe, readCommonSettings, runMain, startRuntime } from '@bowline/service';
 import { startSinker } from './start-sinker.js';
 
 await runMain('sinker', async () => {

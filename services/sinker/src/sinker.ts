@@ -1,7 +1,8 @@
 import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource, Periodic } from '@bowline/config';
-import { describeError, formatDuration, type Logger } from '@bowline/observability';
+import { describeError, type Logger } from '@bowline/observability';
 import { isFinished, transition, type ProwJob, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
+import { formatDuration } from '@bowline/service';
 
 export interface SinkerDeps {
   store: ProwJobStore;

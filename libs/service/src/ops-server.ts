@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { SettingsError } from './errors.js';
-import type { Logger } from './logger.js';
+import type { Registry } from 'prom-client';
+import { SettingsError, type Logger } from '@bowline/observability';
 
 export interface OpsServerOptions {
   port: number;
@@ -60,13 +59,6 @@ export interface OpsServer {
   port: number;
   app: Express;
   close(): Promise<void>;
-}
-
-export function createRegistry(service: string): Registry {
-  const registry = new Registry();
-  registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry });
-  return registry;
 }
 
 /** Every service's HTTP port: `/healthz`, `/readyz`, `/metrics`, plus the service's own routes. */

@@ -1,22 +1,10 @@
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
-import {
-  bindAddressFromEnv,
-  createLogger,
-  createRegistry,
-  optionalEnv,
-  portFromEnv,
-  SettingsError,
-  startOpsServer,
-  stopOnSignals,
-  type Env,
-  type HttpLimits,
-  type Logger,
-  type RawHandler,
-} from '@bowline/observability';
-import { connectBus, type BusConnection } from './connect.js';
-import { ensureDeadLetterStream } from './dead-letters.js';
-import { ensureEventsStream, type StreamSettings } from './streams.js';
+import { connectBus, ensureDeadLetterStream, ensureEventsStream, type BusConnection, type StreamSettings } from '@bowline/bus';
+import { createLogger, createRegistry, SettingsError, type Logger } from '@bowline/observability';
+import { bindAddressFromEnv, optionalEnv, portFromEnv, type Env } from './env.js';
+import { startOpsServer, type HttpLimits, type RawHandler } from './ops-server.js';
+import { stopOnSignals } from './shutdown.js';
 
 export interface CommonSettings {
   port: number;
@@ -88,4 +76,18 @@ export async function startRuntime(
     await running.stop();
     await bus.close();
   });
+}
+
+/**
+ * The common shape of every `main.ts`: build the service, and if a setting is missing print one
+ * line naming it and exit 2 at once.
+ */
+export async function runMain(service: string, start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${service}: cannot start: ${message}\n`);
+    process.exit(2);
+  }
 }

@@ -15,3 +15,20 @@ describe('formatDuration', () => {
     expect(parseDuration(text)).toBe(Math.round(ms >= 1000 ? Math.round(ms / 1000) * 1000 : ms));
   });
 });
+
+describe('Go durations as Prow writes them', () => {
+  it.each([
+    ['10s', 10_000],
+    ['1h', 3_600_000],
+    ['168h', 604_800_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['0', 0],
+  ])('%s is %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', 'a week', '10', '5d'])('%j is refused', (text) => {
+    expect(() => parseDuration(text)).toThrow('is not a duration');
+  });
+});

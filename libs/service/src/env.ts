@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { SettingsError } from './errors.js';
+import { SettingsError } from '@bowline/observability';
 
 export type Env = Record<string, string | undefined>;
 

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '@bowline/observability';
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT, then exits. A second signal, or a stop that takes longer
@@ -31,18 +31,4 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>, graceMs
   };
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);
-}
-
-/**
- * The common shape of every `main.ts`: build the service, and if a setting is missing print one
- * line naming it and exit 2 at once.
- */
-export async function runMain(service: string, start: () => Promise<unknown>): Promise<void> {
-  try {
-    await start();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${service}: cannot start: ${message}\n`);
-    process.exit(2);
-  }
 }

@@ -1,9 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
+import { createLogger, SettingsError } from '@bowline/observability';
 import { bindAddressFromEnv } from '../src/env.js';
-import { SettingsError } from '../src/errors.js';
-import { createLogger } from '../src/logger.js';
 import { startOpsServer, type HttpLimits, type OpsServer } from '../src/ops-server.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
