@@ -92,7 +92,7 @@ export function watchConfigFile(options: WatchOptions): WatchedConfig {
     try {
       watchers.push(watch(dir, { recursive: false }, soon));
     } catch (error) {
-      logger.warn({ dir, err: describeError(error) }, 'cannot watch config directory: polling only');
+      logger.warn({ dir, err: error }, 'cannot watch config directory: polling only');
     }
   }
   const poll = setInterval(check, options.pollMs ?? 5000);

@@ -293,7 +293,7 @@ export class JenkinsClient {
       }
       if (!failure.transient || attempt >= this.retries || options.signal?.aborted) throw failure;
       const delayMs = this.backoff(attempt, retryAfterMs);
-      this.log.warn({ method: 'GET', path, status: failure.status, attempt: attempt + 1, delayMs, err: failure.message }, 'Jenkins request failed; trying again');
+      this.log.warn({ method: 'GET', path, status: failure.status, attempt: attempt + 1, delayMs, err: failure }, 'Jenkins request failed; trying again');
       await sleep(delayMs, undefined, { signal: options.signal });
     }
   }

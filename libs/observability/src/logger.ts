@@ -25,6 +25,18 @@ export const REDACTED_PATHS = [
   '*.headers["x-hub-signature-256"]',
 ];
 
+/**
+ * How many causes deep an error's own fields are redacted as a line's are: redact paths name
+ * fixed depths (pino's redact has no recursive wildcard), and our chains are three or four long
+ * (a typed error, the client's error, the socket's).
+ */
+const REDACTED_CAUSES = 6;
+
+/** REDACTED_PATHS again under `err` and each of its causes, as the `err` serializer writes them. */
+const REDACTED_ERROR_PATHS = Array.from({ length: REDACTED_CAUSES + 1 }, (_, depth) => 'err' + '.cause'.repeat(depth)).flatMap((error) =>
+  REDACTED_PATHS.map((path) => `${error}.${path}`),
+);
+
 export interface LoggerOptions {
   service: string;
   level?: string;
@@ -34,13 +46,17 @@ export interface LoggerOptions {
 
 /**
  * One logger per process; everything else gets a child of it. Field names used across services:
- * `deliveryId`, `repo`, `pr`, `job`, `prowjob`, `build`.
+ * `deliveryId`, `repo`, `pr`, `job`, `prowjob`, `build`. An error goes under `err`, and is written
+ * with its chain: each cause nested under `cause` with its own type, message, stack and fields
+ * (our errors' `context`, a NATS error's `code`). pino's default `err` serializer would only join
+ * the causes' messages and stacks into one string and drop their fields.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const settings = {
     name: options.service,
     level: options.level ?? 'info',
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    redact: { paths: [...REDACTED_PATHS, ...REDACTED_ERROR_PATHS], censor: '[redacted]' },
+    serializers: { err: pino.stdSerializers.errWithCause },
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
   };

@@ -1,4 +1,4 @@
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 
 /**
  * A queue of keys to work on, as Kubernetes controllers use: a key added many times before it is
@@ -65,7 +65,7 @@ export class WorkQueue {
       const attempt = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, attempt);
       const delayMs = Math.min(this.options.maxBackoffMs ?? 60_000, 250 * 2 ** (attempt - 1));
-      this.options.logger.warn({ key, attempt, delayMs, err: describeError(error) }, 'work failed: will retry');
+      this.options.logger.warn({ key, attempt, delayMs, err: error }, 'work failed: will retry');
       if (!this.stopped) {
         const timer = setTimeout(() => {
           this.timers.delete(timer);

@@ -77,7 +77,7 @@ export class RedeliveryTask {
     const tick = (): void => {
       this.running = this.runOnce().catch((error: unknown) => {
         this.counters.passes.inc({ result: 'error' });
-        this.deps.logger.warn({ err: describeError(error) }, 'cannot list webhook deliveries: will try at the next pass');
+        this.deps.logger.warn({ err: error }, 'cannot list webhook deliveries: will try at the next pass');
       });
       this.timer = setTimeout(tick, this.settings.intervalMs);
       this.timer.unref();
@@ -120,7 +120,7 @@ export class RedeliveryTask {
         logger.info({ deliveryId: guid, event: latest.event, attempt: attempts.length + 1 }, 'asked GitHub to redeliver a failed webhook');
       } catch (error) {
         this.counters.failed.inc();
-        logger.warn({ deliveryId: guid, err: describeError(error) }, 'GitHub refused to redeliver a webhook');
+        logger.warn({ deliveryId: guid, err: error }, 'GitHub refused to redeliver a webhook');
       }
     }
     this.counters.passes.inc({ result: 'ok' });

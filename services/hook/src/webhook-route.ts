@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { encodeEnvelope, MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type EventEnvelope, type PayloadChecker } from '@bowline/bus';
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 import type { RawHandler } from '@bowline/service';
 import { answerThenDrain, BodyAbortedError, BodyTimeoutError, BodyTooLargeError, readLimitedBody } from './body.js';
 import { ownerOf, secretsFor, type WebhookSecrets } from './secrets.js';
@@ -173,7 +173,7 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
       logger.info({ deliveryId, event, repo: ownerOf(payload), duplicate }, 'webhook accepted');
       return reply(res, label, duplicate ? 'duplicate' : 'published', 202, duplicate ? 'already received' : 'accepted');
     } catch (error) {
-      logger.error({ deliveryId, event, repo: ownerOf(payload), err: describeError(error) }, 'webhook not stored: NATS did not acknowledge it');
+      logger.error({ deliveryId, event, repo: ownerOf(payload), err: error }, 'webhook not stored: NATS did not acknowledge it');
       return reply(res, label, 'unavailable', 503, 'cannot store the event right now; redeliver it later', { 'retry-after': RETRY_AFTER_SECONDS });
     }
   };

@@ -1,5 +1,4 @@
 import { isNotFound, type Octokit } from '@bowline/github';
-import { describeError } from '@bowline/observability';
 import type { EventContext } from './pull-request.js';
 import { isBotLogin } from './trust.js';
 
@@ -44,7 +43,7 @@ export class PullRequestWriter {
     } catch (error) {
       // Not there: nothing to remove.
       if (!isNotFound(error)) throw error;
-      ctx.log.debug({ label, err: describeError(error) }, 'label was not on the pull request');
+      ctx.log.debug({ label, err: error }, 'label was not on the pull request');
     }
   }
 

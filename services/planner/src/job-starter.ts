@@ -1,7 +1,7 @@
 import type { Counter } from 'prom-client';
 import type { ChangedFiles, ConfigSource, Presubmit } from '@bowline/config';
 import type { Octokit } from '@bowline/github';
-import { BowlineError, describeError } from '@bowline/observability';
+import { BowlineError } from '@bowline/observability';
 import { isFinished, newPresubmitJob, prowJobName, transition, type GitHubPullRequest, type ProwJobStore } from '@bowline/prowjob';
 import { filterPresubmits, testAllFilter } from './filters.js';
 import type { EventContext, PullRequest } from './pull-request.js';
@@ -78,7 +78,7 @@ export class JobStarter {
         if (isNew) this.deps.created.inc({ event: envelope.event });
         log.info({ job: presubmit.name, prowjob: name, replay: !isNew }, isNew ? 'ProwJob created' : 'ProwJob exists already');
       } catch (error) {
-        log.error({ job: presubmit.name, prowjob: name, err: describeError(error) }, 'cannot create ProwJob');
+        log.error({ job: presubmit.name, prowjob: name, err: error }, 'cannot create ProwJob');
         failures.push({ job: presubmit.name, error });
       }
     }

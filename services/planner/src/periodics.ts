@@ -191,7 +191,7 @@ export class PeriodicScheduler {
     this.stopped = false;
     const loop = (): void => {
       this.running = this.tick()
-        .catch((error: unknown) => this.deps.logger.error({ err: describeError(error) }, 'periodic tick failed'))
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'periodic tick failed'))
         .finally(() => {
           if (this.stopped) return;
           this.timer = setTimeout(loop, this.tickMs);
@@ -218,7 +218,7 @@ export class PeriodicScheduler {
         if (name) created.push(name);
       } catch (error) {
         // The next tick tries again: the claim and the ProwJob name make a retry safe.
-        this.deps.logger.warn({ job: periodic.name, err: describeError(error) }, 'cannot start periodic: will retry');
+        this.deps.logger.warn({ job: periodic.name, err: error }, 'cannot start periodic: will retry');
       }
     }
     return created;
@@ -324,7 +324,7 @@ export class PeriodicScheduler {
       older.sort().pop();
       for (const id of older) await this.deps.claims.purge(`${prefix}${id}`);
     } catch (error) {
-      log.warn({ err: describeError(error) }, 'cannot prune old periodic claims');
+      log.warn({ err: error }, 'cannot prune old periodic claims');
     }
   }
 }

@@ -1,5 +1,4 @@
 import { ack, type EventEnvelope, type Outcome } from '@bowline/bus';
-import { describeError } from '@bowline/observability';
 import type { Logger } from '@bowline/observability';
 import { isTestable, type ApprovalSubject } from './approval.js';
 import { DRAFT_COMMENT, LGTM_LABEL, marker, NEEDS_OK_TO_TEST_LABEL, OK_TO_TEST_LABEL, orgInvitationGuidance, welcomeComment } from './messages.js';
@@ -102,7 +101,7 @@ async function hasMergedBefore(tools: PlannerTools, ctx: EventContext, pr: PullR
     const { data } = await tools.github.rest.search.issuesAndPullRequests({ q: `type:pr is:merged org:${ctx.org} author:${pr.user.login}` });
     return data.total_count >= MERGED_PULL_REQUESTS_FOR_TIP;
   } catch (error) {
-    ctx.log.debug({ err: describeError(error) }, 'cannot count merged pull requests for the invitation to join the org');
+    ctx.log.debug({ err: error }, 'cannot count merged pull requests for the invitation to join the org');
     return false;
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource } from '@bowline/config';
 import { botLoginOf, isNotFound, type Octokit } from '@bowline/github';
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 import { isFinished, prowJobTemplateView, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
 import { planFailureComment, renderComment } from './failure-comment.js';
 import { statusDescription } from './status-description.js';
@@ -167,7 +167,7 @@ export class Reporter {
     try {
       return entry.reportTemplate.execute(prowJobTemplateView(job));
     } catch (error) {
-      log.warn({ err: describeError(error) }, 'report_template failed: comment sent without it');
+      log.warn({ err: error }, 'report_template failed: comment sent without it');
       return undefined;
     }
   }
@@ -185,7 +185,7 @@ export class Reporter {
   private async withPullRequestLock(key: string, work: () => Promise<void>): Promise<void> {
     const previous = this.prLocks.get(key) ?? Promise.resolve();
     const current = previous.then(work, work);
-    const tail = current.catch((error: unknown) => this.deps.logger.debug({ err: describeError(error) }, 'comment update failed'));
+    const tail = current.catch((error: unknown) => this.deps.logger.debug({ err: error }, 'comment update failed'));
     this.prLocks.set(key, tail);
     try {
       await current;

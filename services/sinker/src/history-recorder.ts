@@ -92,7 +92,7 @@ export class HistoryRecorder {
     this.messages = messages;
     this.loop = (async () => {
       for await (const message of messages) await this.handle(message);
-    })().catch((error: unknown) => this.deps.logger.error({ err: describeError(error) }, 'history consumer stopped'));
+    })().catch((error: unknown) => this.deps.logger.error({ err: error }, 'history consumer stopped'));
     this.deps.logger.info('recording ProwJob history');
   }
 
@@ -173,7 +173,7 @@ export class HistoryRecorder {
         return message.ack();
       } catch (error) {
         if (this.stopping.signal.aborted) return message.nak();
-        this.deps.logger.warn({ prowjob, job: record.job, attempt, err: describeError(error) }, 'cannot record history: retrying');
+        this.deps.logger.warn({ prowjob, job: record.job, attempt, err: error }, 'cannot record history: retrying');
         message.working();
         await sleep(Math.min(5000, backoffMs(attempt)), undefined, { signal: this.stopping.signal }).catch(() => undefined);
         if (this.stopping.signal.aborted) return message.nak();

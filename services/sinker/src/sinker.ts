@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource, Periodic } from '@bowline/config';
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 import { isFinished, transition, type ProwJob, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { formatDuration } from '@bowline/service';
 
@@ -100,7 +100,7 @@ export class Sinker {
         return result;
       })
       .catch((error: unknown) => {
-        this.deps.logger.error({ err: describeError(error) }, 'sinker pass failed');
+        this.deps.logger.error({ err: error }, 'sinker pass failed');
         return undefined;
       })
       .finally(() => {
@@ -170,7 +170,7 @@ export class Sinker {
     try {
       await this.deps.store.delete(job.metadata.name, revision);
     } catch (error) {
-      log.warn({ err: describeError(error) }, 'cannot delete ProwJob: left for the next pass');
+      log.warn({ err: error }, 'cannot delete ProwJob: left for the next pass');
       return false;
     }
     this.deleted.inc();
@@ -188,7 +188,7 @@ export class Sinker {
       const ended = await this.deps.store.update(job.metadata.name, (current) => transition(current, 'error', this.now(), { description }));
       if (!ended) return false;
     } catch (error) {
-      log.warn({ err: describeError(error) }, 'cannot end stuck ProwJob: left for the next pass');
+      log.warn({ err: error }, 'cannot end stuck ProwJob: left for the next pass');
       return false;
     }
     this.ended.inc();

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import { Lease, openLeaseBucket, openProwJobBucket, type StreamSettings } from '@bowline/bus';
 import type { ConfigSource } from '@bowline/config';
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
 import { HistoryRecorder } from './history-recorder.js';
 import { Sinker } from './sinker.js';
@@ -76,7 +76,7 @@ export async function startSinker(options: StartSinkerOptions): Promise<RunningS
         await history.start();
         sinker.kick();
       })
-      .catch((error: unknown) => logger.error({ err: describeError(error) }, held ? 'cannot start the holder’s duties' : 'cannot stop the holder’s duties'));
+      .catch((error: unknown) => logger.error({ err: error }, held ? 'cannot start the holder’s duties' : 'cannot stop the holder’s duties'));
   };
   sinker.start();
   await lease.start({ onAcquired: () => follow(true), onLost: () => follow(false) });
