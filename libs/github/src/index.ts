@@ -1,5 +1,12 @@
-export * from './client.js';
-export * from './app.js';
-export * from './conditional-requests.js';
-export * from './app-installations.js';
-export * from './resilience.js';
+export {
+  botLoginOf,
+  connectGitHub,
+  createGitHub,
+  gitHubSettingsFromEnv,
+  isCollaborator,
+  isNotFound,
+  isOrgMember,
+  Octokit,
+  type GitHubSettings,
+} from './client.js';
+export { createAppOctokit, gitHubAppSettingsFromEnv, type GitHubAppSettings } from './app.js';

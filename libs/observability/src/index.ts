@@ -1,4 +1,4 @@
-export * from './errors.js';
-export * from './logger.js';
-export * from './metrics.js';
-export * from './collections.js';
+export { BowlineError, describeError, SettingsError } from './errors.js';
+export { createLogger, type Logger } from './logger.js';
+export { createRegistry } from './metrics.js';
+export { pushTo } from './collections.js';

@@ -1,7 +1,7 @@
-export * from './types.js';
-export * from './prowjob.js';
-export * from './refs.js';
-export * from './store.js';
-export * from './work-queue.js';
-export * from './template-view.js';
-export * from './history.js';
+export { FINAL_STATES, type ProwJob, type ProwJobState, type Refs } from './types.js';
+export { hasRefs, isFinished, newPeriodicJob, newPostsubmitJob, newPresubmitJob, prowJobName, pullRefs, transition } from './prowjob.js';
+export { prowRefsOf, type GitHubPullRequest } from './refs.js';
+export { ProwJobStore, type StoredProwJob } from './store.js';
+export { WorkQueue } from './work-queue.js';
+export { prowJobTemplateView } from './template-view.js';
+export { historyFilter, historyMessageId, historySubject, toHistoryRecord, type HistoryRecord } from './history.js';
