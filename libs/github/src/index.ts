@@ -6,7 +6,7 @@ export {
   isCollaborator,
   isNotFound,
   isOrgMember,
-  Octokit,
   type GitHubSettings,
+  type Octokit,
 } from './client.js';
 export { createAppOctokit, gitHubAppSettingsFromEnv, type GitHubAppSettings } from './app.js';
