@@ -25,10 +25,11 @@ export interface Listing {
 }
 
 /**
- * What Jenkins showed the operator: one queue listing per master and one build listing per
- * Jenkins job each pass, and which of them did not answer last time. It owns what carries over
- * from one pass to the next (how deep the last listing reached, which masters and Jenkins jobs
- * failed), so a newcomer finds every read of Jenkins, and what is remembered of it, here.
+ * What a pass reads of Jenkins: one queue listing per master and one build listing per Jenkins
+ * job, never one request per ProwJob (as Prow's ListBuilds: GetEnqueuedBuilds, then GetBuilds per job),
+ * and a single build or queue item only where a listing cannot answer. What carries over from one
+ * pass to the next is kept here: how deep the last listing reached, and which masters and Jenkins
+ * jobs did not answer, whose waiting ProwJobs then keep no place in the line (build-starter.ts).
  */
 export class JenkinsView {
   /** Jenkins jobs (target keys) whose build listing failed last time: their ProwJobs hold no place in the line. */
