@@ -1,16 +1,25 @@
 export { connectBus, type BusConnection, type NatsConnection } from './connect.js';
 export {
+  EVENTS_STREAM,
+  eventSubject,
+  HISTORY_STREAM,
+  HISTORY_SUBJECT_PREFIX,
+  JENKINS_OPERATOR_LEASE,
+  LEASES_BUCKET,
+  PLANNER_CLAIMS_BUCKET,
+  PLANNER_CONSUMER,
+  PROWJOBS_STREAM,
+  PROWJOBS_SUBJECT_PREFIX,
+  SINKER_HISTORY_CONSUMER,
+  SINKER_LEASE,
+} from './names.js';
+export {
   bindProwJobBucket,
   ensureEventsStream,
   ensureHistoryStream,
-  EVENTS_STREAM,
-  HISTORY_STREAM,
-  HISTORY_SUBJECT_PREFIX,
   openPlannerClaims,
   openProwJobBucket,
   openRedeliveryClaims,
-  PROWJOBS_BUCKET,
-  PROWJOBS_STREAM,
   type StreamSettings,
 } from './streams.js';
 export {
@@ -18,7 +27,6 @@ export {
   backoffMs,
   consumeEvents,
   encodeEnvelope,
-  eventSubject,
   publishEncoded,
   publishEvent,
   type EventConsumer,
@@ -26,7 +34,7 @@ export {
   type Outcome,
 } from './events.js';
 export { Lease } from './lease.js';
-export { DEFAULT_LEASE_TTL_MS, LEASES_BUCKET, openLeaseBucket, readLeaseSettings } from './lease-bucket.js';
+export { DEFAULT_LEASE_TTL_MS, openLeaseBucket, readLeaseSettings } from './lease-bucket.js';
 export { connectOnce, readStream, type StreamMessage } from './read-stream.js';
 export type { ReadSchema } from './payload-schema.js';
 export { MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type PayloadChecker } from './payloads.js';

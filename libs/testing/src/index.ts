@@ -1,4 +1,4 @@
-export type { RecordedRequest } from './http-fake.js';
+export type { RecordedRequest } from './request-recorder.js';
 export { FakeGitHub, type GitHubStatus } from './github-server.js';
 export { FakeJenkins, type BuildResult, type FakeBuild } from './jenkins-server.js';
 export { startNats, type NatsServer } from './nats-server.js';
