@@ -65,6 +65,9 @@ export class LiveUpdates {
       'cache-control': 'no-store',
       // Proxies such as nginx would otherwise hold the stream back in their buffers.
       'x-accel-buffering': 'no',
+      // The connection closes with the stream: one left idle after a stop would hold the server
+      // open until its keep-alive timeout.
+      connection: 'close',
     });
     res.flushHeaders();
     const changed = Number.isFinite(since) ? this.options.index.changedSince(since) : undefined;

@@ -16,6 +16,8 @@ export interface StartDeckOptions {
   registry: Registry;
   /** How long live updates gather changes before sending them; tests shorten it. */
   batchMs?: number;
+  /** How many recent changes a page connecting late can catch up on; tests shorten it. */
+  recentChanges?: number;
 }
 
 export interface RunningDeck {
@@ -32,7 +34,7 @@ export async function startDeck(options: StartDeckOptions): Promise<RunningDeck>
   const { logger, registry, settings } = options;
   // Opened as every service opens it, so a deck started first makes the bucket the others use.
   const kv = await openProwJobBucket(options.nc, options.streams);
-  const index = new JobIndex({ kv, logger, registry });
+  const index = new JobIndex({ kv, logger, registry, recentChanges: options.recentChanges });
   await index.start();
   const live = new LiveUpdates({ index, links: settings, limit: settings.maxRows, logger, registry, batchMs: options.batchMs });
   return {

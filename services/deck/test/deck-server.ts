@@ -24,7 +24,7 @@ export interface DeckServer {
  * The deck on the service's HTTP server (the one main.ts gets through the runtime), reading a
  * real `prowjobs` bucket on a real nats-server; `jobs` are written before it starts.
  */
-export async function startDeckServer(jobs: ProwJob[] = [], settings: Partial<DeckSettings> = {}): Promise<DeckServer> {
+export async function startDeckServer(jobs: ProwJob[] = [], settings: Partial<DeckSettings> = {}, recentChanges?: number): Promise<DeckServer> {
   const bucket = await startProwJobBucket();
   for (const job of jobs) await bucket.store.create(job);
   const registry = new Registry();
@@ -35,6 +35,7 @@ export async function startDeckServer(jobs: ProwJob[] = [], settings: Partial<De
     logger,
     registry,
     batchMs: 50,
+    recentChanges,
   });
   const server = await startOpsServer({ port: 0, host: '127.0.0.1', logger, registry, isReady: () => true, routes: deck.routes });
   return {
