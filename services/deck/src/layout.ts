@@ -24,6 +24,7 @@ export function page(title: string, body: Html, options: { script?: string } = {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Bowline deck</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/deck.css">
 ${options.script ? html`<script src="/static/${options.script}" defer></script>` : ''}
 </head>
