@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { waitFor } from '@bowline/testing';
 import { axeViolations, collectErrors, launchChromium } from './browser.js';
 import { startDeckServer, type DeckServer } from './deck-server.js';
 import { makeJob, moveTo } from './jobs.js';
@@ -60,6 +61,9 @@ const waitForAddress = async (path: string): Promise<void> => {
   }
 };
 
+const waitForRows = (count: number): Promise<unknown> =>
+  waitFor(`${count} rows`, async () => (await page.locator('#jobs tbody tr').count()) === count, { timeoutMs: 10_000 });
+
 const stillTheSamePage = (): Promise<unknown> => page.evaluate(() => (globalThis as Record<string, unknown>).notReloaded);
 
 describe('the job list in a browser', () => {
@@ -89,31 +93,31 @@ describe('the job list in a browser', () => {
     await page.fill('#filter-job', 'pull-*-unit');
     await page.click('#filters button[type="submit"]');
     await waitForAddress('/?job=pull-*-unit');
-    await page.waitForFunction(() => !document.querySelector('#jobs tbody tr[data-job="pull-widgets-lint"]'));
+    await page.waitForSelector('#jobs tbody tr[data-job="pull-widgets-lint"]', { state: 'detached' });
     expect(await rowNames()).toEqual(names(gadgets, unit));
 
     // A list filter applies as soon as it is chosen.
     await page.selectOption('#filter-state', 'success');
     await waitForAddress('/?state=success&job=pull-*-unit');
-    await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 1);
+    await waitForRows(1);
     expect(await rowNames()).toEqual(names(unit));
     expect(await page.locator('#shown-count').textContent()).toBe('1 job');
 
     await page.goBack();
     await waitForAddress('/?job=pull-*-unit');
-    await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 2);
+    await waitForRows(2);
     expect(await page.inputValue('#filter-state')).toBe('');
     expect(await page.inputValue('#filter-job')).toBe('pull-*-unit');
 
     await page.goBack();
     await waitForAddress('/');
-    await page.waitForFunction((count) => document.querySelectorAll('#jobs tbody tr').length === count, all.length);
+    await waitForRows(all.length);
     expect(await rowNames()).toEqual(all);
     expect(await page.inputValue('#filter-job')).toBe('');
 
     await page.goForward();
     await waitForAddress('/?job=pull-*-unit');
-    await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 2);
+    await waitForRows(2);
     expect(await page.inputValue('#filter-job')).toBe('pull-*-unit');
     expect(await stillTheSamePage()).toBe(true);
   });
