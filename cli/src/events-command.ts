@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
 import { listDeadLetters, replayDeadLetter, type DeadLetter } from '@bowline/bus';
 import type { Env } from '@bowline/observability';
-import { parseSince, positiveInteger, UsageError, withNats } from './jobs-command.js';
+import { parseSince, positiveInteger, withNats } from './jobs-command.js';
 import { formatTable } from './table.js';
+import { UsageError } from './usage.js';
 
 export const EVENTS_USAGE = `  bowline events dead-letters [--service NAME] [--since 7d|DATE] [--limit N] [--json] [--nats URL]
-  bowline events dead-letters --replay ID [--nats URL]`;
+      messages a service could never handle, newest first
+  bowline events dead-letters --replay ID [--nats URL]
+      publish one dead event on EVENTS again`;
 
 export interface EventsIo {
   print(line: string): void;
@@ -23,6 +26,7 @@ export async function runEventsCommand(args: string[], io: EventsIo): Promise<nu
 async function deadLetters(args: string[], io: EventsIo): Promise<number> {
   const { values } = parseArgs({
     args,
+    strict: true,
     options: {
       nats: { type: 'string' },
       service: { type: 'string' },

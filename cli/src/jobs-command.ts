@@ -4,10 +4,14 @@ import { BowlineError, describeError, formatDuration, parseDuration, type Env } 
 import { FINAL_STATES, toHistoryRecord, type HistoryRecord, type ProwJobState } from '@bowline/prowjob';
 import { readJob, readJobs, type JobFilter } from './job-history.js';
 import { formatTable } from './table.js';
+import { UsageError } from './usage.js';
 
 export const JOBS_USAGE = `  bowline jobs list [--repo ORG/REPO] [--pr N] [--job NAME] [--state STATE] [--since 7d|DATE] [--limit N] [--json] [--nats URL]
+      ProwJobs, live and from the history, newest first
   bowline jobs show PROWJOB [--json] [--nats URL]
-  bowline jobs logs PROWJOB [--operator-url URL]`;
+      one ProwJob and its timeline
+  bowline jobs logs PROWJOB [--operator-url URL]
+      its build log, through the jenkins-operator`;
 
 export interface JobsIo {
   /** One line of output. */
@@ -17,9 +21,6 @@ export interface JobsIo {
   env: Env;
   now: () => Date;
 }
-
-/** A mistake in the command line: usage and exit 2. */
-export class UsageError extends Error {}
 
 const STATES: readonly ProwJobState[] = ['triggered', 'pending', ...FINAL_STATES];
 
@@ -37,6 +38,7 @@ const natsOption = { nats: { type: 'string' } } as const;
 async function list(args: string[], io: JobsIo): Promise<number> {
   const { values } = parseArgs({
     args,
+    strict: true,
     options: {
       ...natsOption,
       repo: { type: 'string' },
@@ -92,7 +94,7 @@ async function list(args: string[], io: JobsIo): Promise<number> {
 }
 
 async function show(args: string[], io: JobsIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...natsOption, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { ...natsOption, json: { type: 'boolean' } } });
   const name = onePositional(positionals, 'show');
   const detail = await withNats(values.nats, io, (nc) => readJob(nc, name));
   if (!detail.live && detail.history.length === 0) {
@@ -132,7 +134,7 @@ async function show(args: string[], io: JobsIo): Promise<number> {
 }
 
 async function logs(args: string[], io: JobsIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'operator-url': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { 'operator-url': { type: 'string' } } });
   const name = onePositional(positionals, 'logs');
   const base = (values['operator-url'] ?? io.env.BOWLINE_OPERATOR_URL ?? 'http://127.0.0.1:8082').replace(/\/+$/, '');
   const url = `${base}/logs/${encodeURIComponent(name)}`;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import { ack, connectBus, consumeEvents, ensureDeadLetterStream, ensureEventsStream, eventSubject, publishEvent, type BusConnection, type EventConsumer, type EventEnvelope } from '@bowline/bus';
+import { ack, connectBus, consumeEvents, ensureDeadLetterStream, ensureEventsStream, eventSubject, PLANNER_CONSUMER, publishEvent, type BusConnection, type EventConsumer, type EventEnvelope } from '@bowline/bus';
 import { createLogger } from '@bowline/observability';
 import { pullRequestCommentPayload, startNats, storedEventIds, waitFor, type NatsServer } from '@bowline/testing';
 import { runCli } from '../src/cli.js';
@@ -31,7 +31,7 @@ describe('bowline events dead-letters', () => {
     // A planner that refuses one event, meets a malformed one and a message that is not JSON.
     consumer = await consumeEvents({
       nc: bus.nc,
-      durable: 'planner',
+      durable: PLANNER_CONSUMER,
       service: 'planner',
       logger,
       registry: new Registry(),

@@ -3,15 +3,15 @@ import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/tra
 import { Counter, type Registry } from 'prom-client';
 import { BowlineError, describeError, type Logger } from '@bowline/observability';
 import { headerRecord, readStream } from './read-stream.js';
-import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type StreamSettings } from './streams.js';
+import { DEADLETTER_STREAM, DEADLETTER_SUBJECT_PREFIX, deadLetterSubject, EVENTS_STREAM, EVENTS_SUBJECT_PREFIX } from './names.js';
+import type { StreamSettings } from './streams.js';
 
 /**
  * Dead letters: messages a consumer can never handle, copied out of its way so it moves on (no
  * poison message redelivered for ever), kept for a week where `bowline events dead-letters` lists
  * them and `--replay` sends one back. One subject per service: `bowline.deadletter.<service>`.
  */
-export const DEADLETTER_STREAM = 'DEADLETTER';
-export const DEADLETTER_SUBJECT_PREFIX = 'bowline.deadletter';
+
 const DAY_MS = 86_400_000;
 /** Long enough for someone back from a weekend to look, as the issue asks. */
 export const DEADLETTER_MAX_AGE_MS = 7 * DAY_MS;
@@ -31,10 +31,6 @@ const H = {
   event: 'Bowline-Event',
   deliveries: 'Bowline-Deliveries',
 } as const;
-
-export function deadLetterSubject(service: string): string {
-  return `${DEADLETTER_SUBJECT_PREFIX}.${service}`;
-}
 
 /** Creates or updates the DEADLETTER stream; every service calls it at start, like EVENTS. */
 export async function ensureDeadLetterStream(nc: NatsConnection, settings: StreamSettings): Promise<void> {

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { describeError, type Logger } from '@bowline/observability';
 import { DeadLetterSink } from './dead-letters.js';
 import { MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type PayloadChecker } from './payloads.js';
-import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX } from './streams.js';
+import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, eventSubject } from './names.js';
 
 /** What the hook publishes for each accepted webhook, on `bowline.events.github.<event>`. */
 export interface EventEnvelope<P = Record<string, unknown>> {
@@ -12,10 +12,6 @@ export interface EventEnvelope<P = Record<string, unknown>> {
   event: string;
   receivedAt: string;
   payload: P;
-}
-
-export function eventSubject(event: string): string {
-  return `${EVENTS_SUBJECT_PREFIX}.github.${event}`;
 }
 
 /**

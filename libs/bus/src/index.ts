@@ -1,4 +1,5 @@
 export * from './connect.js';
+export * from './names.js';
 export * from './streams.js';
 export * from './events.js';
 export * from './runtime.js';

@@ -4,11 +4,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { BowlineError, describeError, SettingsError, type Env } from '@bowline/observability';
+import { LEASES_BUCKET } from './names.js';
 
 // Where leases live (see Lease in lease.ts), how long they last, and what a replica does when it
 // loses one.
 
-export const LEASES_BUCKET = 'bowline_leases';
 /** The TTL of `bowline_leases`: how long a dead holder blocks its standby. */
 export const DEFAULT_LEASE_TTL_MS = 15_000;
 

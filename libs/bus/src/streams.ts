@@ -1,15 +1,7 @@
 import { jetstreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-
-export const EVENTS_STREAM = 'EVENTS';
-export const EVENTS_SUBJECT_PREFIX = 'bowline.events';
-export const PROWJOBS_BUCKET = 'prowjobs';
-/** The stream behind the ProwJob bucket, which the sinker reads to keep the history. */
-export const PROWJOBS_STREAM = `KV_${PROWJOBS_BUCKET}`;
-export const HISTORY_STREAM = 'HISTORY';
-/** Subjects under it are laid out by @bowline/prowjob's `historySubject`: `<org>.<repo>.<prowjob>`. */
-export const HISTORY_SUBJECT_PREFIX = 'bowline.history';
+import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, HISTORY_STREAM, HISTORY_SUBJECT_PREFIX, HOOK_REDELIVERIES_BUCKET, PLANNER_CLAIMS_BUCKET, PROWJOBS_BUCKET } from './names.js';
 
 export interface StreamSettings {
   /** JetStream replicas for every stream and bucket Bowline creates (3 in production clusters). */
@@ -98,7 +90,7 @@ function isNotFound(error: unknown): boolean {
  * expire after GitHub's three days of delivery history.
  */
 export async function openRedeliveryClaims(nc: NatsConnection, settings: StreamSettings): Promise<KV> {
-  return new Kvm(nc).create('hook_redeliveries', { history: 1, ttl: 3 * 24 * HOUR_MS, replicas: settings.replicas });
+  return new Kvm(nc).create(HOOK_REDELIVERIES_BUCKET, { history: 1, ttl: 3 * 24 * HOUR_MS, replicas: settings.replicas });
 }
 
 /**
@@ -107,5 +99,5 @@ export async function openRedeliveryClaims(nc: NatsConnection, settings: StreamS
  * replica among several wins a claim.
  */
 export async function openPlannerClaims(nc: NatsConnection, settings: StreamSettings): Promise<KV> {
-  return new Kvm(nc).create('planner_claims', { history: 1, replicas: settings.replicas });
+  return new Kvm(nc).create(PLANNER_CLAIMS_BUCKET, { history: 1, replicas: settings.replicas });
 }

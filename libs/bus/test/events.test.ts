@@ -5,8 +5,9 @@ import { Registry } from 'prom-client';
 import { createLogger } from '@bowline/observability';
 import { pullRequestCommentPayload, startNats, waitFor, type NatsServer } from '@bowline/testing';
 import { connectBus, type BusConnection } from '../src/connect.js';
-import { DEADLETTER_STREAM, deadLetterSubject, ensureDeadLetterStream, listDeadLetters, replayDeadLetter, type DeadLetter } from '../src/dead-letters.js';
-import { ack, consumeEvents, encodeEnvelope, eventSubject, publishEvent, type EventEnvelope, type Outcome } from '../src/events.js';
+import { ensureDeadLetterStream, listDeadLetters, replayDeadLetter, type DeadLetter } from '../src/dead-letters.js';
+import { ack, consumeEvents, encodeEnvelope, publishEvent, type EventEnvelope, type Outcome } from '../src/events.js';
+import { DEADLETTER_STREAM, deadLetterSubject, eventSubject } from '../src/names.js';
 import { readStream } from '../src/read-stream.js';
 import { ensureEventsStream } from '../src/streams.js';
 

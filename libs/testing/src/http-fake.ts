@@ -1,26 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-
-/** One request as a fake server saw it, kept so tests can assert on what was really sent. */
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, e.g. `/repos/o/r/statuses/abc`. */
-  path: string;
-  query: URLSearchParams;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-  /** Status the fake answered with. */
-  status: number;
-  at: number;
-}
-
-/** Which requests a fault applies to. Every given field must match. */
-export interface RequestMatcher {
-  method?: string;
-  /** Exact path, or a regular expression tested against the path. */
-  path?: string | RegExp;
-}
+import { matches, RequestRecorder, type RecordedRequest, type RequestMatcher } from './request-recorder.js';
 
 /** A canned answer injected in place of the real one, for `times` matching requests (default 1). */
 export interface Fault {
@@ -36,12 +17,6 @@ export interface Fault {
 interface ActiveFault extends Fault {
   matcher: RequestMatcher;
   remaining: number;
-}
-
-export function matches(matcher: RequestMatcher, method: string, path: string): boolean {
-  if (matcher.method && matcher.method.toUpperCase() !== method) return false;
-  if (matcher.path === undefined) return true;
-  return typeof matcher.path === 'string' ? matcher.path === path : matcher.path.test(path);
 }
 
 export interface FakeRequest {
@@ -69,9 +44,8 @@ export interface TlsIdentity {
  * the handler's answer.
  */
 export class HttpFake {
-  readonly requests: RecordedRequest[] = [];
+  readonly recorder = new RequestRecorder();
   private readonly faults: ActiveFault[] = [];
-  private readonly listeners: ((request: RecordedRequest) => void)[] = [];
   private server?: Server;
   private baseUrl = '';
 
@@ -104,18 +78,8 @@ export class HttpFake {
     this.faults.push({ ...fault, matcher, remaining: fault.times ?? 1 });
   }
 
-  /** Calls `listener` with every request once it is answered (the demo prints them). */
-  onRequest(listener: (request: RecordedRequest) => void): void {
-    this.listeners.push(listener);
-  }
-
   clearFaults(): void {
     this.faults.length = 0;
-  }
-
-  /** Recorded requests matching `matcher`. */
-  requestsTo(matcher: RequestMatcher): RecordedRequest[] {
-    return this.requests.filter((r) => matches(matcher, r.method, r.path));
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -152,8 +116,7 @@ export class HttpFake {
       status: response.status,
       at: Date.now(),
     };
-    this.requests.push(recorded);
-    for (const listener of this.listeners) listener(recorded);
+    this.recorder.record(recorded);
     const headers: Record<string, string> = { ...(response.headers ?? {}) };
     let payload = '';
     if (response.body !== undefined) {
@@ -168,5 +131,35 @@ export class HttpFake {
     if (res.destroyed) return;
     res.writeHead(response.status, headers);
     res.end(payload);
+  }
+}
+
+/**
+ * What FakeGitHub and FakeJenkins share as servers: the HTTP fake answering through `handle`, and
+ * the request record and faults tests reach through the fake itself.
+ */
+export abstract class FakeServer {
+  protected readonly http = new HttpFake((request) => this.handle(request));
+
+  protected abstract handle(request: FakeRequest): FakeResponse | Promise<FakeResponse>;
+
+  get url(): string {
+    return this.http.url;
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.http.recorder.requests;
+  }
+
+  requestsTo(matcher: RequestMatcher): RecordedRequest[] {
+    return this.http.recorder.requestsTo(matcher);
+  }
+
+  inject(matcher: RequestMatcher, fault: Fault): void {
+    this.http.inject(matcher, fault);
+  }
+
+  onRequest(listener: (request: RecordedRequest) => void): void {
+    this.http.recorder.onRequest(listener);
   }
 }

@@ -1,3 +1,4 @@
+export * from './request-recorder.js';
 export * from './http-fake.js';
 export * from './github-server.js';
 export * from './jenkins-server.js';

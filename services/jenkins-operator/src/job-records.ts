@@ -1,4 +1,4 @@
-import type { ProwJob } from '@bowline/prowjob';
+import { isFinished, type ProwJob } from '@bowline/prowjob';
 
 /**
  * The descriptions the operator gives ProwJobs; GitHub shows them next to each status. Where Prow's
@@ -34,6 +34,17 @@ export const QUEUE_ITEM = 'bowline.dev/queue-item';
  * for GitHub).
  */
 export const ENQUEUED_AT = 'bowline.dev/enqueued-at';
+
+/**
+ * Whether the operator has work on the job: an unfinished Jenkins job, or an aborted one whose
+ * build has not been stopped yet (the planner aborts a ProwJob on a newer push or a closed pull
+ * request, and the operator stops its build).
+ */
+export function needsSync(job: ProwJob): boolean {
+  if (job.spec.agent !== 'jenkins') return false;
+  if (!isFinished(job)) return true;
+  return job.status.state === 'aborted' && !job.metadata.annotations[BUILD_STOPPED];
+}
 
 /** Handed to Jenkins by an operator: enqueued, or with a queue item on record. */
 export function isHandedOver(job: ProwJob): boolean {

@@ -1,4 +1,4 @@
-import { Lease, observe, openLeaseBucket, openProwJobBucket, readLeaseSettings, startRuntime } from '@bowline/bus';
+import { JENKINS_OPERATOR_LEASE, Lease, observe, openLeaseBucket, openProwJobBucket, readLeaseSettings, startRuntime } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { JenkinsClient, type JenkinsClientOptions } from '@bowline/jenkins';
 import { runMain } from '@bowline/observability';
@@ -26,7 +26,7 @@ await runMain('jenkins-operator', async () => {
       const defaultClient = settings.jenkins ? createClient({ ...settings.jenkins, logger: logger.child({ master: 'default' }) }) : undefined;
       const masters = new JenkinsMasters({ config, defaultClient, createClient, logger });
       // One replica acts on Jenkins; the others stand by and serve logs.
-      const lease = new Lease({ kv: await openLeaseBucket(bus.nc, settings.streams), name: 'jenkins-operator', logger, registry, connection: bus.nc });
+      const lease = new Lease({ kv: await openLeaseBucket(bus.nc, settings.streams), name: JENKINS_OPERATOR_LEASE, logger, registry, connection: bus.nc });
       const operator = new JenkinsOperator({ store, masters, config, logger, registry, mayAct: () => lease.isHeld() });
       await runWhileLeaseHeld(lease, operator, logger, { exitOnLoss: leaseSettings.exitOnLoss, exit: (code) => process.exit(code) });
       const logs = createLogsHandler({ store, masters, logger });

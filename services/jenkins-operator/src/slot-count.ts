@@ -15,7 +15,7 @@ export class SlotCount {
 
   constructor(
     private readonly config: Config,
-    private readonly masters: JenkinsMasters,
+    private readonly masters: Pick<JenkinsMasters, 'forJob'>,
   ) {}
 
   take(job: ProwJob): void {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
-import { DEFAULT_LEASE_TTL_MS, Lease, LEASES_BUCKET, openLeaseBucket, openProwJobBucket } from '@bowline/bus';
+import { DEFAULT_LEASE_TTL_MS, JENKINS_OPERATOR_LEASE, Lease, LEASES_BUCKET, openLeaseBucket, openProwJobBucket } from '@bowline/bus';
 import { parseConfig, staticConfigSource } from '@bowline/config';
 import { JenkinsClient } from '@bowline/jenkins';
 import { createLogger } from '@bowline/observability';
@@ -79,7 +79,7 @@ describe('jenkins-operator replicas through a NATS outage', () => {
     const logger = createLogger({ service: `operator-${name}`, level: 'info', destination });
     const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const kv = await openLeaseBucket(nc, { replicas: 1 });
-    const lease = new Lease({ kv, name: 'jenkins-operator', holder: name, logger, connection: nc });
+    const lease = new Lease({ kv, name: JENKINS_OPERATOR_LEASE, holder: name, logger, connection: nc });
     const config = staticConfigSource(CONFIG);
     const client = new JenkinsClient({ url: jenkins.url, auth: { kind: 'basic', user: 'bowline', token: 'jenkins-token' }, logger });
     const operator = new JenkinsOperator({
@@ -152,7 +152,7 @@ describe('jenkins-operator replicas through a NATS outage', () => {
     const before = await createJobs(5);
     await allStartedOnce(before);
     const holders = watchHolders();
-    const revisionBefore = (await leases.get('jenkins-operator'))!.revision;
+    const revisionBefore = (await leases.get(JENKINS_OPERATOR_LEASE))!.revision;
 
     await nats.kill();
     await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -163,7 +163,7 @@ describe('jenkins-operator replicas through a NATS outage', () => {
     const renewedAfter = await waitFor('a renewal after the outage', async () => {
       const probe = await connect({ servers: nats.url });
       try {
-        const entry = await (await new Kvm(probe).open(LEASES_BUCKET)).get('jenkins-operator');
+        const entry = await (await new Kvm(probe).open(LEASES_BUCKET)).get(JENKINS_OPERATOR_LEASE);
         return entry !== null && entry.revision > revisionBefore ? Date.now() - backAt : false;
       } finally {
         await probe.close();

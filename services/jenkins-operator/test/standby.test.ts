@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
-import { Lease, openLeaseBucket } from '@bowline/bus';
+import { JENKINS_OPERATOR_LEASE, Lease, openLeaseBucket } from '@bowline/bus';
 import { parseConfig, staticConfigSource } from '@bowline/config';
 import { JenkinsClient } from '@bowline/jenkins';
 import { createLogger } from '@bowline/observability';
@@ -58,7 +58,7 @@ describe('two jenkins-operator replicas sharing one lease', () => {
 
   async function startReplica(name: string, exitOnLoss = false): Promise<Replica> {
     const kv = await openLeaseBucket(bucket.nc, { replicas: 1, ttlMs: 1_500, bucket: 'operator_test_leases' });
-    const lease = new Lease({ kv, name: 'jenkins-operator', holder: name, renewEveryMs: 300, logger });
+    const lease = new Lease({ kv, name: JENKINS_OPERATOR_LEASE, holder: name, renewEveryMs: 300, logger });
     const config = staticConfigSource(CONFIG);
     const client = new JenkinsClient({ url: jenkins.url, auth: { kind: 'basic', user: 'bowline', token: 'jenkins-token' }, logger });
     const operator = new JenkinsOperator({
@@ -128,9 +128,9 @@ describe('two jenkins-operator replicas sharing one lease', () => {
   /** Someone deletes the key (an operator of NATS, or it expired while NATS was away) and another replica takes it. */
   async function takeLeaseElsewhere(): Promise<{ giveBack(): Promise<void> }> {
     const kv = await openLeaseBucket(bucket.nc, { replicas: 1, ttlMs: 1_500, bucket: 'operator_test_leases' });
-    await kv.purge('jenkins-operator');
-    await kv.create('jenkins-operator', 'replica-elsewhere');
-    return { giveBack: async () => void (await kv.purge('jenkins-operator')) };
+    await kv.purge(JENKINS_OPERATOR_LEASE);
+    await kv.create(JENKINS_OPERATOR_LEASE, 'replica-elsewhere');
+    return { giveBack: async () => void (await kv.purge(JENKINS_OPERATOR_LEASE)) };
   }
 
   it('stops acting on Jenkins when its lease is taken, stands by in the same process, and acts again once it wins the lease back', async () => {

@@ -1,4 +1,4 @@
-import { consumeEvents, observe, openPlannerClaims, openProwJobBucket, startRuntime } from '@bowline/bus';
+import { consumeEvents, observe, openPlannerClaims, openProwJobBucket, PLANNER_CONSUMER, startRuntime } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { connectGitHub } from '@bowline/github';
 import { runMain } from '@bowline/observability';
@@ -19,7 +19,7 @@ await runMain('planner', async () => {
       const claims = await openPlannerClaims(bus.nc, settings.streams);
       const github = connectGitHub(settings.github, { logger, registry, service: 'planner' });
       const planner = new Planner({ github: github.octokit, botLogin: github.botLogin, store, claims, config, logger, registry });
-      const consumer = await consumeEvents({ nc: bus.nc, durable: 'planner', service: 'planner', logger, registry, handle: (e) => planner.handle(e) });
+      const consumer = await consumeEvents({ nc: bus.nc, durable: PLANNER_CONSUMER, service: 'planner', logger, registry, handle: (e) => planner.handle(e) });
       const periodics = new PeriodicScheduler({ store, claims, config, logger, registry });
       periodics.start();
       return {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
+import { PLANNER_CLAIMS_BUCKET } from '@bowline/bus';
 import { parseConfig, staticConfigSource, type Periodic } from '@bowline/config';
 import { parseCron } from '@bowline/go';
 import { createLogger } from '@bowline/observability';
@@ -119,7 +120,7 @@ describe('PeriodicScheduler', () => {
 
   beforeAll(async () => {
     bucket = await startProwJobBucket();
-    claims = await new Kvm(bucket.nc).create('planner_claims', { history: 1 });
+    claims = await new Kvm(bucket.nc).create(PLANNER_CLAIMS_BUCKET, { history: 1 });
   });
 
   afterAll(async () => {

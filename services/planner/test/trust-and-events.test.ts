@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
-import type { EventEnvelope } from '@bowline/bus';
+import { PLANNER_CLAIMS_BUCKET, type EventEnvelope } from '@bowline/bus';
 import { parseConfig, staticConfigSource } from '@bowline/config';
 import { createGitHub, type Octokit } from '@bowline/github';
 import { createLogger } from '@bowline/observability';
@@ -49,7 +49,7 @@ describe("the planner's trust rules and pull request events", () => {
     bucket = await startProwJobBucket();
     github = await FakeGitHub.start();
     octokit = createGitHub({ apiUrl: github.url, token: 'test-token' }, logger);
-    claims = await new Kvm(bucket.nc).create('planner_claims', { history: 1 });
+    claims = await new Kvm(bucket.nc).create(PLANNER_CLAIMS_BUCKET, { history: 1 });
     github.addOrgMember('acme', MEMBER);
     github.addOrgMember('partners', PARTNER);
     github.addCollaborator('acme/widgets', COLLABORATOR);

@@ -2,12 +2,10 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
-import { backoffMs, DeadLetterSink, ensureHistoryStream, HISTORY_STREAM, HISTORY_SUBJECT_PREFIX, PROWJOBS_BUCKET, PROWJOBS_STREAM, type StreamSettings } from '@bowline/bus';
+import { backoffMs, DeadLetterSink, ensureHistoryStream, HISTORY_STREAM, HISTORY_SUBJECT_PREFIX, PROWJOBS_STREAM, PROWJOBS_SUBJECT_PREFIX, SINKER_HISTORY_CONSUMER, type StreamSettings } from '@bowline/bus';
 import type { ConfigSource } from '@bowline/config';
 import { BowlineError, describeError, type Logger } from '@bowline/observability';
 import { historyMessageId, historySubject, toHistoryRecord, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
-
-export const HISTORY_CONSUMER = 'sinker-history';
 
 export interface HistoryRecorderDeps {
   nc: NatsConnection;
@@ -72,22 +70,22 @@ export class HistoryRecorder {
     await this.applyRetention();
     const jsm = await jetstreamManager(this.deps.nc);
     const config = {
-      durable_name: HISTORY_CONSUMER,
+      durable_name: SINKER_HISTORY_CONSUMER,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(this.deps.ackWaitMs ?? 30_000),
       max_ack_pending: 1,
       // One filter, not `filter_subjects`: Debian's nats-server is 2.9, which has only the former.
-      filter_subject: `$KV.${PROWJOBS_BUCKET}.>`,
+      filter_subject: `${PROWJOBS_SUBJECT_PREFIX}.>`,
     };
     try {
-      await jsm.consumers.info(PROWJOBS_STREAM, HISTORY_CONSUMER);
-      await jsm.consumers.update(PROWJOBS_STREAM, HISTORY_CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+      await jsm.consumers.info(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER);
+      await jsm.consumers.update(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
     } catch (error) {
       if (!/not found/i.test(describeError(error))) throw error;
       await jsm.consumers.add(PROWJOBS_STREAM, config);
     }
-    const consumer = await this.js.consumers.get(PROWJOBS_STREAM, HISTORY_CONSUMER);
+    const consumer = await this.js.consumers.get(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER);
     const messages = await consumer.consume({ max_messages: 1 });
     this.messages = messages;
     this.loop = (async () => {
@@ -115,7 +113,7 @@ export class HistoryRecorder {
     for (;;) {
       let floor = 0;
       try {
-        floor = (await jsm.consumers.info(PROWJOBS_STREAM, HISTORY_CONSUMER)).ack_floor.stream_seq;
+        floor = (await jsm.consumers.info(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER)).ack_floor.stream_seq;
       } catch (error) {
         if (!/not found/i.test(describeError(error))) throw error;
       }
@@ -151,7 +149,7 @@ export class HistoryRecorder {
   }
 
   private async handle(message: JsMsg): Promise<void> {
-    const prowjob = message.subject.slice(`$KV.${PROWJOBS_BUCKET}.`.length);
+    const prowjob = message.subject.slice(`${PROWJOBS_SUBJECT_PREFIX}.`.length);
     const operation = message.headers?.get('KV-Operation');
     // Deletions are not history: the sinker deleting a job is retention, not something that ran.
     if (operation === 'DEL' || operation === 'PURGE') return message.ack();

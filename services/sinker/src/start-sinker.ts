@@ -1,13 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
-import { Lease, openLeaseBucket, openProwJobBucket, type StreamSettings } from '@bowline/bus';
+import { Lease, openLeaseBucket, openProwJobBucket, SINKER_LEASE, type StreamSettings } from '@bowline/bus';
 import type { ConfigSource } from '@bowline/config';
 import { describeError, type Logger } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
 import { HistoryRecorder } from './history-recorder.js';
 import { Sinker } from './sinker.js';
-
-export const SINKER_LEASE = 'sinker';
 
 export interface StartSinkerOptions {
   nc: NatsConnection;

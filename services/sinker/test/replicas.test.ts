@@ -2,12 +2,12 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
-import { HISTORY_STREAM, openLeaseBucket, openProwJobBucket, readStream } from '@bowline/bus';
+import { HISTORY_STREAM, openLeaseBucket, openProwJobBucket, readStream, SINKER_LEASE } from '@bowline/bus';
 import { staticConfigSource } from '@bowline/config';
 import { createLogger } from '@bowline/observability';
 import { ProwJobStore, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
 import { startNats, waitFor, type NatsServer } from '@bowline/testing';
-import { SINKER_LEASE, startSinker, type RunningSinker } from '../src/start-sinker.js';
+import { startSinker, type RunningSinker } from '../src/start-sinker.js';
 import { CONFIG, HOUR, makeJob, NOW } from './jobs.js';
 
 const LEASE_TTL_MS = 1000;

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
-import type { EventEnvelope } from '@bowline/bus';
+import { PLANNER_CLAIMS_BUCKET, type EventEnvelope } from '@bowline/bus';
 import { parseConfig, staticConfigSource } from '@bowline/config';
 import { createGitHub, type Octokit } from '@bowline/github';
 import { createLogger } from '@bowline/observability';
@@ -31,7 +31,7 @@ export class PlannerHarness {
   static async start(): Promise<PlannerHarness> {
     const [github, bucket] = await Promise.all([FakeGitHub.start({ botLogin: PlannerHarness.BOT }), startProwJobBucket()]);
     const octokit = createGitHub({ apiUrl: github.url, token: 'test-token' }, createLogger({ service: 'test', level: 'silent' }));
-    const claims = await new Kvm(bucket.nc).create('planner_claims', { history: 1 });
+    const claims = await new Kvm(bucket.nc).create(PLANNER_CLAIMS_BUCKET, { history: 1 });
     return new PlannerHarness(github, octokit, bucket, claims);
   }
 

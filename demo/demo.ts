@@ -12,9 +12,7 @@
 import { connectBus, openProwJobBucket } from '@bowline/bus';
 import { createLogger } from '@bowline/observability';
 import { ProwJobStore, type ProwJob, type ProwJobState } from '@bowline/prowjob';
-import { startPipeline, type Pipeline } from './pipeline.js';
-import { waitFor } from './wait.js';
-import { pullRequestCommentPayload, pullRequestPayload } from './webhooks.js';
+import { pullRequestCommentPayload, pullRequestPayload, startPipeline, waitFor, type Pipeline } from '@bowline/testing';
 
 const CONFIG = `# The demo's config.yaml: two Jenkins presubmits, and a kubernetes job Bowline leaves alone.
 presubmits:

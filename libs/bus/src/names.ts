@@ -1,0 +1,57 @@
+/**
+ * Every NATS name Bowline uses: streams, subjects, buckets, durable consumers and lease keys. The
+ * services share nothing but these, so the writer and the reader of each hand-off import the name
+ * from here; docs/architecture.md draws who writes and who reads each one.
+ *
+ * History subjects (`bowline.history.<org>.<repo>.<prowjob>`, periodics under
+ * `bowline.history._periodic.<job>.<prowjob>`) are laid out by `historySubject` and `historyFilter`
+ * in @bowline/prowjob (libs/prowjob/src/history.ts), beside the record they file: @bowline/prowjob
+ * does not depend on this package, so they take `HISTORY_SUBJECT_PREFIX` as an argument.
+ */
+
+/** Streams. The hook writes every accepted webhook; the planner reads it. */
+export const EVENTS_STREAM = 'EVENTS';
+export const EVENTS_SUBJECT_PREFIX = 'bowline.events';
+
+/** `bowline.events.github.<event>`: the subject of one GitHub event (`pull_request`, `push`, …). */
+export function eventSubject(event: string): string {
+  return `${EVENTS_SUBJECT_PREFIX}.github.${event}`;
+}
+
+/** The sinker writes one record per ProwJob state change; `bowline jobs` reads them. */
+export const HISTORY_STREAM = 'HISTORY';
+export const HISTORY_SUBJECT_PREFIX = 'bowline.history';
+
+/** Any consumer writes a message it can never handle; `bowline events dead-letters` reads them. */
+export const DEADLETTER_STREAM = 'DEADLETTER';
+export const DEADLETTER_SUBJECT_PREFIX = 'bowline.deadletter';
+
+/** `bowline.deadletter.<service>`: the dead letters of one service. */
+export function deadLetterSubject(service: string): string {
+  return `${DEADLETTER_SUBJECT_PREFIX}.${service}`;
+}
+
+/**
+ * Buckets. `prowjobs`: one key per ProwJob (its name), the shared state. The planner creates jobs,
+ * the jenkins-operator and the sinker move them, the reporter and `bowline jobs` read them.
+ */
+export const PROWJOBS_BUCKET = 'prowjobs';
+/** The stream JetStream keeps behind the ProwJob bucket, which the sinker reads to keep the history. */
+export const PROWJOBS_STREAM = `KV_${PROWJOBS_BUCKET}`;
+/** `$KV.prowjobs.<prowjob>`: JetStream's subject for each key of the bucket, in `KV_prowjobs`. */
+export const PROWJOBS_SUBJECT_PREFIX = `$KV.${PROWJOBS_BUCKET}`;
+/** Leases (one key per lease, see `*_LEASE`); the bucket's max_age is their TTL. */
+export const LEASES_BUCKET = 'bowline_leases';
+/** The planner's claims: periodic slots (`periodic.<job>.<slot>`) and per-commit `/ok-to-test` approvals. */
+export const PLANNER_CLAIMS_BUCKET = 'planner_claims';
+/** The hook's claims on failed webhook deliveries it asked GitHub to send again. */
+export const HOOK_REDELIVERIES_BUCKET = 'hook_redeliveries';
+
+/** Durable consumers. The planner's on EVENTS; it also names its dead-letter subject. */
+export const PLANNER_CONSUMER = 'planner';
+/** The sinker's on `KV_prowjobs`, copying each state change to HISTORY. */
+export const SINKER_HISTORY_CONSUMER = 'sinker-history';
+
+/** Lease keys in `bowline_leases`: the one replica that acts. */
+export const SINKER_LEASE = 'sinker';
+export const JENKINS_OPERATOR_LEASE = 'jenkins-operator';
