@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One build of the whole workspace, then one small image per service:
 #   docker build --target hook -t bowline/hook:0.1.0 .      (or `make images` for all of them)
-# Targets: hook, planner, jenkins-operator, reporter, sinker, cli.
+# Targets: hook, planner, jenkins-operator, reporter, sinker, deck, cli.
 #
 # The runtime base is distroless: no shell, no package manager, Node.js as the entrypoint, so each
 # target only names its script in CMD (exec form; there is no /bin/sh to run a shell form).
@@ -28,6 +28,7 @@ COPY services/planner/package.json services/planner/
 COPY services/jenkins-operator/package.json services/jenkins-operator/
 COPY services/reporter/package.json services/reporter/
 COPY services/sinker/package.json services/sinker/
+COPY services/deck/package.json services/deck/
 # The committed `bowline` bin shim: npm links it during install, so it must exist before npm ci.
 COPY cli/package.json cli/
 COPY cli/bin cli/bin
@@ -115,6 +116,15 @@ COPY --from=build /app/services/sinker/dist services/sinker/dist
 ENV PORT=8084
 EXPOSE 8084
 CMD ["services/sinker/dist/main.js"]
+
+# The deck also serves its stylesheet and scripts from static/, as they are in the repository.
+FROM runtime AS deck
+COPY --from=build /app/services/deck/package.json services/deck/
+COPY --from=build /app/services/deck/dist services/deck/dist
+COPY --from=build /app/services/deck/static services/deck/static
+ENV PORT=8085
+EXPOSE 8085
+CMD ["services/deck/dist/main.js"]
 
 # `docker run --rm -v "$PWD/config:/config:ro" bowline/cli checkconfig --config /config/config.yaml`
 # (without arguments it prints its usage).

@@ -5,11 +5,11 @@ JEST_ARGS ?=
 # Images are tagged <IMAGE_REPOSITORY>/<target>:<VERSION>, as the chart's image.repository expects.
 VERSION ?= $(shell node -p "require('./package.json').version")
 IMAGE_REPOSITORY ?= bowline
-IMAGES := hook planner jenkins-operator reporter sinker cli
+IMAGES := hook planner jenkins-operator reporter sinker deck cli
 CHART := charts/bowline
 CHART_VALUES := $(wildcard $(CHART)/ci/*-values.yaml) $(wildcard $(CHART)/values-*.yaml)
 
-.PHONY: all install nats-server build lint typecheck test demo bench clean images chart-test
+.PHONY: all install nats-server chromium build lint typecheck test demo bench clean images chart-test
 
 all: build
 
@@ -27,6 +27,14 @@ nats-server:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nats-server; }
 
+# Chromium, for the deck's browser tests, comes from Debian's packages when it is missing
+# (CHROMIUM_BIN names another one).
+chromium:
+	@[ -x "$${CHROMIUM_BIN:-/usr/bin/chromium}" ] || { \
+	  echo "chromium not found: installing it from Debian's packages"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
 build: install
 	npx tsc -b
 
@@ -36,7 +44,7 @@ lint: install
 typecheck: install
 	npx tsc -p tsconfig.check.json
 
-test: install nats-server build lint typecheck
+test: install nats-server chromium build lint typecheck
 	NODE_OPTIONS=--experimental-vm-modules npx jest $(JEST_ARGS)
 
 # The demo (demo/demo.ts) is compiled by its own tsconfig, as bench/ is: it stays out of the

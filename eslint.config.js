@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The deck's scripts run in the browser as they are: no build step, no modules.
+    files: ['services/deck/static/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
+  {
     // Command-line entry points talk to a person on stdout.
     files: ['bench/**', 'demo/**', 'cli/src/**'],
     rules: { 'no-console': 'off' },

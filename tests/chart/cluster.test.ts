@@ -17,6 +17,7 @@ import {
   renderChart,
   ROUTE_API,
   SERVICE_MONITOR_API,
+  SERVICES,
   token,
   withValues,
   type Manifest,
@@ -89,7 +90,7 @@ describe('the ServiceMonitor', () => {
     expect(monitor.metadata.labels).toMatchObject({ release: 'prometheus' });
     expect(monitor.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
     const services = manifests.filter((m) => m.kind === 'Service');
-    expect(services).toHaveLength(5);
+    expect(services).toHaveLength(SERVICES.length);
     for (const service of services) expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
   });
 

@@ -19,9 +19,9 @@ adds ("-jenkins-operator", 17), hence 46.
 {{- end -}}
 {{- end -}}
 
-{{/* The five services, in the order of the pipeline. */}}
+{{/* The five services, in the order of the pipeline, and the deck that shows what they did. */}}
 {{- define "bowline.services" -}}
-hook planner jenkins-operator reporter sinker
+hook planner jenkins-operator reporter sinker deck
 {{- end -}}
 
 {{/* A service's key in values.yaml: jenkins-operator is jenkinsOperator, since Go templates cannot
@@ -37,6 +37,7 @@ read a dashed key with a dotted path. */}}
 {{- else if eq . "jenkins-operator" -}}8082
 {{- else if eq . "reporter" -}}8083
 {{- else if eq . "sinker" -}}8084
+{{- else if eq . "deck" -}}8085
 {{- else -}}{{ fail (printf "bowline.port: unknown service %q" .) }}
 {{- end -}}
 {{- end -}}

@@ -3,7 +3,7 @@ export { FakeGitHub, type GitHubStatus } from './github-server.js';
 export { FakeJenkins, type BuildResult, type FakeBuild } from './jenkins-server.js';
 export { startNats, type NatsServer } from './nats-server.js';
 export { startNatsCluster, type NatsCluster } from './nats-cluster.js';
-export { freePort } from './ports.js';
+export { freePort, waitForPort } from './ports.js';
 export { waitFor } from './wait.js';
 export { examplePayload, pullRequestCommentPayload, pullRequestPayload, sendWebhook, signBody, signWebhook } from './webhooks.js';
 export { REPO_ROOT, startPipeline, type Pipeline } from './pipeline.js';

@@ -1,0 +1,12 @@
+import { readDeckSettings } from './settings.js';
+import { startDeck } from './start-deck.js';
+import { readCommonSettings, runMain, startRuntime } from '@bowline/service';
+
+await runMain('deck', async () => {
+  const settings = readCommonSettings(process.env, 8085);
+  const deckSettings = readDeckSettings(process.env);
+  await startRuntime('deck', settings, async ({ logger, registry, bus }) => {
+    const deck = await startDeck({ nc: bus.nc, streams: settings.streams, settings: deckSettings, logger, registry });
+    return { routes: deck.routes, stop: () => deck.stop() };
+  });
+});

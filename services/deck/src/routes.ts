@@ -1,0 +1,76 @@
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type Request } from 'express';
+import { readFilters } from './filters.js';
+import type { JobIndex } from './job-index.js';
+import { filterChoices, listJobs } from './job-list.js';
+import { jobView, type LinkSettings } from './job-view.js';
+import { notFoundPage, sendPage } from './layout.js';
+import { listPage } from './list-page.js';
+import type { LiveUpdates } from './live-updates.js';
+import { prowJobPage, prowJobYaml } from './prowjob-page.js';
+import { prowJobsData } from './prowjobs-data.js';
+
+/** The stylesheet and scripts, served as they are in the repository: there is no build step. */
+export const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
+
+export interface DeckRoutesOptions {
+  index: JobIndex;
+  live: LiveUpdates;
+  links: LinkSettings;
+  /** The most rows one list shows. */
+  limit: number;
+}
+
+/** Every page of the deck, on the service's HTTP server beside `/healthz` `/readyz` `/metrics`. */
+export function deckRoutes(options: DeckRoutesOptions): (app: Express) => void {
+  const { index, live, links, limit } = options;
+  return (app) => {
+    app.use('/static', express.static(STATIC_DIR, { index: false, fallthrough: false, maxAge: '5m' }));
+
+    app.get('/', (req, res) => {
+      const filters = readFilters(req.query);
+      const jobs = index.all();
+      const list = listJobs(jobs, filters, limit);
+      const rows = list.shown.map((job) => jobView(job, links));
+      sendPage(res, listPage({ filters, list, rows, choices: filterChoices(jobs), revision: index.revision, limit }));
+    });
+
+    app.get('/events', live.handle);
+
+    app.get('/prowjob/:name', (req, res) => {
+      const job = index.get(req.params.name);
+      if (!job) return sendPage(res, notFoundPage(`There is no ProwJob named ${req.params.name}.`), 404);
+      sendPage(res, prowJobPage(job));
+    });
+
+    // Prow's deck address, for scripts written for it: the YAML as plain text.
+    app.get('/prowjob', (req, res) => {
+      const name = queryText(req, 'prowjob');
+      res.set(NO_CACHING);
+      if (!name) return void res.status(400).type('text/plain').send("request did not provide the 'prowjob' query parameter\n");
+      const job = index.get(name);
+      if (!job) return void res.status(404).type('text/plain').send(`ProwJob not found: ${name}\n`);
+      res.type('text/plain').send(prowJobYaml(job));
+    });
+
+    app.get('/prowjobs.js', (req, res) => {
+      const data = prowJobsData(index.all(), {
+        omit: queryText(req, 'omit'),
+        org: queryText(req, 'org'),
+        repo: queryText(req, 'repo'),
+        owner: queryText(req, 'owner'),
+        var: queryText(req, 'var'),
+      });
+      res.status(data.status).set(NO_CACHING).type(data.contentType).send(data.body);
+    });
+  };
+}
+
+/** As Prow's deck sends its data: never from a cache. */
+const NO_CACHING = { 'cache-control': 'no-store, must-revalidate', expires: '0' };
+
+function queryText(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first !== '' ? first : undefined;
+}

@@ -1,0 +1,48 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Express } from 'express';
+import type { Registry } from 'prom-client';
+import { openProwJobBucket, type StreamSettings } from '@bowline/bus';
+import type { Logger } from '@bowline/observability';
+import { JobIndex } from './job-index.js';
+import { LiveUpdates } from './live-updates.js';
+import { deckRoutes } from './routes.js';
+import type { DeckSettings } from './settings.js';
+
+export interface StartDeckOptions {
+  nc: NatsConnection;
+  streams: StreamSettings;
+  settings: DeckSettings;
+  logger: Logger;
+  registry: Registry;
+  /** How long live updates gather changes before sending them; tests shorten it. */
+  batchMs?: number;
+  /** How many recent changes a page connecting late can catch up on; tests shorten it. */
+  recentChanges?: number;
+}
+
+export interface RunningDeck {
+  index: JobIndex;
+  routes: (app: Express) => void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The deck: the index of the `prowjobs` bucket, loaded before the first page is served, the live
+ * updates that follow it, and the pages. It reads the bucket and writes nothing to it.
+ */
+export async function startDeck(options: StartDeckOptions): Promise<RunningDeck> {
+  const { logger, registry, settings } = options;
+  // Opened as every service opens it, so a deck started first makes the bucket the others use.
+  const kv = await openProwJobBucket(options.nc, options.streams);
+  const index = new JobIndex({ kv, logger, registry, recentChanges: options.recentChanges });
+  await index.start();
+  const live = new LiveUpdates({ index, links: settings, limit: settings.maxRows, logger, registry, batchMs: options.batchMs });
+  return {
+    index,
+    routes: deckRoutes({ index, live, links: settings, limit: settings.maxRows }),
+    stop: async () => {
+      live.stop();
+      index.stop();
+    },
+  };
+}
