@@ -8,3 +8,5 @@ export * from './read-stream.js';
 export * from './payload-schema.js';
 export * from './payloads.js';
 export * from './dead-letters.js';
+export * from './nats-errors.js';
+export * from './startup-retry.js';

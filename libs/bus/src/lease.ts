@@ -2,6 +2,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { KV } from '@nats-io/kv';
 import { BowlineError, describeError, SettingsError, type Logger } from '@bowline/observability';
 import { leaseHolderId } from './lease-bucket.js';
+import { isWrongLastSequence } from './nats-errors.js';
 
 /**
  * Leases: at most one replica of a service does a piece of work at a time (the sinker's passes,
@@ -353,8 +354,4 @@ export class Lease {
       this.logger.error({ err: describeError(error) }, `lease ${which} callback failed`);
     }
   }
-}
-
-function isWrongLastSequence(error: unknown): boolean {
-  return /wrong last sequence/i.test(describeError(error));
 }

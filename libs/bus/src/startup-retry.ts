@@ -1,0 +1,53 @@
+import { BowlineError } from '@bowline/observability';
+import { isTransientNatsError, transientReason } from './nats-errors.js';
+
+/**
+ * How long start-up keeps trying one call to JetStream. Ten replicas started together on a fresh
+ * three-server cluster all create the same streams and buckets at once, and some of those calls
+ * time out while the cluster elects their leaders (issue 15); half a minute rides that out and
+ * still fails a pod whose NATS is really away soon enough for Kubernetes to say so.
+ */
+export const STARTUP_RETRY_BUDGET_MS = 30_000;
+
+/** A start-up call to JetStream that still failed when its time was up; the message names it. */
+export class StartupError extends BowlineError {}
+
+export interface StartupRetryOptions {
+  budgetMs?: number;
+  /** The first pause between tries, doubled after each, up to two seconds. */
+  firstDelayMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Runs `call` (creating or checking a stream, bucket or consumer) and tries again with backoff
+ * while it fails for a reason that passes (a timeout, no responders, a cluster electing leaders),
+ * for at most `budgetMs`. Any other failure, or the last transient one, is thrown as a
+ * StartupError whose message says what was being done: `cannot create stream EVENTS: timeout
+ * after 30 s`, with the client's error as `cause`.
+ */
+export async function retryStartup<T>(what: string, call: () => Promise<T>, options: StartupRetryOptions = {}): Promise<T> {
+  const budgetMs = options.budgetMs ?? STARTUP_RETRY_BUDGET_MS;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const startedAt = now();
+  let delayMs = options.firstDelayMs ?? 100;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof StartupError) throw error;
+      const context = { call: what, attempts: attempt };
+      if (!isTransientNatsError(error)) {
+        throw new StartupError(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, context });
+      }
+      const elapsed = now() - startedAt;
+      if (elapsed + delayMs >= budgetMs) {
+        throw new StartupError(`cannot ${what}: ${transientReason(error)} after ${Math.round(budgetMs / 1000)} s`, { cause: error, context });
+      }
+      await sleep(delayMs);
+      delayMs = Math.min(2000, delayMs * 2);
+    }
+  }
+}
