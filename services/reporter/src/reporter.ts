@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource } from '@bowline/config';
 import { botLoginOf, isNotFound, type Octokit } from '@bowline/github';
-import { describeError, type Logger } from '@bowline/observability';
+import { BowlineError, describeError, type Logger } from '@bowline/observability';
 import { isFinished, prowJobTemplateView, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
 import { planFailureComment, renderComment } from './failure-comment.js';
+import type { PullRequestClaims } from './pull-request-claim.js';
 import { statusDescription } from './status-description.js';
 
 /** The key under `status.prev_report_states` this reporter owns, as Prow's crier names it. */
 export const REPORTER_NAME = 'github-reporter';
+/** The lease in `bowline_leases` whose holder is the one replica reporting to GitHub. */
+export const REPORTER_LEASE = 'reporter';
 /**
  * What the last status said (a digest of state, description and link). Prow's jenkins-operator
  * reports a job again when its description or link changes within a state ("Jenkins job
@@ -34,12 +37,24 @@ export interface ReporterDeps {
   store: ProwJobStore;
   logger: Logger;
   registry: Registry;
+  /**
+   * Whether this replica may write to GitHub now: it holds the reporter's lease. Asked before each
+   * job and again right before each write (fencing), so a replica that lost the lease mid-report
+   * writes nothing more. Always true when not given (one replica, tests).
+   */
+  mayAct?: () => boolean;
+  /** Claims on pull requests across replicas; without them only this process's own lock applies. */
+  claims?: Pick<PullRequestClaims, 'withClaim'>;
 }
 
 /**
  * Prow's crier for GitHub: a commit status per change of state, description or link, and one
  * failure comment per pull request. What was reported is written back to the ProwJob, so a
  * redelivered change or a restart reports nothing twice.
+ *
+ * Among replicas one acts, the holder of the reporter's lease (issue 15: two replicas reporting
+ * every change doubled each status, and could post an older one after a newer). The others watch
+ * too, and on winning the lease report whatever is still due (`catchUp`).
  */
 export class Reporter {
   private readonly queue: WorkQueue;
@@ -48,9 +63,17 @@ export class Reporter {
   private readonly reports: Counter;
   private readonly dropped: Counter;
   private readonly bot: () => Promise<string>;
+  private readonly superseded: Counter;
+  private readonly mayAct: () => boolean;
 
   constructor(private readonly deps: ReporterDeps) {
     this.bot = deps.botLogin ?? botLoginOf(deps.github);
+    this.mayAct = deps.mayAct ?? (() => true);
+    this.superseded = new Counter({
+      name: 'bowline_reporter_reports_superseded_total',
+      help: 'Reports not sent because the job changed again before they went out (the newer state is reported instead)',
+      registers: [deps.registry],
+    });
     this.queue = new WorkQueue((name) => this.report(name), { logger: deps.logger, concurrency: 8 });
     this.dropped = new Counter({
       name: 'bowline_reporter_reports_dropped_total',
@@ -80,8 +103,17 @@ export class Reporter {
     return this.queue.idle();
   }
 
+  /** Queues every job whose report is due: called when this replica has just won the lease. */
+  async catchUp(): Promise<void> {
+    for (const { job } of await this.deps.store.list()) if (this.needsReport(job)) this.queue.add(job.metadata.name);
+  }
+
   /** Reports the job's current state, read fresh, unless it was reported already. */
   private async report(name: string): Promise<void> {
+    // A standby reports nothing: the holder does, and a new holder catches up on what is due.
+    if (!this.mayAct()) return;
+    // Never older than the revision the watch showed (ProwJobStore.get): a lagging replica's
+    // answer is asked again, not taken for "reported already".
     const stored = await this.deps.store.get(name);
     if (!stored || !this.needsReport(stored.job)) return;
     const job = stored.job;
@@ -92,6 +124,16 @@ export class Reporter {
     const state = job.status.state;
     const newState = job.status.prev_report_states?.[REPORTER_NAME] !== state;
 
+    // The status for this revision goes out only if it is still the newest: otherwise the newer
+    // one is reported in its place (queued again), never this one after it.
+    const latest = await this.deps.store.get(name);
+    if (latest?.revision !== stored.revision) {
+      this.superseded.inc();
+      log.debug({ state, revision: stored.revision, newer: latest?.revision }, 'job changed again before its report went out: reporting the newer state');
+      if (latest) this.queue.add(name);
+      return;
+    }
+    if (!this.mayAct()) return;
     try {
       await this.deps.github.rest.repos.createCommitStatus({
         owner: org,
@@ -107,9 +149,13 @@ export class Reporter {
       this.reports.inc({ state });
       log.info({ state, sha }, 'commit status reported');
       if (job.spec.type === 'presubmit' && pull && isFinished(job) && newState) {
-        await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => this.updateFailureComment(job, log));
+        const claims = this.deps.claims;
+        const update = () => this.updateFailureComment(job, log);
+        await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => (claims ? claims.withClaim({ org, repo, number: pull.number }, update) : update()));
       }
     } catch (error) {
+      // The new holder of the lease reports this job (catchUp): nothing is written here.
+      if (error instanceof LeaseLostError) return;
       // A deleted repository, commit or pull request never comes back: retrying would spin
       // forever, so the report is dropped, said in the log, and marked done.
       if (!isNotFound(error)) throw error;
@@ -139,12 +185,18 @@ export class Reporter {
     const comments = await github.paginate(github.rest.issues.listComments, { owner: org, repo, issue_number: pull.number, per_page: 100 });
     const mine = comments.filter((c) => c.user?.login === bot).map((c) => ({ id: c.id, body: c.body ?? '' }));
     const plan = planFailureComment(job, mine);
+    // Fenced like the status: a replica that lost the lease while listing writes nothing.
+    const fence = (): void => {
+      if (!this.mayAct()) throw new LeaseLostError('the reporter lease was lost: the new holder writes the failure comment');
+    };
     if (plan.entries.length > 0) {
       const body = renderComment(pull.author, plan.entries, this.reportTemplateFor(job, log));
       if (plan.editId === undefined) {
+        fence();
         await github.rest.issues.createComment({ owner: org, repo, issue_number: pull.number, body });
         log.info({ rows: plan.entries.length }, 'failure comment posted');
       } else if (mine.find((c) => c.id === plan.editId)?.body !== body) {
+        fence();
         await github.rest.issues.updateComment({ owner: org, repo, comment_id: plan.editId, body });
         log.info({ rows: plan.entries.length }, 'failure comment updated');
       }
@@ -152,9 +204,11 @@ export class Reporter {
     // Prow deletes first; here the new comment is up before the old ones go, so a failed request
     // never leaves rows that only a deleted comment held.
     for (const id of plan.deleteIds) {
+      fence();
       await github.rest.issues.deleteComment({ owner: org, repo, comment_id: id }).catch((error: unknown) => {
-        // Another reporter (or a person) deleted it first.
         if (!isNotFound(error)) throw error;
+        // Deleted first by someone else (a person, or a replica before the claim): what was wanted.
+        log.debug({ comment: id }, 'old failure comment already gone');
       });
     }
     if (plan.deleteIds.length > 0) log.info({ deleted: plan.deleteIds.length }, plan.entries.length > 0 ? 'older failure comments deleted' : 'failure comment deleted: nothing fails');
@@ -194,6 +248,9 @@ export class Reporter {
     }
   }
 }
+
+/** This replica stopped holding the reporter's lease between two writes of one report. */
+class LeaseLostError extends BowlineError {}
 
 /** A digest of what a status for the job says: its state, description and link. */
 function reportedStatus(job: ProwJob): string {
