@@ -42,11 +42,12 @@ export async function retryStartup<T>(what: string, call: () => Promise<T>, opti
       if (!isTransientNatsError(error)) {
         throw new StartupError(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, context });
       }
-      const elapsed = now() - startedAt;
-      if (elapsed + delayMs >= budgetMs) {
-        throw new StartupError(`cannot ${what}: ${transientReason(error)} after ${Math.round(budgetMs / 1000)} s`, { cause: error, context });
+      const left = budgetMs - (now() - startedAt);
+      if (left <= 0) {
+        throw new StartupError(`cannot ${what}: ${transientReason(error)} after ${Number((budgetMs / 1000).toFixed(1))} s`, { cause: error, context });
       }
-      await sleep(delayMs);
+      // The last pause ends at the budget, so a call is always tried once more right at its end.
+      await sleep(Math.min(delayMs, left));
       delayMs = Math.min(2000, delayMs * 2);
     }
   }

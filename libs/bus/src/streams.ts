@@ -2,7 +2,7 @@ import { jetstreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { isStreamNameInUse, isStreamNotFound } from './nats-errors.js';
-import { retryStartup } from './startup-retry.js';
+import { retryStartup, type StartupRetryOptions } from './startup-retry.js';
 
 export const EVENTS_STREAM = 'EVENTS';
 export const EVENTS_SUBJECT_PREFIX = 'bowline.events';
@@ -25,7 +25,7 @@ const HOUR_MS = 3_600_000;
  * first makes it. The duplicate window is a day, not NATS's default two minutes, because GitHub's
  * "Redeliver" button is pressed by people, often much later than two minutes.
  */
-export async function ensureEventsStream(nc: NatsConnection, settings: StreamSettings): Promise<void> {
+export async function ensureEventsStream(nc: NatsConnection, settings: StreamSettings, retry: StartupRetryOptions = {}): Promise<void> {
   const config: Partial<StreamConfig> & { name: string } = {
     name: EVENTS_STREAM,
     subjects: [`${EVENTS_SUBJECT_PREFIX}.>`],
@@ -33,7 +33,7 @@ export async function ensureEventsStream(nc: NatsConnection, settings: StreamSet
     max_age: nanos(7 * 24 * HOUR_MS),
     num_replicas: settings.replicas,
   };
-  await ensureStream(nc, config, () => false);
+  await ensureStream(nc, config, () => false, retry);
 }
 
 /**
@@ -68,6 +68,7 @@ export async function ensureStream(
   nc: NatsConnection,
   config: Partial<StreamConfig> & { name: string },
   isCurrent: (current: StreamConfig, wanted: Partial<StreamConfig>) => boolean,
+  retry: StartupRetryOptions = {},
 ): Promise<void> {
   await retryStartup(`create stream ${config.name}`, async () => {
     const jsm = await jetstreamManager(nc);
@@ -83,7 +84,7 @@ export async function ensureStream(
         await jsm.streams.update(config.name, config);
       }
     }
-  });
+  }, retry);
 }
 
 /** Opens the ProwJob bucket, creating it on first use. */
