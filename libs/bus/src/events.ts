@@ -238,10 +238,14 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
  * How long one pull request waits at the server, and how often the server says it is still there
  * while none come. nats.js defaults to 30 s and 15 s: a pull request lives only on the consumer's
  * leader, so when that server dies the replica heard nothing for up to 30 s (issue 15: planners
- * stalled 20–30 s after a failover). Two missed heartbeats (2 s) now end the pull and open a new one.
+ * stalled 20–30 s after a failover). nats.js reports heartbeats missed after two intervals (1 s to
+ * 1.5 s here), and the consumer then pulls anew; a new consumer leader is elected within a few
+ * seconds, so events flow again in under 5 s. nats.js takes no interval under 500 ms. A pull
+ * dropped on a false alarm (a stalled event loop) loses nothing: the server drops a pull request
+ * whose inbox has no subscriber left, rather than sending messages there.
  */
-export const PULL_EXPIRES_MS = 3000;
-export const PULL_HEARTBEAT_MS = 1000;
+export const PULL_EXPIRES_MS = 2000;
+export const PULL_HEARTBEAT_MS = 500;
 
 /**
  * A pull on the consumer that ends (so the caller pulls again) when heartbeats stop, rather than

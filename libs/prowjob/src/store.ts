@@ -1,6 +1,7 @@
-import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
-import { isWrongLastSequence } from '@bowline/bus';
+import type { KV, KvEntry } from '@nats-io/kv';
+import { isWrongLastSequence, retryStartup } from '@bowline/bus';
 import { BowlineError, describeError, type Logger } from '@bowline/observability';
+import { watchBucket } from './bucket-watch.js';
 import type { ProwJob } from './types.js';
 
 export interface StoredProwJob {
@@ -25,6 +26,15 @@ interface Seen {
 
 /** Pauses while a lagging replica catches up: 25 ms doubling, about 1.6 s in all, then StaleReadError. */
 const STALE_READ_DELAYS_MS = [25, 50, 100, 200, 400, 800];
+/**
+ * Listing and watching make a consumer on the bucket's stream, which needs the cluster's leaders:
+ * for seconds after a server died (an election, 3–7 s measured on nats-server 2.9) the request is
+ * answered by no one. Each try is given 2 s, not the client's 5, and tried again for 20 s rather
+ * than failing the caller's start: an operator taking the lease over lists and watches at once,
+ * and its builds wait for it (issue 15: builds again within 10 s of a kill).
+ */
+const BUCKET_RETRY_BUDGET_MS = 20_000;
+const BUCKET_ATTEMPT_TIMEOUT_MS = 2000;
 /** How long a delete is remembered, so a lagging replica's older copy of a deleted job is not believed. */
 const DELETED_MEMORY_MS = 60_000;
 
@@ -108,8 +118,14 @@ export class ProwJobStore {
 
   /** Every job in the bucket. */
   async list(): Promise<StoredProwJob[]> {
+    // Only making the listing's consumer is timed: reading a large bucket's keys may take longer.
+    const keys = await retryStartup('list the ProwJob bucket', () => this.kv.keys(), {
+      budgetMs: BUCKET_RETRY_BUDGET_MS,
+      attemptTimeoutMs: BUCKET_ATTEMPT_TIMEOUT_MS,
+      discard: (late) => late.stop(),
+    });
     const names: string[] = [];
-    for await (const key of await this.kv.keys()) names.push(key);
+    for await (const key of keys) names.push(key);
     const jobs = await Promise.all(names.map((name) => this.get(name)));
     return jobs.filter((j): j is StoredProwJob => j !== undefined);
   }
@@ -122,9 +138,9 @@ export class ProwJobStore {
     onChange: (name: string, stored: StoredProwJob | undefined) => void,
     logger: Logger,
   ): Promise<{ stop(): void }> {
-    const iterator = await this.kv.watch();
-    void (async () => {
-      for await (const entry of iterator as AsyncIterable<KvWatchEntry>) {
+    return watchBucket(
+      this.kv,
+      (entry) => {
         try {
           this.note(entry.key, entry.revision, entry.operation !== 'PUT');
           if (entry.operation === 'PUT') onChange(entry.key, { job: entry.json<ProwJob>(), revision: entry.revision });
@@ -132,9 +148,10 @@ export class ProwJobStore {
         } catch (error) {
           logger.error({ prowjob: entry.key, err: error }, 'cannot read ProwJob from the bucket');
         }
-      }
-    })();
-    return { stop: () => iterator.stop() };
+      },
+      logger,
+      { budgetMs: BUCKET_RETRY_BUDGET_MS, attemptTimeoutMs: BUCKET_ATTEMPT_TIMEOUT_MS },
+    );
   }
 
   /** Raises the floor of later reads of `name` to `revision`. */

@@ -64,6 +64,8 @@ export class Reporter {
   private readonly dropped: Counter;
   private readonly bot: () => Promise<string>;
   private readonly superseded: Counter;
+  /** What this process posted for a job whose write-back has not succeeded yet. */
+  private readonly sent = new Map<string, { digest: string; commented: boolean }>();
   private readonly mayAct: () => boolean;
 
   constructor(private readonly deps: ReporterDeps) {
@@ -74,7 +76,9 @@ export class Reporter {
       help: 'Reports not sent because the job changed again before they went out (the newer state is reported instead)',
       registers: [deps.registry],
     });
-    this.queue = new WorkQueue((name) => this.report(name), { logger: deps.logger, concurrency: 8 });
+    // Retries back off to 10 s at most, not the queue's minute: a report that failed through
+    // a NATS election (a burst of fast "no responders") is sent seconds after it ends.
+    this.queue = new WorkQueue((name) => this.report(name), { logger: deps.logger, concurrency: 8, maxBackoffMs: 10_000 });
     this.dropped = new Counter({
       name: 'bowline_reporter_reports_dropped_total',
       help: 'Reports dropped because GitHub answered 404',
@@ -133,25 +137,34 @@ export class Reporter {
       if (latest) this.queue.add(name);
       return;
     }
-    if (!this.mayAct()) return;
+    const reported = reportedStatus(job);
+    // Sent already by this process, whose write-back below failed (NATS electing a stream leader
+    // answers "no responders" for seconds): the retry only writes it back, and GitHub gets no
+    // second copy (issue 15).
+    const sent = this.sent.get(name);
     try {
-      await this.deps.github.rest.repos.createCommitStatus({
-        owner: org,
-        repo,
-        sha,
-        state: GITHUB_STATES[state],
-        context: job.spec.context,
-        // Prow's reportStatus: the description with the base sha Tide reads (Prow's base sha for
-        // presubmits and postsubmits alike).
-        description: statusDescription(job.status.description ?? '', job.spec.refs.base_sha),
-        ...(job.status.url ? { target_url: job.status.url } : {}),
-      });
-      this.reports.inc({ state });
-      log.info({ state, sha }, 'commit status reported');
-      if (job.spec.type === 'presubmit' && pull && isFinished(job) && newState) {
+      if (sent?.digest !== reported) {
+        if (!this.mayAct()) return;
+        await this.deps.github.rest.repos.createCommitStatus({
+          owner: org,
+          repo,
+          sha,
+          state: GITHUB_STATES[state],
+          context: job.spec.context,
+          // Prow's reportStatus: the description with the base sha Tide reads (Prow's base sha for
+          // presubmits and postsubmits alike).
+          description: statusDescription(job.status.description ?? '', job.spec.refs.base_sha),
+          ...(job.status.url ? { target_url: job.status.url } : {}),
+        });
+        this.sent.set(name, { digest: reported, commented: false });
+        this.reports.inc({ state });
+        log.info({ state, sha }, 'commit status reported');
+      }
+      if (job.spec.type === 'presubmit' && pull && isFinished(job) && newState && !this.sent.get(name)?.commented) {
         const claims = this.deps.claims;
         const update = () => this.updateFailureComment(job, log);
         await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => (claims ? claims.withClaim({ org, repo, number: pull.number }, update) : update()));
+        this.sent.set(name, { digest: reported, commented: true });
       }
     } catch (error) {
       // The new holder of the lease reports this job (catchUp): nothing is written here.
@@ -162,7 +175,6 @@ export class Reporter {
       this.dropped.inc();
       log.warn({ state, sha }, 'GitHub answered 404 (repository, commit or pull request gone): report dropped');
     }
-    const reported = reportedStatus(job);
     await this.deps.store.update(name, (current) => {
       if (current.status.prev_report_states?.[REPORTER_NAME] === state && current.metadata.annotations[REPORTED_STATUS] === reported) return undefined;
       return {
@@ -171,6 +183,7 @@ export class Reporter {
         status: { ...current.status, prev_report_states: { ...current.status.prev_report_states, [REPORTER_NAME]: state } },
       };
     });
+    this.sent.delete(name);
   }
 
   /**
