@@ -181,7 +181,9 @@ describe('two replicas of every service on a three-server NATS cluster', () => {
     await afterServer;
 
     // Then the acting operator is killed (SIGKILL: it releases nothing), webhooks keep coming.
-    await waitFor('builds for the webhooks sent after the server was killed', () => requestedFor(AFTER_SERVER).length > 0, { timeoutMs: 30_000 });
+    // Once the cluster has settled: a kill during the server's recovery measures the election.
+    await waitFor('builds for every webhook sent after the server was killed', () => requestedFor(AFTER_SERVER).length === AFTER_SERVER.length * 2, { timeoutMs: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const holder = (await leases.get('jenkins-operator'))!.string();
     const acting = replicas.find((r) => r.service === 'jenkins-operator' && holder.startsWith(`${r.id}-`))!;
     expect(acting?.id).toMatch(/^jenkins-operator-/);
