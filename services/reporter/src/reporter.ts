@@ -64,6 +64,11 @@ export class Reporter {
   private readonly dropped: Counter;
   private readonly bot: () => Promise<string>;
   private readonly superseded: Counter;
+  /**
+   * Jobs whose report was due when this replica took the lease over: the last holder may have
+   * posted the status and died (or lost the lease) before writing it back, so GitHub is asked first.
+   */
+  private readonly inherited = new Set<string>();
   /** What this process posted for a job whose write-back has not succeeded yet. */
   private readonly sent = new Map<string, { digest: string; commented: boolean }>();
   private readonly mayAct: () => boolean;
@@ -109,7 +114,11 @@ export class Reporter {
 
   /** Queues every job whose report is due: called when this replica has just won the lease. */
   async catchUp(): Promise<void> {
-    for (const { job } of await this.deps.store.list()) if (this.needsReport(job)) this.queue.add(job.metadata.name);
+    for (const { job } of await this.deps.store.list()) {
+      if (!this.needsReport(job)) continue;
+      this.inherited.add(job.metadata.name);
+      this.queue.add(job.metadata.name);
+    }
   }
 
   /** Reports the job's current state, read fresh, unless it was reported already. */
@@ -143,7 +152,11 @@ export class Reporter {
     // second copy (issue 15).
     const sent = this.sent.get(name);
     try {
-      if (sent?.digest !== reported) {
+      if (sent?.digest !== reported && this.inherited.delete(name) && (await this.shownAlready(job, sha))) {
+        log.info({ state, sha }, 'status posted already by the previous lease holder: only recording it');
+        this.sent.set(name, { digest: reported, commented: false });
+      }
+      if (this.sent.get(name)?.digest !== reported) {
         if (!this.mayAct()) return;
         await this.deps.github.rest.repos.createCommitStatus({
           owner: org,
@@ -225,6 +238,19 @@ export class Reporter {
       });
     }
     if (plan.deleteIds.length > 0) log.info({ deleted: plan.deleteIds.length }, plan.entries.length > 0 ? 'older failure comments deleted' : 'failure comment deleted: nothing fails');
+  }
+
+  /** Whether GitHub's newest status of the job's context says what this report would say. */
+  private async shownAlready(job: ProwJob, sha: string): Promise<boolean> {
+    const { org, repo } = job.spec.refs;
+    const { data } = await this.deps.github.rest.repos.listCommitStatusesForRef({ owner: org, repo, ref: sha, per_page: 100 });
+    const newest = data.find((status) => status.context === job.spec.context);
+    return (
+      newest !== undefined &&
+      newest.state === GITHUB_STATES[job.status.state] &&
+      newest.description === statusDescription(job.status.description ?? '', job.spec.refs.base_sha) &&
+      (newest.target_url ?? undefined) === (job.status.url || undefined)
+    );
   }
 
   /** `report_template` of the first `jenkins_operators` entry whose selector takes the job, rendered. */

@@ -185,13 +185,53 @@ describe('reporter replicas', () => {
     expect(states()).toEqual(['success']);
   });
 
+  it('sends a status once when writing it back to the ProwJob fails (a stream leader being elected), and writes it back on the retry', async () => {
+    let failures = 0;
+    const flaky = (inner: ProwJobStore): ProwJobStore =>
+      Object.assign(Object.create(inner) as ProwJobStore, {
+        update: async (...args: Parameters<ProwJobStore['update']>) => {
+          if (failures < 2) {
+            failures += 1;
+            throw new Error('jetstream is not enabled');
+          }
+          return inner.update(...args);
+        },
+      });
+    const job = await createJob();
+    await startReplica('a', { wrapStore: flaky });
+    await reported(job, 'triggered');
+
+    expect(failures).toBe(2);
+    expect(states()).toEqual(['pending']);
+  });
+
+  it('does not post again, on taking the lease over, a status the last holder posted but never wrote back', async () => {
+    const neverWritesBack = (inner: ProwJobStore): ProwJobStore =>
+      Object.assign(Object.create(inner) as ProwJobStore, {
+        update: async () => {
+          throw new Error('jetstream is not enabled');
+        },
+      });
+    const a = await startReplica('a', { wrapStore: neverWritesBack });
+    await waitFor('a to hold the lease', () => a.lease.isHeld());
+    const job = await createJob();
+    await waitFor('the status of a', () => states().length === 1);
+    const b = await startReplica('b');
+    await a.lease.stop();
+    await a.reporter.stop();
+    await reported(job, 'triggered');
+
+    expect(b.lease.isHeld()).toBe(true);
+    expect(states()).toEqual(['pending']);
+  });
+
   it('takes a 404 on deleting an old failure comment for "already gone", logged at debug, and reports on', async () => {
     const copy = github.addComment(ORG, REPO, pull, github.botLogin, renderComment('alice', ['ci/jenkins/old | sha | [link]() | true | `/test old`']));
     // Someone deletes the old copy between the reporter's listing and its delete.
     github.inject({ method: 'DELETE', path: `/repos/${ORG}/${REPO}/issues/comments/${copy.id}` }, { status: 404, body: { message: 'Not Found' }, times: 1 });
-    const a = await startReplica('a');
     const job = await createJob();
     await moveTo(job, 'failure', 'https://jenkins.example.com/job/unit/1/');
+    const a = await startReplica('a');
     await reported(job, 'failure');
     const lines = a.logs.map((line) => JSON.parse(line) as { level: number; msg: string });
 
