@@ -4,7 +4,7 @@ import { Counter, type Registry } from 'prom-client';
 import { BowlineError, describeError, type Logger } from '@bowline/observability';
 import { headerRecord, readStream } from './read-stream.js';
 import { DEADLETTER_STREAM, DEADLETTER_SUBJECT_PREFIX, deadLetterSubject, EVENTS_STREAM, EVENTS_SUBJECT_PREFIX } from './names.js';
-import type { StreamSettings } from './streams.js';
+import { ensureStream, sameRetention, type StreamSettings } from './streams.js';
 
 /**
  * Dead letters: messages a consumer can never handle, copied out of its way so it moves on (no
@@ -34,7 +34,6 @@ const H = {
 
 /** Creates or updates the DEADLETTER stream; every service calls it at start, like EVENTS. */
 export async function ensureDeadLetterStream(nc: NatsConnection, settings: StreamSettings): Promise<void> {
-  const jsm = await jetstreamManager(nc);
   const config: Partial<StreamConfig> & { name: string } = {
     name: DEADLETTER_STREAM,
     subjects: [`${DEADLETTER_SUBJECT_PREFIX}.>`],
@@ -44,14 +43,7 @@ export async function ensureDeadLetterStream(nc: NatsConnection, settings: Strea
     duplicate_window: nanos(3_600_000),
     num_replicas: settings.replicas,
   };
-  try {
-    const { config: current } = await jsm.streams.info(DEADLETTER_STREAM);
-    if (current.max_age === config.max_age && current.num_replicas === config.num_replicas && current.duplicate_window === config.duplicate_window) return;
-    await jsm.streams.update(DEADLETTER_STREAM, config);
-  } catch (error) {
-    if (!/not found/i.test(describeError(error))) throw error;
-    await jsm.streams.add(config);
-  }
+  await ensureStream(nc, config, sameRetention);
 }
 
 /** The one counter of rejected messages in a registry, shared by every consumer of a process. */

@@ -1,10 +1,12 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import { describeError, type Logger } from '@bowline/observability';
 import { DeadLetterSink } from './dead-letters.js';
 import { MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type PayloadChecker } from './payloads.js';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, eventSubject } from './names.js';
+import { isConsumerNotFound } from './nats-errors.js';
+import { retryStartup } from './startup-retry.js';
 
 /** What the hook publishes for each accepted webhook, on `bowline.events.github.<event>`. */
 export interface EventEnvelope<P = Record<string, unknown>> {
@@ -116,7 +118,6 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
   const ackWaitMs = options.ackWaitMs ?? 60_000;
   const checker = options.checker ?? payloadChecker();
   const deadLetters = new DeadLetterSink({ nc, service, logger, registry: options.registry });
-  const jsm = await jetstreamManager(nc);
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
@@ -126,16 +127,18 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
     // One filter, not `filter_subjects`: Debian's nats-server is 2.9, which has only the former.
     filter_subject: `${EVENTS_SUBJECT_PREFIX}.github.>`,
   };
-  try {
-    await jsm.consumers.info(EVENTS_STREAM, durable);
-    await jsm.consumers.update(EVENTS_STREAM, durable, config);
-  } catch (error) {
-    if (!/not found/i.test(describeError(error))) throw error;
-    await jsm.consumers.add(EVENTS_STREAM, config);
-  }
-  const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, durable);
+  const consumer = await retryStartup(`create consumer ${durable} on stream ${EVENTS_STREAM}`, async () => {
+    const jsm = await jetstreamManager(nc);
+    try {
+      await jsm.consumers.info(EVENTS_STREAM, durable);
+      await jsm.consumers.update(EVENTS_STREAM, durable, config);
+    } catch (error) {
+      if (!isConsumerNotFound(error)) throw error;
+      await jsm.consumers.add(EVENTS_STREAM, config);
+    }
+    return jetstream(nc).consumers.get(EVENTS_STREAM, durable);
+  });
   const concurrency = options.concurrency ?? 8;
-  const messages = await consumer.consume({ max_messages: concurrency });
   const inFlight = new Set<Promise<void>>();
 
   const settle = async (message: JsMsg): Promise<void> => {
@@ -194,23 +197,68 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
     }
   };
 
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
   const loop = (async () => {
-    for await (const message of messages) {
-      const task = settle(message)
-        .catch((error: unknown) => logger.error({ seq: message.seq, err: describeError(error) }, 'cannot settle an event: it will be delivered again'))
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    while (!stopping) {
+      try {
+        messages = await openMessages(consumer, concurrency, logger.child({ consumer: durable }));
+      } catch (error) {
+        // The consumer's leader is being elected (or NATS is away): pull again in a moment.
+        logger.debug({ err: error, consumer: durable }, 'cannot pull events yet: trying again');
+        await new Promise((resolve) => setTimeout(resolve, PULL_HEARTBEAT_MS));
+        continue;
+      }
+      if (stopping) await messages.close();
+      for await (const message of messages) {
+        const task = settle(message)
+          .catch((error: unknown) => logger.error({ seq: message.seq, err: describeError(error) }, 'cannot settle an event: it will be delivered again'))
+          .finally(() => inFlight.delete(task));
+        inFlight.add(task);
+        if (inFlight.size >= concurrency) await Promise.race(inFlight);
+      }
     }
   })();
 
   return {
     stop: async () => {
-      await messages.close();
+      stopping = true;
+      await messages?.close();
       await loop.catch(() => undefined);
       await Promise.allSettled(inFlight);
     },
   };
+}
+
+/**
+ * How long one pull request waits at the server, and how often the server says it is still there
+ * while none come. nats.js defaults to 30 s and 15 s: a pull request lives only on the consumer's
+ * leader, so when that server dies the replica heard nothing for up to 30 s (issue 15: planners
+ * stalled 20–30 s after a failover). nats.js reports heartbeats missed after two intervals (1 s to
+ * 1.5 s here), and the consumer then pulls anew; a new consumer leader is elected within a few
+ * seconds, so events flow again in under 5 s. nats.js takes no interval under 500 ms. A pull
+ * dropped on a false alarm (a stalled event loop) loses nothing: the server drops a pull request
+ * whose inbox has no subscriber left, rather than sending messages there.
+ */
+export const PULL_EXPIRES_MS = 2000;
+export const PULL_HEARTBEAT_MS = 500;
+
+/**
+ * A pull on the consumer that ends (so the caller pulls again) when heartbeats stop, rather than
+ * waiting for nats.js to look for the consumer after a whole expiry.
+ */
+async function openMessages(consumer: Consumer, concurrency: number, logger: Logger): Promise<ConsumerMessages> {
+  const messages = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
+  void (async () => {
+    for await (const status of messages.status()) {
+      if (status.type === 'heartbeats_missed') {
+        logger.info({ missed: status.count }, 'no heartbeat from the consumer’s server (its leader changed?): pulling again');
+        messages.stop();
+        return;
+      }
+    }
+  })().catch(() => undefined);
+  return messages;
 }
 
 /** `bowline.events.github.push` → `push`. */

@@ -10,6 +10,7 @@ export {
   PLANNER_CONSUMER,
   PROWJOBS_STREAM,
   PROWJOBS_SUBJECT_PREFIX,
+  REPORTER_LEASE,
   SINKER_HISTORY_CONSUMER,
   SINKER_LEASE,
 } from './names.js';
@@ -20,6 +21,7 @@ export {
   openPlannerClaims,
   openProwJobBucket,
   openRedeliveryClaims,
+  openReporterClaims,
   type StreamSettings,
 } from './streams.js';
 export {
@@ -39,3 +41,5 @@ export { connectOnce, readStream, type StreamMessage } from './read-stream.js';
 export type { ReadSchema } from './payload-schema.js';
 export { MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type PayloadChecker } from './payloads.js';
 export { DeadLetterSink, ensureDeadLetterStream, listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-letters.js';
+export { isConsumerNotFound, isStreamNotFound, isWrongLastSequence } from './nats-errors.js';
+export { retryStartup } from './startup-retry.js';

@@ -5,12 +5,13 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { BowlineError, describeError, SettingsError } from '@bowline/observability';
 import { LEASES_BUCKET } from './names.js';
+import { retryStartup, StartupError } from './startup-retry.js';
 
 // Where leases live (see Lease in lease.ts), how long they last, and what a replica does when it
 // loses one.
 
 /** The TTL of `bowline_leases`: how long a dead holder blocks its standby. */
-export const DEFAULT_LEASE_TTL_MS = 15_000;
+export const DEFAULT_LEASE_TTL_MS = 6_000;
 
 export interface LeaseBucketOptions {
   /** JetStream replicas, as `BOWLINE_NATS_REPLICAS`. */
@@ -31,15 +32,17 @@ export async function openLeaseBucket(nc: NatsConnection, options: LeaseBucketOp
   // A renewal needs a few tries inside one TTL; below a second there is no room for a slow reply.
   if (!Number.isFinite(ttlMs) || ttlMs < 1000) throw new SettingsError(`lease TTL must be at least 1s, not ${ttlMs}ms`);
   try {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, ttl: ttlMs, replicas: options.replicas });
-    const status = await kv.status();
-    if (status.ttl !== ttlMs) {
-      const { config } = status.streamInfo;
-      await (await jetstreamManager(nc)).streams.update(config.name, { ...config, max_age: nanos(ttlMs) });
-    }
-    return kv;
+    return await retryStartup(`open bucket ${bucket}`, async () => {
+      const kv = await new Kvm(nc).create(bucket, { history: 1, ttl: ttlMs, replicas: options.replicas });
+      const status = await kv.status();
+      if (status.ttl !== ttlMs) {
+        const { config } = status.streamInfo;
+        await (await jetstreamManager(nc)).streams.update(config.name, { ...config, max_age: nanos(ttlMs) });
+      }
+      return kv;
+    });
   } catch (error) {
-    if (error instanceof SettingsError) throw error;
+    if (error instanceof SettingsError || error instanceof StartupError) throw error;
     throw new BowlineError(`cannot open the lease bucket ${bucket}: ${describeError(error)}`, { cause: error, context: { bucket } });
   }
 }

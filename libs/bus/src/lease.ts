@@ -2,6 +2,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { KV } from '@nats-io/kv';
 import { BowlineError, describeError, SettingsError, type Logger } from '@bowline/observability';
 import { leaseHolderId } from './lease-bucket.js';
+import { isWrongLastSequence } from './nats-errors.js';
 
 /**
  * Leases: at most one replica of a service does a piece of work at a time (the sinker's passes,
@@ -255,7 +256,11 @@ export class Lease {
     }
     const sinceStart = this.now() - startedAt;
     const retry = Math.min(this.renewEveryMs!, FIRST_RETRY_MS * 2 ** Math.max(0, this.failures - 1));
-    this.schedule(succeeded || this.failures === 0 ? this.renewEveryMs! - sinceStart : retry);
+    // A standby tries twice per renewal interval: a dead holder's key is gone at most a TTL after
+    // its last renewal, and its replacement starts half an interval later, not a whole one (issue
+    // 15: builds again within 10 s of an operator's death).
+    const beat = this.revision > 0 ? this.renewEveryMs! : Math.ceil(this.renewEveryMs! / 2);
+    this.schedule(succeeded || this.failures === 0 ? beat - sinceStart : retry);
   }
 
   private withTimeout<T>(operation: Promise<T>): Promise<T> {
@@ -353,8 +358,4 @@ export class Lease {
       this.logger.error({ err: describeError(error) }, `lease ${which} callback failed`);
     }
   }
-}
-
-function isWrongLastSequence(error: unknown): boolean {
-  return /wrong last sequence/i.test(describeError(error));
 }

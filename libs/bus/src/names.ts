@@ -46,6 +46,8 @@ export const LEASES_BUCKET = 'bowline_leases';
 export const PLANNER_CLAIMS_BUCKET = 'planner_claims';
 /** The hook's claims on failed webhook deliveries it asked GitHub to send again. */
 export const HOOK_REDELIVERIES_BUCKET = 'hook_redeliveries';
+/** The reporter's claims on pull requests (`<org>/<repo>#<number>`) while it rewrites a failure comment. */
+export const REPORTER_CLAIMS_BUCKET = 'reporter_claims';
 
 /** Durable consumers. The planner's on EVENTS; it also names its dead-letter subject. */
 export const PLANNER_CONSUMER = 'planner';
@@ -55,3 +57,5 @@ export const SINKER_HISTORY_CONSUMER = 'sinker-history';
 /** Lease keys in `bowline_leases`: the one replica that acts. */
 export const SINKER_LEASE = 'sinker';
 export const JENKINS_OPERATOR_LEASE = 'jenkins-operator';
+/** Its holder is the one reporter replica writing to GitHub (issue 15). */
+export const REPORTER_LEASE = 'reporter';

@@ -1,6 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { BowlineError, describeError } from '@bowline/observability';
+import { isStreamNotFound } from './nats-errors.js';
 
 /** One message read back from a stream. */
 export interface StreamMessage {
@@ -23,7 +24,7 @@ export async function readStream(nc: NatsConnection, stream: string, options: { 
   try {
     await (await jetstreamManager(nc)).streams.info(stream);
   } catch (error) {
-    if (/not found/i.test(describeError(error))) return [];
+    if (isStreamNotFound(error)) return [];
     throw new BowlineError(`cannot read stream ${stream}: ${describeError(error)}`, { cause: error, context: { stream } });
   }
   const consumer = await jetstream(nc).consumers.get(stream, {

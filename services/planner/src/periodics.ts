@@ -3,7 +3,8 @@ import type { KV } from '@nats-io/kv';
 import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource, Periodic } from '@bowline/config';
 import type { CronSchedule } from '@bowline/go';
-import { describeError, type Logger } from '@bowline/observability';
+import { isWrongLastSequence } from '@bowline/bus';
+import type { Logger } from '@bowline/observability';
 import { newPeriodicJob, prowJobName, type ProwJobStore } from '@bowline/prowjob';
 
 /*
@@ -149,10 +150,6 @@ function formatDuration(ms: number): string {
 
 function scheduleOf(periodic: Periodic): string {
   return periodic.cron?.expression ?? `interval ${formatDuration(periodic.intervalMs ?? 0)}`;
-}
-
-function isWrongLastSequence(error: unknown): boolean {
-  return /wrong last sequence/i.test(describeError(error));
 }
 
 function claimState(value: string): ClaimRecord['state'] {

@@ -1,8 +1,9 @@
-import { openProwJobBucket } from '@bowline/bus';
+import { Lease, openLeaseBucket, openProwJobBucket, openReporterClaims, REPORTER_LEASE } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { connectGitHub } from '@bowline/github';
 import { ProwJobStore } from '@bowline/prowjob';
 import { observe, runMain, startRuntime } from '@bowline/service';
+import { PullRequestClaims } from './pull-request-claim.js';
 import { Reporter } from './reporter.js';
 import { readReporterSettings } from './settings.js';
 
@@ -16,11 +17,21 @@ await runMain('reporter', async () => {
     async ({ logger, registry, bus }) => {
       const store = new ProwJobStore(await openProwJobBucket(bus.nc, settings.streams));
       const github = connectGitHub(settings.github, { logger, registry, service: 'reporter' });
-      const reporter = new Reporter({ github: github.octokit, botLogin: github.botLogin, config, store, logger, registry });
+      const lease = new Lease({ kv: await openLeaseBucket(bus.nc, settings.streams), name: REPORTER_LEASE, logger, registry, connection: bus.nc });
+      const claims = new PullRequestClaims({ bucket: await openReporterClaims(bus.nc, settings.streams), holder: lease.holder, logger });
+      const reporter = new Reporter({ github: github.octokit, botLogin: github.botLogin, config, store, logger, registry, mayAct: () => lease.isHeld(), claims });
       await reporter.start();
+      await lease.start({
+        onAcquired: () => {
+          logger.info('reporter lease acquired: reporting to GitHub');
+          reporter.catchUp().catch((error: unknown) => logger.error({ err: error }, 'cannot list the jobs whose report is due: they are reported on their next change'));
+        },
+        onLost: () => logger.warn('reporter lease lost: standing by'),
+      });
       return {
         stop: async () => {
           config.stop();
+          await lease.stop();
           await reporter.stop();
         },
       };

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource } from '@bowline/config';
 import { botLoginOf, isNotFound, type Octokit } from '@bowline/github';
-import type { Logger } from '@bowline/observability';
+import { BowlineError, type Logger } from '@bowline/observability';
 import { isFinished, prowJobTemplateView, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
 import { planFailureComment, renderComment } from './failure-comment.js';
+import type { PullRequestClaims } from './pull-request-claim.js';
 import { statusDescription } from './status-description.js';
 
 /** The key under `status.prev_report_states` this reporter owns, as Prow's crier names it. */
@@ -34,12 +35,24 @@ export interface ReporterDeps {
   store: ProwJobStore;
   logger: Logger;
   registry: Registry;
+  /**
+   * Whether this replica may write to GitHub now: it holds the reporter's lease. Asked before each
+   * job and again right before each write (fencing), so a replica that lost the lease mid-report
+   * writes nothing more. Always true when not given (one replica, tests).
+   */
+  mayAct?: () => boolean;
+  /** Claims on pull requests across replicas; without them only this process's own lock applies. */
+  claims?: Pick<PullRequestClaims, 'withClaim'>;
 }
 
 /**
  * Prow's crier for GitHub: a commit status per change of state, description or link, and one
  * failure comment per pull request. What was reported is written back to the ProwJob, so a
  * redelivered change or a restart reports nothing twice.
+ *
+ * Among replicas one acts, the holder of the reporter's lease (issue 15: two replicas reporting
+ * every change doubled each status, and could post an older one after a newer). The others watch
+ * too, and on winning the lease report whatever is still due (`catchUp`).
  */
 export class Reporter {
   private readonly queue: WorkQueue;
@@ -48,10 +61,27 @@ export class Reporter {
   private readonly reports: Counter;
   private readonly dropped: Counter;
   private readonly bot: () => Promise<string>;
+  private readonly superseded: Counter;
+  /**
+   * Jobs whose report was due when this replica took the lease over: the last holder may have
+   * posted the status and died (or lost the lease) before writing it back, so GitHub is asked first.
+   */
+  private readonly inherited = new Set<string>();
+  /** What this process posted for a job whose write-back has not succeeded yet. */
+  private readonly sent = new Map<string, { digest: string; commented: boolean }>();
+  private readonly mayAct: () => boolean;
 
   constructor(private readonly deps: ReporterDeps) {
     this.bot = deps.botLogin ?? botLoginOf(deps.github);
-    this.queue = new WorkQueue((name) => this.report(name), { logger: deps.logger, concurrency: 8 });
+    this.mayAct = deps.mayAct ?? (() => true);
+    this.superseded = new Counter({
+      name: 'bowline_reporter_reports_superseded_total',
+      help: 'Reports not sent because the job changed again before they went out (the newer state is reported instead)',
+      registers: [deps.registry],
+    });
+    // Retries back off to 10 s at most, not the queue's minute: a report that failed through
+    // a NATS election (a burst of fast "no responders") is sent seconds after it ends.
+    this.queue = new WorkQueue((name) => this.report(name), { logger: deps.logger, concurrency: 8, maxBackoffMs: 10_000 });
     this.dropped = new Counter({
       name: 'bowline_reporter_reports_dropped_total',
       help: 'Reports dropped because GitHub answered 404',
@@ -80,8 +110,21 @@ export class Reporter {
     return this.queue.idle();
   }
 
+  /** Queues every job whose report is due: called when this replica has just won the lease. */
+  async catchUp(): Promise<void> {
+    for (const { job } of await this.deps.store.list()) {
+      if (!this.needsReport(job)) continue;
+      this.inherited.add(job.metadata.name);
+      this.queue.add(job.metadata.name);
+    }
+  }
+
   /** Reports the job's current state, read fresh, unless it was reported already. */
   private async report(name: string): Promise<void> {
+    // A standby reports nothing: the holder does, and a new holder catches up on what is due.
+    if (!this.mayAct()) return;
+    // Never older than the revision the watch showed (ProwJobStore.get): a lagging replica's
+    // answer is asked again, not taken for "reported already".
     const stored = await this.deps.store.get(name);
     if (!stored || !this.needsReport(stored.job)) return;
     const job = stored.job;
@@ -92,31 +135,57 @@ export class Reporter {
     const state = job.status.state;
     const newState = job.status.prev_report_states?.[REPORTER_NAME] !== state;
 
+    // The status for this revision goes out only if it is still the newest: otherwise the newer
+    // one is reported in its place (queued again), never this one after it.
+    const latest = await this.deps.store.get(name);
+    if (latest?.revision !== stored.revision) {
+      this.superseded.inc();
+      log.debug({ state, revision: stored.revision, newer: latest?.revision }, 'job changed again before its report went out: reporting the newer state');
+      if (latest) this.queue.add(name);
+      return;
+    }
+    const reported = reportedStatus(job);
+    // Sent already by this process, whose write-back below failed (NATS electing a stream leader
+    // answers "no responders" for seconds): the retry only writes it back, and GitHub gets no
+    // second copy (issue 15).
+    const sent = this.sent.get(name);
     try {
-      await this.deps.github.rest.repos.createCommitStatus({
-        owner: org,
-        repo,
-        sha,
-        state: GITHUB_STATES[state],
-        context: job.spec.context,
-        // Prow's reportStatus: the description with the base sha Tide reads (Prow's base sha for
-        // presubmits and postsubmits alike).
-        description: statusDescription(job.status.description ?? '', job.spec.refs.base_sha),
-        ...(job.status.url ? { target_url: job.status.url } : {}),
-      });
-      this.reports.inc({ state });
-      log.info({ state, sha }, 'commit status reported');
-      if (job.spec.type === 'presubmit' && pull && isFinished(job) && newState) {
-        await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => this.updateFailureComment(job, log));
+      if (sent?.digest !== reported && this.inherited.delete(name) && (await this.shownAlready(job, sha))) {
+        log.info({ state, sha }, 'status posted already by the previous lease holder: only recording it');
+        this.sent.set(name, { digest: reported, commented: false });
+      }
+      if (this.sent.get(name)?.digest !== reported) {
+        if (!this.mayAct()) return;
+        await this.deps.github.rest.repos.createCommitStatus({
+          owner: org,
+          repo,
+          sha,
+          state: GITHUB_STATES[state],
+          context: job.spec.context,
+          // Prow's reportStatus: the description with the base sha Tide reads (Prow's base sha for
+          // presubmits and postsubmits alike).
+          description: statusDescription(job.status.description ?? '', job.spec.refs.base_sha),
+          ...(job.status.url ? { target_url: job.status.url } : {}),
+        });
+        this.sent.set(name, { digest: reported, commented: false });
+        this.reports.inc({ state });
+        log.info({ state, sha }, 'commit status reported');
+      }
+      if (job.spec.type === 'presubmit' && pull && isFinished(job) && newState && !this.sent.get(name)?.commented) {
+        const claims = this.deps.claims;
+        const update = () => this.updateFailureComment(job, log);
+        await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => (claims ? claims.withClaim({ org, repo, number: pull.number }, update) : update()));
+        this.sent.set(name, { digest: reported, commented: true });
       }
     } catch (error) {
+      // The new holder of the lease reports this job (catchUp): nothing is written here.
+      if (error instanceof LeaseLostError) return;
       // A deleted repository, commit or pull request never comes back: retrying would spin
       // forever, so the report is dropped, said in the log, and marked done.
       if (!isNotFound(error)) throw error;
       this.dropped.inc();
       log.warn({ state, sha }, 'GitHub answered 404 (repository, commit or pull request gone): report dropped');
     }
-    const reported = reportedStatus(job);
     await this.deps.store.update(name, (current) => {
       if (current.status.prev_report_states?.[REPORTER_NAME] === state && current.metadata.annotations[REPORTED_STATUS] === reported) return undefined;
       return {
@@ -125,6 +194,7 @@ export class Reporter {
         status: { ...current.status, prev_report_states: { ...current.status.prev_report_states, [REPORTER_NAME]: state } },
       };
     });
+    this.sent.delete(name);
   }
 
   /**
@@ -139,12 +209,18 @@ export class Reporter {
     const comments = await github.paginate(github.rest.issues.listComments, { owner: org, repo, issue_number: pull.number, per_page: 100 });
     const mine = comments.filter((c) => c.user?.login === bot).map((c) => ({ id: c.id, body: c.body ?? '' }));
     const plan = planFailureComment(job, mine);
+    // Fenced like the status: a replica that lost the lease while listing writes nothing.
+    const fence = (): void => {
+      if (!this.mayAct()) throw new LeaseLostError('the reporter lease was lost: the new holder writes the failure comment');
+    };
     if (plan.entries.length > 0) {
       const body = renderComment(pull.author, plan.entries, this.reportTemplateFor(job, log));
       if (plan.editId === undefined) {
+        fence();
         await github.rest.issues.createComment({ owner: org, repo, issue_number: pull.number, body });
         log.info({ rows: plan.entries.length }, 'failure comment posted');
       } else if (mine.find((c) => c.id === plan.editId)?.body !== body) {
+        fence();
         await github.rest.issues.updateComment({ owner: org, repo, comment_id: plan.editId, body });
         log.info({ rows: plan.entries.length }, 'failure comment updated');
       }
@@ -152,12 +228,27 @@ export class Reporter {
     // Prow deletes first; here the new comment is up before the old ones go, so a failed request
     // never leaves rows that only a deleted comment held.
     for (const id of plan.deleteIds) {
+      fence();
       await github.rest.issues.deleteComment({ owner: org, repo, comment_id: id }).catch((error: unknown) => {
-        // Another reporter (or a person) deleted it first.
         if (!isNotFound(error)) throw error;
+        // Deleted first by someone else (a person, or a replica before the claim): what was wanted.
+        log.debug({ comment: id }, 'old failure comment already gone');
       });
     }
     if (plan.deleteIds.length > 0) log.info({ deleted: plan.deleteIds.length }, plan.entries.length > 0 ? 'older failure comments deleted' : 'failure comment deleted: nothing fails');
+  }
+
+  /** Whether GitHub's newest status of the job's context says what this report would say. */
+  private async shownAlready(job: ProwJob, sha: string): Promise<boolean> {
+    const { org, repo } = job.spec.refs;
+    const { data } = await this.deps.github.rest.repos.listCommitStatusesForRef({ owner: org, repo, ref: sha, per_page: 100 });
+    const newest = data.find((status) => status.context === job.spec.context);
+    return (
+      newest !== undefined &&
+      newest.state === GITHUB_STATES[job.status.state] &&
+      newest.description === statusDescription(job.status.description ?? '', job.spec.refs.base_sha) &&
+      (newest.target_url ?? undefined) === (job.status.url || undefined)
+    );
   }
 
   /** `report_template` of the first `jenkins_operators` entry whose selector takes the job, rendered. */
@@ -194,6 +285,9 @@ export class Reporter {
     }
   }
 }
+
+/** This replica stopped holding the reporter's lease between two writes of one report. */
+class LeaseLostError extends BowlineError {}
 
 /** A digest of what a status for the job says: its state, description and link. */
 function reportedStatus(job: ProwJob): string {

@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
-import { backoffMs, DeadLetterSink, ensureHistoryStream, HISTORY_STREAM, HISTORY_SUBJECT_PREFIX, PROWJOBS_STREAM, PROWJOBS_SUBJECT_PREFIX, SINKER_HISTORY_CONSUMER, type StreamSettings } from '@bowline/bus';
+import { backoffMs, DeadLetterSink, ensureHistoryStream, HISTORY_STREAM, isConsumerNotFound, isStreamNotFound, HISTORY_SUBJECT_PREFIX, PROWJOBS_STREAM, PROWJOBS_SUBJECT_PREFIX, SINKER_HISTORY_CONSUMER, type StreamSettings } from '@bowline/bus';
 import type { ConfigSource } from '@bowline/config';
 import { BowlineError, describeError, type Logger } from '@bowline/observability';
 import { historyMessageId, historySubject, toHistoryRecord, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
@@ -82,7 +82,7 @@ export class HistoryRecorder {
       await jsm.consumers.info(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER);
       await jsm.consumers.update(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
     } catch (error) {
-      if (!/not found/i.test(describeError(error))) throw error;
+      if (!isConsumerNotFound(error)) throw error;
       await jsm.consumers.add(PROWJOBS_STREAM, config);
     }
     const consumer = await this.js.consumers.get(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER);
@@ -115,7 +115,7 @@ export class HistoryRecorder {
       try {
         floor = (await jsm.consumers.info(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER)).ack_floor.stream_seq;
       } catch (error) {
-        if (!/not found/i.test(describeError(error))) throw error;
+        if (!isConsumerNotFound(error) && !isStreamNotFound(error)) throw error;
       }
       if (floor >= atLeast || Date.now() >= deadline || this.stopping.signal.aborted || !this.loop) return floor;
       await sleep(100, undefined, { signal: this.stopping.signal }).catch(() => undefined);
