@@ -200,13 +200,14 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   const loop = (async () => {
-    while (!stopping) {
+    // A closed connection ends it too: a caller that closed NATS without stop() leaves no loop behind.
+    while (!stopping && !nc.isClosed()) {
       try {
         messages = await openMessages(consumer, concurrency, logger.child({ consumer: durable }));
       } catch (error) {
         // The consumer's leader is being elected (or NATS is away): pull again in a moment.
         logger.debug({ err: error, consumer: durable }, 'cannot pull events yet: trying again');
-        await new Promise((resolve) => setTimeout(resolve, PULL_HEARTBEAT_MS));
+        await new Promise((resolve) => setTimeout(resolve, PULL_HEARTBEAT_MS).unref());
         continue;
       }
       if (stopping) await messages.close();
