@@ -60,7 +60,11 @@ describe('readStream', () => {
   it('reads more messages than one batch holds', async () => {
     const js = jetstream(nc);
     await (await jetstreamManager(nc)).streams.add({ name: 'MANY', subjects: ['many.>'] });
-    for (let i = 0; i < 2500; i += 1) void js.publish('many.x', String(i));
+    // Published in awaited batches: 2,500 publishes in flight at once wait longer for their
+    // acknowledgements than the client's timeout on a loaded 2-core machine.
+    for (let batch = 0; batch < 2500; batch += 250) {
+      await Promise.all(Array.from({ length: 250 }, (_, i) => js.publish('many.x', String(batch + i))));
+    }
     await js.publish('many.x', 'last');
 
     const read = await readStream(nc, 'MANY');
