@@ -101,7 +101,7 @@ export class DeadLetterSink {
     try {
       await jetstream(this.deps.nc).publish(deadLetterSubject(service), message.data, { msgID: `${service}.${source}.${seq}`, headers: header });
     } catch (error) {
-      logger.warn({ ...fields, err: describeError(error) }, 'cannot store a dead letter: the message will be delivered again');
+      logger.warn({ ...fields, err: error }, 'cannot store a dead letter: the message will be delivered again');
       message.nak(5000);
       return false;
     }

@@ -203,7 +203,7 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
     // A closed connection ends it too: a caller that closed NATS without stop() leaves no loop behind.
     while (!stopping && !nc.isClosed()) {
       try {
-        messages = await openMessages(consumer, concurrency, logger.child({ consumer: durable }));
+        messages = await pullMessages(consumer, concurrency, logger.child({ consumer: durable }));
       } catch (error) {
         // The consumer's leader is being elected (or NATS is away): pull again in a moment.
         logger.debug({ err: error, consumer: durable }, 'cannot pull events yet: trying again');
@@ -213,7 +213,7 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
       if (stopping) await messages.close();
       for await (const message of messages) {
         const task = settle(message)
-          .catch((error: unknown) => logger.error({ seq: message.seq, err: describeError(error) }, 'cannot settle an event: it will be delivered again'))
+          .catch((error: unknown) => logger.error({ seq: message.seq, err: error }, 'cannot settle an event: it will be delivered again'))
           .finally(() => inFlight.delete(task));
         inFlight.add(task);
         if (inFlight.size >= concurrency) await Promise.race(inFlight);
@@ -248,7 +248,7 @@ export const PULL_HEARTBEAT_MS = 500;
  * A pull on the consumer that ends (so the caller pulls again) when heartbeats stop, rather than
  * waiting for nats.js to look for the consumer after a whole expiry.
  */
-async function openMessages(consumer: Consumer, concurrency: number, logger: Logger): Promise<ConsumerMessages> {
+export async function pullMessages(consumer: Consumer, concurrency: number, logger: Logger): Promise<ConsumerMessages> {
   const messages = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
   void (async () => {
     for await (const status of messages.status()) {

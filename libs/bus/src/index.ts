@@ -31,6 +31,8 @@ export {
   encodeEnvelope,
   publishEncoded,
   publishEvent,
+  pullMessages,
+  PULL_HEARTBEAT_MS,
   type EventConsumer,
   type EventEnvelope,
   type Outcome,

@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { KV } from '@nats-io/kv';
-import { BowlineError, describeError, SettingsError, type Logger } from '@bowline/observability';
+import { BowlineError, SettingsError, type Logger } from '@bowline/observability';
 import { leaseHolderId } from './lease-bucket.js';
 import { isWrongLastSequence } from './nats-errors.js';
 
@@ -182,7 +182,7 @@ export class Lease {
       this.logger.info('lease released');
     } catch (error) {
       // Lost meanwhile (someone else holds it now) or NATS is gone: the TTL ends it either way.
-      this.logger.warn({ err: describeError(error) }, 'cannot release the lease: it expires by itself');
+      this.logger.warn({ err: error }, 'cannot release the lease: it expires by itself');
     }
   }
 
@@ -242,7 +242,7 @@ export class Lease {
         const level = this.failures === 1 || holding ? 'warn' : 'debug';
         const timedOut = error instanceof LeaseTimeoutError;
         this.logger[level](
-          { err: describeError(error), attempt: this.failures, validForMs: holding ? this.validUntil - this.now() : undefined },
+          { err: error, attempt: this.failures, validForMs: holding ? this.validUntil - this.now() : undefined },
           holding ? `cannot renew the lease (${timedOut ? 'no answer in time' : 'failed'}): outcome unknown, still held until its TTL ends` : 'cannot try to acquire the lease',
         );
       }
@@ -355,7 +355,7 @@ export class Lease {
     try {
       this.callbacks[which]?.();
     } catch (error) {
-      this.logger.error({ err: describeError(error) }, `lease ${which} callback failed`);
+      this.logger.error({ err: error }, `lease ${which} callback failed`);
     }
   }
 }

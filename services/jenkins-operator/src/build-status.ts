@@ -1,6 +1,6 @@
 import type { Config } from '@bowline/config';
 import type { JenkinsBuild } from '@bowline/jenkins';
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 import { prowJobTemplateView, type ProwJob, type ProwJobState } from '@bowline/prowjob';
 import { DESCRIPTIONS } from './job-records.js';
 
@@ -43,7 +43,7 @@ export function buildLink(next: ProwJob, build: JenkinsBuild, config: Config, lo
   try {
     return entry.jobUrlTemplate.execute(prowJobTemplateView(next));
   } catch (error) {
-    log.warn({ err: describeError(error) }, 'job_url_template failed: linking the build page instead');
+    log.warn({ err: error }, 'job_url_template failed: linking the build page instead');
     return build.url;
   }
 }

@@ -107,7 +107,7 @@ export class JenkinsMasters {
       this.clients.set(key, client);
       return { ...base, client };
     } catch (error) {
-      this.deps.logger.error({ master: config.name, err: describeError(error) }, 'Jenkins master cannot be used');
+      this.deps.logger.error({ master: config.name, err: error }, 'Jenkins master cannot be used');
       return { ...base, problem: `Jenkins master "${config.name}" cannot be used: ${describeError(error)}` };
     }
   }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { JenkinsError } from '@bowline/jenkins';
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 import type { ProwJobStore } from '@bowline/prowjob';
 import { jenkinsJobPath } from './build-parameters.js';
 import type { JenkinsMasters } from './jenkins-masters.js';
@@ -51,7 +51,7 @@ export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
         if (error instanceof JenkinsError && error.status === 404) {
           return answer(res, 404, `The log of build #${build} is no longer kept by Jenkins.\n`);
         }
-        log.warn({ build, err: describeError(error) }, 'cannot read the build log from Jenkins');
+        log.warn({ build, err: error }, 'cannot read the build log from Jenkins');
         return answer(res, 502, 'Cannot read the build log from Jenkins.\n');
       }
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
@@ -63,10 +63,10 @@ export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
       try {
         await pipeline(Readable.fromWeb(consoleText.body), res);
       } catch (error) {
-        if (!reading.signal.aborted) log.warn({ build, err: describeError(error) }, 'the build log stopped part way');
+        if (!reading.signal.aborted) log.warn({ build, err: error }, 'the build log stopped part way');
       }
     } catch (error) {
-      log.error({ err: describeError(error) }, 'cannot serve the build log');
+      log.error({ err: error }, 'cannot serve the build log');
       answer(res, 503, 'Cannot read the ProwJob.\n');
     }
   };

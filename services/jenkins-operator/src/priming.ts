@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { JenkinsError, type JenkinsBuild, type JenkinsClient } from '@bowline/jenkins';
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 import { queueIdFrom } from './job-records.js';
 import { NeverParameterizedError } from './start-errors.js';
 
@@ -84,7 +84,7 @@ export class Priming {
       log.info({ queueItem: queueId }, 'priming build stopped');
     } catch (error) {
       // Jenkins forgot the item, or the build finished: nothing is left running either way.
-      log.debug({ queueItem: queueId, err: describeError(error) }, 'priming build not stopped');
+      log.debug({ queueItem: queueId, err: error }, 'priming build not stopped');
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Lease } from '@bowline/bus';
-import { describeError, type Logger } from '@bowline/observability';
+import type { Logger } from '@bowline/observability';
 import type { JenkinsOperator } from './operator.js';
 
 export interface StandbyOptions {
@@ -37,7 +37,7 @@ export async function runWhileLeaseHeld(lease: Lease, operator: JenkinsOperator,
         await operator.start();
         logger.info('jenkins-operator lease acquired: reconciling ProwJobs with Jenkins');
       } catch (error) {
-        logger.error({ err: describeError(error) }, 'cannot start the jenkins-operator: trying again');
+        logger.error({ err: error }, 'cannot start the jenkins-operator: trying again');
         await operator.stop();
         setTimeout(() => follow(true), options.restartDelayMs ?? 5000).unref();
       }
