@@ -1,10 +1,9 @@
+export { JenkinsClient } from './jenkins-client.js';
+export { JenkinsError } from './jenkins-error.js';
+export { type JenkinsAuth, type JenkinsClientOptions } from './jenkins-http.js';
 export {
   BUILDS_LISTED_BY_DEFAULT,
-  JenkinsClient,
-  type JenkinsAuth,
   type JenkinsBuild,
-  type JenkinsClientOptions,
   type JenkinsQueueItem,
   type JenkinsQueueItemRecord,
-} from './jenkins-client.js';
-export { JenkinsError } from './jenkins-error.js';
+} from './jenkins-records.js';
