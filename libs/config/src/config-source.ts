@@ -5,7 +5,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { describeError, type Logger } from '@bowline/observability';
 import { optionalEnv, type Env } from '@bowline/service';
 import { ConfigError, formatProblem } from './problems.js';
-import { loadConfigFile, yamlFilesUnder } from './load.js';
+import { yamlFilesUnder } from './job-files.js';
+import { loadConfigFile } from './load.js';
 import type { Config } from './types.js';
 
 /**
