@@ -248,7 +248,7 @@ export const PULL_HEARTBEAT_MS = 500;
  * A pull on the consumer that ends (so the caller pulls again) when heartbeats stop, rather than
  * waiting for nats.js to look for the consumer after a whole expiry.
  */
-export async function pullMessages(consumer: Consumer, concurrency: number, logger: Logger): Promise<ConsumerMessages> {
+async function pullMessages(consumer: Consumer, concurrency: number, logger: Logger): Promise<ConsumerMessages> {
   const messages = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
   void (async () => {
     for await (const status of messages.status()) {

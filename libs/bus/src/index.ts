@@ -31,8 +31,6 @@ export {
   encodeEnvelope,
   publishEncoded,
   publishEvent,
-  pullMessages,
-  PULL_HEARTBEAT_MS,
   type EventConsumer,
   type EventEnvelope,
   type Outcome,

@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
-import { backoffMs, DeadLetterSink, ensureHistoryStream, HISTORY_STREAM, isConsumerNotFound, isStreamNotFound, pullMessages, PULL_HEARTBEAT_MS, HISTORY_SUBJECT_PREFIX, PROWJOBS_STREAM, PROWJOBS_SUBJECT_PREFIX, SINKER_HISTORY_CONSUMER, type StreamSettings } from '@bowline/bus';
+import { backoffMs, DeadLetterSink, ensureHistoryStream, HISTORY_STREAM, isConsumerNotFound, isStreamNotFound, HISTORY_SUBJECT_PREFIX, PROWJOBS_STREAM, PROWJOBS_SUBJECT_PREFIX, SINKER_HISTORY_CONSUMER, type StreamSettings } from '@bowline/bus';
 import type { ConfigSource } from '@bowline/config';
 import { BowlineError, describeError, type Logger } from '@bowline/observability';
 import { historyMessageId, historySubject, toHistoryRecord, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
@@ -86,24 +86,10 @@ export class HistoryRecorder {
       await jsm.consumers.add(PROWJOBS_STREAM, config);
     }
     const consumer = await this.js.consumers.get(PROWJOBS_STREAM, SINKER_HISTORY_CONSUMER);
-    const { signal } = this.stopping;
-    // Short pulls that end when the consumer's server stops sending heartbeats, then pull again, as
-    // the planner's consumer does (issue 15): nats.js's default 30 s expiry left the history, and
-    // so the sinker's deletions, 30 s behind after the consumer's leader changed.
+    const messages = await consumer.consume({ max_messages: 1 });
+    this.messages = messages;
     this.loop = (async () => {
-      while (!signal.aborted && !this.deps.nc.isClosed()) {
-        let messages: ConsumerMessages;
-        try {
-          messages = await pullMessages(consumer, 1, this.deps.logger.child({ consumer: SINKER_HISTORY_CONSUMER }));
-        } catch (error) {
-          this.deps.logger.debug({ err: error, consumer: SINKER_HISTORY_CONSUMER }, 'cannot pull changes yet: trying again');
-          await sleep(PULL_HEARTBEAT_MS, undefined, { signal }).catch(() => undefined);
-          continue;
-        }
-        this.messages = messages;
-        if (signal.aborted) await messages.close();
-        for await (const message of messages) await this.handle(message);
-      }
+      for await (const message of messages) await this.handle(message);
     })().catch((error: unknown) => this.deps.logger.error({ err: error }, 'history consumer stopped'));
     this.deps.logger.info('recording ProwJob history');
   }
