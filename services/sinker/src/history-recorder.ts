@@ -7,13 +7,21 @@ import type { ConfigSource } from '@bowline/config';
 import { BowlineError, describeError, type Logger } from '@bowline/observability';
 import { historyMessageId, historySubject, toHistoryRecord, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
 
+const DEFAULT_ACK_WAIT_MS = 5_000;
+
 export interface HistoryRecorderDeps {
   nc: NatsConnection;
   config: ConfigSource;
   streams: StreamSettings;
   logger: Logger;
   registry: Registry;
-  /** How long a delivered change may stay unacknowledged before NATS gives it to another sinker. */
+  /**
+   * How long a delivered change may stay unacknowledged before NATS gives it to another sinker
+   * (default 5 s). Recording one change is one publish, so 5 s is ample; and with one change in
+   * flight at a time (max_ack_pending 1), a change pulled by a sinker that stopped or died before
+   * handling it holds the whole history back for this long, which the sinker's deletions wait on
+   * (`recordedUpTo` waits 10 s). A change handled twice is recorded once (`Nats-Msg-Id`).
+   */
   ackWaitMs?: number;
 }
 
@@ -73,7 +81,7 @@ export class HistoryRecorder {
       durable_name: SINKER_HISTORY_CONSUMER,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.deps.ackWaitMs ?? 30_000),
+      ack_wait: nanos(this.deps.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
       max_ack_pending: 1,
       // One filter, not `filter_subjects`: Debian's nats-server is 2.9, which has only the former.
       filter_subject: `${PROWJOBS_SUBJECT_PREFIX}.>`,
