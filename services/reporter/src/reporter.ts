@@ -135,15 +135,6 @@ export class Reporter {
     const state = job.status.state;
     const newState = job.status.prev_report_states?.[REPORTER_NAME] !== state;
 
-    // The status for this revision goes out only if it is still the newest: otherwise the newer
-    // one is reported in its place (queued again), never this one after it.
-    const latest = await this.deps.store.get(name);
-    if (latest?.revision !== stored.revision) {
-      this.superseded.inc();
-      log.debug({ state, revision: stored.revision, newer: latest?.revision }, 'job changed again before its report went out: reporting the newer state');
-      if (latest) this.queue.add(name);
-      return;
-    }
     const reported = reportedStatus(job);
     // Sent already by this process, whose write-back below failed (NATS electing a stream leader
     // answers "no responders" for seconds): the retry only writes it back, and GitHub gets no
@@ -156,6 +147,16 @@ export class Reporter {
       }
       if (this.sent.get(name)?.digest !== reported) {
         if (!this.mayAct()) return;
+        // The status for this revision goes out only if it is still the newest, read again right
+        // before the write: otherwise the newer one is reported in its place (queued again), never
+        // this one after it.
+        const latest = await this.deps.store.get(name);
+        if (latest?.revision !== stored.revision) {
+          this.superseded.inc();
+          log.debug({ state, revision: stored.revision, newer: latest?.revision }, 'job changed again before its report went out: reporting the newer state');
+          if (latest) this.queue.add(name);
+          return;
+        }
         await this.deps.github.rest.repos.createCommitStatus({
           owner: org,
           repo,
