@@ -1,4 +1,19 @@
-export type { Config, JenkinsMaster, JobBase, Periodic, Postsubmit, Presubmit, PrimaryRefsSettings } from './types.js';
+export type {
+  AccessEntry,
+  Config,
+  GitHubCredentials,
+  JenkinsMaster,
+  JobBase,
+  Periodic,
+  Postsubmit,
+  Presubmit,
+  PrimaryRefsSettings,
+  Source,
+  Tenant,
+  TenantAccess,
+  TenantQuotas,
+} from './types.js';
+export { DEFAULT_TENANT, parseAccessEntry, tenantNamed, tenantOf } from './tenants.js';
 export { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
 export { matchChanges, needsExplicitTrigger, runsAgainstBranch, shouldRunPresubmit, type ChangedFiles } from './presubmit.js';
 export { commandText } from './command-text.js';

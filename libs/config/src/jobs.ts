@@ -5,12 +5,19 @@ import { periodicField, postsubmitField, presubmitField } from './definitions.js
 import { definedOnly, definedStrings, durationField, isString, regexpField } from './field-values.js';
 import type { Field } from './fields.js';
 import { brancherIntersects, defaultRerunCommand, defaultTrigger, runsAgainstBranch } from './presubmit.js';
-import type { Brancher, JenkinsMaster, JobBase, Periodic, Postsubmit, Presubmit } from './types.js';
+import { DEFAULT_TENANT, tenantAmong } from './tenants.js';
+import type { Brancher, JenkinsMaster, Tenant, JobBase, Periodic, Postsubmit, Presubmit } from './types.js';
 import type { DocumentReader, Path, Raw } from './yaml-document.js';
 
 /** Prow's job name rule; Jenkins jobs may also name folders with `/`. */
 const JOB_NAME = /^[A-Za-z0-9-._]+$/;
 const JENKINS_JOB_NAME = /^[A-Za-z0-9-._/]+$/;
+
+/** Prow's `prowjob_defaults.tenant_id` of a job, when written. */
+function tenantIdOf(raw: Raw): string | undefined {
+  const defaults = raw.prowjob_defaults as Raw | undefined;
+  return typeof defaults?.tenant_id === 'string' ? defaults.tenant_id : undefined;
+}
 
 /** Typed jobs from checked values, with Prow's defaults, and the rules that span jobs. */
 export class JobsBuilder {
@@ -75,8 +82,28 @@ export class JobsBuilder {
         cloneDepth: raw.clone_depth as number | undefined,
         skipFetchHead: raw.skip_fetch_head as boolean | undefined,
       }),
+      allowedTeams: ((raw.allowed_teams as unknown[] | undefined) ?? []).filter(isString),
+      tenant: DEFAULT_TENANT, // assignTenants, once the tenants are known
+      tenantId: tenantIdOf(raw),
       source: { file: doc.file, line: doc.line(path) },
     };
+  }
+
+  /**
+   * Each presubmit and postsubmit belongs to its repository's tenant. A periodic has no
+   * repository, so it names its tenant as Prow's jobs do, in `prowjob_defaults.tenant_id`. In a
+   * config without tenants every job is `default`'s, whatever `tenant_id` it carries for Prow's Deck.
+   */
+  assignTenants(tenants: Tenant[]): void {
+    const implicit = tenants.some((t) => t.implicit);
+    for (const byRepo of [this.presubmits, this.postsubmits]) {
+      for (const [orgRepo, jobs] of Object.entries(byRepo)) {
+        const [org = '', repo = ''] = orgRepo.split('/');
+        const owner = tenantAmong(tenants, org, repo);
+        for (const { job } of jobs) job.tenant = owner?.name ?? DEFAULT_TENANT;
+      }
+    }
+    for (const { job } of this.periodics) job.tenant = implicit ? DEFAULT_TENANT : (job.tenantId ?? DEFAULT_TENANT);
   }
 
   private brancher(doc: DocumentReader, raw: Raw, path: Path, job: string): Brancher {
