@@ -3,7 +3,7 @@ import { durationField, isString, selectorField, templateField } from './field-v
 import { JobsBuilder } from './jobs.js';
 import type { ConfigProblem } from './problems.js';
 import type { Config, JenkinsMaster, JenkinsOperatorConfig } from './types.js';
-import { buildTenants } from './tenants.js';
+import { buildTenants, checkTenants } from './tenants.js';
 import type { DocumentReader, Path, Raw } from './yaml-document.js';
 
 const DAY_MS = 24 * 3_600_000;
@@ -29,10 +29,11 @@ export class ConfigBuilder {
     const trust = (bowline.trust as Raw) ?? {};
     const jenkinsOperators = this.jenkinsOperators(main, (raw.jenkins_operators as Raw[]) ?? []);
     const jenkins = this.jenkinsMasters(main, ['bowline', 'jenkins'], (bowline.jenkins as Raw[]) ?? []);
+    checkTenants(main, bowline.tenants as Raw[] | undefined, bowline.jenkins);
     const tenants = buildTenants(main, bowline.tenants as Raw[] | undefined, jenkins, (doc, path, entries) => this.jenkinsMasters(doc, path, entries));
     this.checkExternalAgentLogs(main, raw.deck);
     this.jobs.assignTenants(tenants);
-    this.jobs.checkJobsHaveAMaster(jenkins);
+    this.jobs.checkJobsHaveAMaster(tenants);
     return {
       presubmits: mapValues(this.jobs.presubmits, (jobs) => jobs.map((j) => j.job)),
       postsubmits: mapValues(this.jobs.postsubmits, (jobs) => jobs.map((j) => j.job)),

@@ -6,7 +6,7 @@ import { definedOnly, definedStrings, durationField, isString, regexpField } fro
 import type { Field } from './fields.js';
 import { brancherIntersects, defaultRerunCommand, defaultTrigger, runsAgainstBranch } from './presubmit.js';
 import { DEFAULT_TENANT, tenantAmong } from './tenants.js';
-import type { Brancher, JenkinsMaster, Tenant, JobBase, Periodic, Postsubmit, Presubmit } from './types.js';
+import type { Brancher, Tenant, JobBase, Periodic, Postsubmit, Presubmit } from './types.js';
 import type { DocumentReader, Path, Raw } from './yaml-document.js';
 
 /** Prow's job name rule; Jenkins jobs may also name folders with `/`. */
@@ -104,6 +104,34 @@ export class JobsBuilder {
       }
     }
     for (const { job } of this.periodics) job.tenant = implicit ? DEFAULT_TENANT : (job.tenantId ?? DEFAULT_TENANT);
+    if (!implicit) this.checkJobTenants(tenants);
+  }
+
+  /**
+   * With tenants listed, every Jenkins job belongs to one: a presubmit's or postsubmit's repository
+   * is in a tenant (and a `tenant_id` it carries names that tenant), a periodic names its tenant in
+   * `prowjob_defaults.tenant_id`. Other agents' jobs are Bowline's to ignore, so not checked.
+   */
+  private checkJobTenants(tenants: Tenant[]): void {
+    const names = tenants.map((t) => t.name);
+    for (const byRepo of [this.presubmits, this.postsubmits]) {
+      for (const [orgRepo, jobs] of Object.entries(byRepo)) {
+        const [org = '', repo = ''] = orgRepo.split('/');
+        const owner = tenantAmong(tenants, org, repo);
+        for (const { job, doc, path } of jobs) {
+          if (job.agent !== 'jenkins') continue;
+          if (!owner) doc.problem(path, `job "${job.name}": ${orgRepo} is in no tenant: add it (or its org) to one of ${names.join(', ')}`);
+          else if (job.tenantId !== undefined && job.tenantId !== owner.name) {
+            doc.problem([...path, 'prowjob_defaults', 'tenant_id'], `job "${job.name}": tenant_id "${job.tenantId}" is not ${orgRepo}'s tenant, "${owner.name}"`);
+          }
+        }
+      }
+    }
+    for (const { job, doc, path } of this.periodics) {
+      if (job.agent !== 'jenkins') continue;
+      if (job.tenantId === undefined) doc.problem(path, `periodic "${job.name}": name its tenant in prowjob_defaults.tenant_id (one of ${names.join(', ')})`);
+      else if (!names.includes(job.tenantId)) doc.problem([...path, 'prowjob_defaults', 'tenant_id'], `periodic "${job.name}": there is no tenant "${job.tenantId}" (tenants: ${names.join(', ')})`);
+    }
   }
 
   private brancher(doc: DocumentReader, raw: Raw, path: Path, job: string): Brancher {
@@ -247,14 +275,17 @@ export class JobsBuilder {
     }
   }
 
-  /** A Jenkins job that no master's selector takes would wait forever. */
-  checkJobsHaveAMaster(masters: JenkinsMaster[]): void {
-    if (masters.length === 0) return;
-    const all = [...Object.values(this.presubmits), ...Object.values(this.postsubmits), this.periodics].flat();
-    for (const { job, doc, path } of all) {
-      if (job.agent === 'jenkins' && !masters.some((m) => m.labelSelector.matches(job.labels))) {
+  /** A Jenkins job that no master of its tenant takes would wait forever. */
+  checkJobsHaveAMaster(tenants: Tenant[]): void {
+    for (const { job, doc, path } of this.all()) {
+      const masters = tenants.find((t) => t.name === job.tenant)?.jenkins ?? [];
+      if (job.agent === 'jenkins' && masters.length > 0 && !masters.some((m) => m.labelSelector.matches(job.labels))) {
         doc.warn([...path, 'labels'], `job "${job.name}": no Jenkins master's label_selector matches its labels, so it never runs`);
       }
     }
+  }
+
+  private all(): { job: JobBase; doc: DocumentReader; path: Path }[] {
+    return [...Object.values(this.presubmits), ...Object.values(this.postsubmits), this.periodics].flat();
   }
 }

@@ -83,6 +83,68 @@ export function buildTenants(doc: DocumentReader, raw: Raw[] | undefined, topMas
   });
 }
 
+/**
+ * The rules over `bowline.tenants` as a whole, each a problem at its field: unique names, each
+ * repository or org in one tenant only, a webhook secret and a Jenkins master for every tenant,
+ * one GitHub identity, and no `bowline.jenkins` beside tenants (whose jobs would run where?).
+ * Names, repository entries and access entries of the wrong form are problems already (their
+ * fields' patterns).
+ */
+export function checkTenants(doc: DocumentReader, raw: Raw[] | undefined, topMasters: unknown): void {
+  if (!raw || raw.length === 0) return;
+  if (Array.isArray(topMasters) && topMasters.length > 0) {
+    doc.problem(['bowline', 'jenkins'], 'with bowline.tenants, list each tenant’s Jenkins masters under its own jenkins, not here');
+  }
+  const names = new Map<string, number>();
+  const repos = new Map<string, { tenant: string; written: string }>();
+  const masters = new Map<string, string>();
+  raw.forEach((entry, i) => {
+    if (!entry) return;
+    const path = ['bowline', 'tenants', i];
+    const name = typeof entry.name === 'string' ? entry.name : `#${i}`;
+    const earlier = names.get(name);
+    if (earlier !== undefined) doc.problem([...path, 'name'], `tenant "${name}" is listed twice (also bowline.tenants[${earlier}])`);
+    names.set(name, i);
+    const listed = Array.isArray(entry.repos) ? (entry.repos as unknown[]) : [];
+    if (Array.isArray(entry.repos) && listed.length === 0) doc.problem([...path, 'repos'], `tenant "${name}" lists no repository or org`);
+    listed.forEach((written, j) => {
+      if (typeof written !== 'string') return;
+      const other = repos.get(written.toLowerCase());
+      if (other && other.tenant !== name) {
+        doc.problem([...path, 'repos', j], `"${written}" is in tenants "${other.tenant}" and "${name}": each repository or org belongs to one tenant`);
+      }
+      repos.set(written.toLowerCase(), { tenant: name, written });
+    });
+    if (entry.webhook_secret_file === undefined) {
+      doc.problem([...path, 'webhook_secret_file'], `tenant "${name}" needs a webhook_secret_file: its webhooks are checked with its own secret only`);
+    }
+    const jenkins = Array.isArray(entry.jenkins) ? (entry.jenkins as (Raw | undefined)[]) : [];
+    if (jenkins.length === 0) {
+      doc.problem([...path, 'jenkins'], `tenant "${name}" needs at least one Jenkins master: its jobs never run on another tenant's`);
+    }
+    jenkins.forEach((master, j) => {
+      if (typeof master?.name !== 'string') return;
+      const owner = masters.get(master.name);
+      if (owner !== undefined && owner !== name) {
+        doc.problem([...path, 'jenkins', j, 'name'], `Jenkins master "${master.name}" is also tenant "${owner}"'s: masters are named once across tenants (logs and metrics name them)`);
+      }
+      masters.set(master.name, name);
+    });
+    checkCredentials(doc, [...path, 'github'], name, entry.github as Raw | undefined);
+  });
+}
+
+function checkCredentials(doc: DocumentReader, path: Path, tenant: string, github: Raw | undefined): void {
+  if (!github) return;
+  const token = github.token_file !== undefined;
+  const app = github.app_id !== undefined || github.private_key_file !== undefined;
+  if (token === app) {
+    doc.problem(path, `tenant "${tenant}": set either token_file or app_id + private_key_file`);
+  } else if (app && (github.app_id === undefined || github.private_key_file === undefined)) {
+    doc.problem([...path, github.app_id === undefined ? 'app_id' : 'private_key_file'], `tenant "${tenant}": app_id and private_key_file go together`);
+  }
+}
+
 function credentials(raw: Raw | undefined): GitHubCredentials | undefined {
   if (!raw) return undefined;
   if (typeof raw.token_file === 'string') return { tokenFile: raw.token_file };
