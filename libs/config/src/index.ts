@@ -21,3 +21,4 @@ export { loadConfigFile, parseConfig } from './load.js';
 export { configPathsFromEnv, staticConfigSource, watchConfigFile, type ConfigSource } from './config-source.js';
 export { configJsonSchema } from './schema.js';
 export { prowJobGoView, SAMPLE_PROWJOB, SAMPLE_PROWJOB_VIEW, type PullJson, type RefsJson } from './template-view.js';
+export { ALL_TENANTS, tenantFilterFromEnv, unknownTenants, type TenantFilter } from './tenant-filter.js';

@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../src/load.js';
 import { ConfigError, formatProblem } from '../src/problems.js';
 import { parseAccessEntry, tenantNamed, tenantOf } from '../src/tenants.js';
+import { ALL_TENANTS, tenantFilterFromEnv, unknownTenants } from '../src/tenant-filter.js';
+import { SettingsError } from '@bowline/observability';
 
 /** The two tenants: payments owns an org and one repository of another; search owns acme. */
 const TWO_TENANTS = [
@@ -227,5 +229,29 @@ describe('checkconfig on tenants', () => {
   it('points at the line of the second tenant listing a repository', () => {
     const text = tenants(tenant('a', { repos: '[acme/x]' }), tenant('b', { repos: '[acme/x]' }));
     expect(outcome(text).errors).toEqual(['config.yaml:8:13: bowline.tenants[1].repos[0]: "acme/x" is in tenants "a" and "b": each repository or org belongs to one tenant']);
+  });
+});
+
+describe('BOWLINE_TENANTS', () => {
+  it.each([
+    ['unset', undefined, undefined],
+    ['empty', '  ', undefined],
+    ['one tenant', 'payments', ['payments']],
+    ['several, with spaces and a repeat', 'payments, search,payments,', ['payments', 'search']],
+  ])('reads %s', (_case, value, names) => {
+    const filter = tenantFilterFromEnv(value === undefined ? {} : { BOWLINE_TENANTS: value });
+    expect(filter.names).toEqual(names);
+    expect(filter.includes('payments')).toBe(true);
+    expect(filter.includes('other')).toBe(names === undefined);
+  });
+
+  it('refuses a name no tenant can have, naming the variable', () => {
+    expect(() => tenantFilterFromEnv({ BOWLINE_TENANTS: 'payments,Search Team' })).toThrow(new SettingsError('BOWLINE_TENANTS names "Search Team": tenant names are lower-case letters, digits and -, separated by commas'));
+  });
+
+  it("names the filter's tenants that the config lacks", () => {
+    const config = parseConfig(TWO_TENANTS, 'config.yaml');
+    expect(unknownTenants(tenantFilterFromEnv({ BOWLINE_TENANTS: 'payments,serach' }), config)).toEqual(['serach']);
+    expect(unknownTenants(ALL_TENANTS, config)).toEqual([]);
   });
 });
