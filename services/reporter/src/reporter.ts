@@ -3,7 +3,7 @@ import { Counter, type Registry } from 'prom-client';
 import { tenantNamed, tenantOf, type ConfigSource, type Tenant } from '@bowline/config';
 import { botLoginOf, isNotFound, type Octokit } from '@bowline/github';
 import { BowlineError, type Logger } from '@bowline/observability';
-import { isFinished, prowJobTemplateView, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
+import { isFinished, prowJobTemplateView, tenantOfProwJob, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
 import { planFailureComment, renderComment } from './failure-comment.js';
 import type { PullRequestClaims } from './pull-request-claim.js';
 import { statusDescription } from './status-description.js';
@@ -285,7 +285,7 @@ export class Reporter {
    */
   private tenantOfJob(job: ProwJob): Tenant | undefined {
     const config = this.deps.config.get();
-    const named = recordedTenant(job);
+    const named = tenantOfProwJob(job);
     return (named === undefined ? undefined : tenantNamed(config, named)) ?? tenantOf(config, job.spec.refs.org, job.spec.refs.repo);
   }
 
@@ -334,15 +334,6 @@ class LeaseLostError extends BowlineError {}
 
 /** The job's repository is in no tenant of the config, and it names none that is. */
 class NoTenantError extends BowlineError {}
-
-/** The label the planner gives a ProwJob with its tenant, as `bowline jobs list --tenant` reads it. */
-export const TENANT_LABEL = 'bowline.dev/tenant';
-
-/** The tenant a ProwJob names, if any: its label, else Prow's `spec.prowjob_defaults.tenant_id`. */
-function recordedTenant(job: ProwJob): string | undefined {
-  const fromSpec = (job.spec as { prowjob_defaults?: { tenant_id?: unknown } }).prowjob_defaults?.tenant_id;
-  return job.metadata.labels[TENANT_LABEL] ?? (typeof fromSpec === 'string' && fromSpec !== '' ? fromSpec : undefined);
-}
 
 /** A digest of what a status for the job says: its state, description and link. */
 function reportedStatus(job: ProwJob): string {

@@ -7,9 +7,9 @@ import { Registry } from 'prom-client';
 import { parseConfig, staticConfigSource, type Config } from '@bowline/config';
 import { connectGitHub, TenantGitHubClients } from '@bowline/github';
 import { createLogger } from '@bowline/observability';
-import { newPresubmitJob, prowJobName, ProwJobStore, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
+import { newPresubmitJob, prowJobName, ProwJobStore, TENANT_LABEL, transition, type ProwJob, type ProwJobState } from '@bowline/prowjob';
 import { FakeGitHub, startProwJobBucket, waitFor, type ProwJobBucket } from '@bowline/testing';
-import { Reporter, REPORTER_NAME, TENANT_LABEL } from '../src/reporter.js';
+import { Reporter, REPORTER_NAME } from '../src/reporter.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const BASE_SHA = 'b'.repeat(40);
