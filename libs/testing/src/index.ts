@@ -11,3 +11,6 @@ export { startProwJobBucket, type ProwJobBucket } from './prowjob-bucket.js';
 export { storedEventIds } from './stored-events.js';
 export { TEST_CA_FILE, testServerTls } from './tls.js';
 export { malformedPayloadCases } from './payload-cases.js';
+export { KubeApiServer, type KubeApiServerOptions } from './kube/kube-api-server.js';
+export { type KubeObject } from './kube/kube-store.js';
+export { isValidProwJob, prowJobSchemaProblems, PROWJOB_CRD_FILE } from './kube/prowjob-schema.js';
