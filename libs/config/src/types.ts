@@ -107,6 +107,14 @@ export interface SinkerSettings {
   maxUnfinishedAgeMs: number;
 }
 
+/** `bowline.kubernetes`: what kube-bridge mirrors to and imports from a cluster. */
+export interface KubernetesSettings {
+  enabled: boolean;
+  namespace: string;
+  /** Import ProwJobs with `agent: jenkins` created in the cluster by others. */
+  import: boolean;
+}
+
 export interface HistorySettings {
   /** `bowline.history.max_age`: how long the HISTORY stream keeps a state change. */
   maxAgeMs: number;
@@ -128,6 +136,7 @@ export interface Config {
     jenkins: JenkinsMaster[];
     trust: TrustSettings;
     tenants: Record<string, unknown>;
+    kubernetes: KubernetesSettings;
   };
   /** Files the config was read from. */
   files: string[];
