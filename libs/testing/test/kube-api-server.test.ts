@@ -1,6 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- answers are the API server's loose JSON, read field by field */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { KubeApiServer, waitFor } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { request } from 'node:https';
+import { KubeApiServer, TEST_CA_FILE, waitFor } from '../src/index.js';
 
 // The test API server answers as kube-apiserver answers for a custom resource; each case is one
 // behaviour kube-bridge relies on, checked over real HTTP.
@@ -18,16 +21,33 @@ function prowJob(name: string, extra: Record<string, unknown> = {}): Record<stri
   };
 }
 
+/** One HTTPS request trusting the test CA, as kubectl would send it; the response unread. */
+function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    // Content-Length given, as client-node sends it: Node frames no DELETE body otherwise.
+    const headers = { ...options.headers, ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }) };
+    const req = request(url, { method: options.method ?? 'GET', headers, ca: readFileSync(TEST_CA_FILE), agent: false }, resolve);
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+async function text(response: IncomingMessage): Promise<string> {
+  let out = '';
+  for await (const chunk of response) out += String(chunk);
+  return out;
+}
+
 describe('the test Kubernetes API server', () => {
   let server: KubeApiServer;
   const base = () => `${server.url}/apis/prow.k8s.io/v1/namespaces/${NS}/prowjobs`;
   const call = async (method: string, path: string, body?: unknown, contentType = 'application/json', token = TOKEN) => {
-    const response = await fetch(`${base()}${path}`, {
+    const response = await send(`${base()}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    return { status: response.statusCode!, body: JSON.parse(await text(response)) as Record<string, any> };
   };
 
   beforeAll(async () => {
@@ -119,11 +139,11 @@ describe('the test Kubernetes API server', () => {
   it('watches from a resourceVersion: the later changes in order, bookmarks, and an end when told', async () => {
     const rv = (await call('GET', '')).body.metadata.resourceVersion as string;
     const events: { type: string; object: { metadata: { name?: string } } }[] = [];
-    const response = await fetch(`${base()}?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const response = await send(`${base()}?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const ended = (async () => {
       let partial = '';
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        const lines = (partial + Buffer.from(chunk).toString()).split('\n');
+      for await (const chunk of response) {
+        const lines = (partial + String(chunk)).split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) if (line) events.push(JSON.parse(line));
       }
@@ -145,9 +165,9 @@ describe('the test Kubernetes API server', () => {
     const old = (await call('GET', '')).body.metadata.resourceVersion as string;
     await call('POST', '', prowJob('after-compaction'));
     server.compact();
-    const response = await fetch(`${base()}?watch=true&resourceVersion=${old}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(response.status).toBe(200);
-    const [event] = (await response.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const response = await send(`${base()}?watch=true&resourceVersion=${old}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(response.statusCode).toBe(200);
+    const [event] = (await text(response)).trim().split('\n').map((l) => JSON.parse(l));
     expect(event).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
   });
 

@@ -1,7 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
-import { RequestRecorder, type RecordedRequest, type RequestMatcher } from '../request-recorder.js';
+import { TEST_CA_FILE, testServerTls } from '../tls.js';
+import { matches, RequestRecorder, type RecordedRequest, type RequestMatcher } from '../request-recorder.js';
 import { KubeStatusError, KubeStore, type KubeObject, type StoreEvent } from './kube-store.js';
 import { badRequest, methodNotAllowed, notFound, pathNotFound, unauthorized, unavailable, unsupportedMediaType, type KubeStatus } from './kube-status.js';
 
@@ -22,7 +24,7 @@ interface OpenWatch {
 const PROWJOBS = /^\/apis\/prow\.k8s\.io\/v1\/(?:namespaces\/([^/]+)\/)?prowjobs(?:\/([^/]+))?$/;
 
 /**
- * A Kubernetes API server for tests: real HTTP on a loopback port, serving `prow.k8s.io/v1`
+ * A Kubernetes API server for tests: real HTTPS on a loopback port, serving `prow.k8s.io/v1`
  * `prowjobs` as kube-apiserver serves a custom resource (KubeStore holds the objects and their
  * versions): list (with `resourceVersion`, `resourceVersionMatch`, `limit`/`continue`), watch
  * (ADDED/MODIFIED/DELETED, BOOKMARK when `allowWatchBookmarks`, an ERROR event with a 410 Status
@@ -42,6 +44,7 @@ export class KubeApiServer {
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<OpenWatch>();
   private outage: 'refuse' | 'unavailable' | undefined;
+  private readonly interpositions: { matcher: RequestMatcher; action: () => void }[] = [];
 
   private constructor(private readonly options: KubeApiServerOptions) {}
 
@@ -51,8 +54,9 @@ export class KubeApiServer {
     return server;
   }
 
+  /** HTTPS, as every API server: client-node refuses plain HTTP. The certificate is signed by `TEST_CA_FILE`. */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `https://127.0.0.1:${this.port}`;
   }
 
   get requests(): RecordedRequest[] {
@@ -69,7 +73,7 @@ export class KubeApiServer {
       'apiVersion: v1',
       'kind: Config',
       'clusters:',
-      `- name: test\n  cluster:\n    server: ${this.url}`,
+      `- name: test\n  cluster:\n    server: ${this.url}\n    certificate-authority: ${TEST_CA_FILE}`,
       'users:',
       `- name: test\n  user:\n    token: ${token}`,
       'contexts:',
@@ -77,6 +81,15 @@ export class KubeApiServer {
       'current-context: test',
       '',
     ].join('\n');
+  }
+
+  /**
+   * Runs `action` (another client's write, say) right before the server handles the next request
+   * matching `matcher`: the race where someone else writes between a client's read and its write,
+   * made certain.
+   */
+  beforeNext(matcher: RequestMatcher, action: () => void): void {
+    this.interpositions.push({ matcher, action });
   }
 
   /** Ends every open watch, as the server does when a watch's timeout runs out. */
@@ -107,7 +120,7 @@ export class KubeApiServer {
   }
 
   private async listen(port = 0): Promise<void> {
-    this.server = createServer((req, res) => void this.serve(req, res));
+    this.server = createServer(testServerTls(), (req, res) => void this.serve(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -143,6 +156,8 @@ export class KubeApiServer {
     if (this.outage === 'unavailable') return fail(unavailable());
     const auth = req.headers.authorization ?? '';
     if (!auth.startsWith('Bearer ') || !this.options.tokens.includes(auth.slice('Bearer '.length))) return fail(unauthorized());
+    const interposed = this.interpositions.findIndex((i) => matches(i.matcher, method, url.pathname));
+    if (interposed >= 0) this.interpositions.splice(interposed, 1)[0]!.action();
     const route = PROWJOBS.exec(url.pathname);
     if (!route) return fail(pathNotFound(url.pathname));
     const namespace = route[1] ? decodeURIComponent(route[1]) : undefined;
@@ -236,6 +251,8 @@ export class KubeApiServer {
 
   private watch(res: ServerResponse, namespace: string | undefined, query: URLSearchParams): void {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    // As kube-apiserver: the answer's head goes out at once, before any event.
+    res.flushHeaders();
     const send = (type: string, object: unknown): void => {
       if (!res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
     };
