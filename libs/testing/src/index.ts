@@ -6,7 +6,7 @@ export { startNatsCluster, type NatsCluster } from './nats-cluster.js';
 export { freePort, waitForPort } from './ports.js';
 export { waitFor } from './wait.js';
 export { examplePayload, pullRequestCommentPayload, pullRequestPayload, sendWebhook, signBody, signWebhook } from './webhooks.js';
-export { REPO_ROOT, SERVICES, startPipeline, type Pipeline, type ServiceName } from './pipeline.js';
+export { REPO_ROOT, SERVICES, startPipeline, type Pipeline, type PipelineService, type ServiceName } from './pipeline.js';
 export { startProwJobBucket, type ProwJobBucket } from './prowjob-bucket.js';
 export { storedEventIds } from './stored-events.js';
 export { TEST_CA_FILE, testServerTls } from './tls.js';
