@@ -123,11 +123,13 @@ describe('kube-bridge', () => {
       expect(isValidProwJob(resource(job.metadata.name))).toBe(true);
     });
 
-    it('writes nothing when nothing changed: a relist after the watch ended sends no write', async () => {
+    it('writes nothing when nothing changed: not for another writer’s change to the resource, nor after its watch ended', async () => {
       const job = presubmit();
       await bucket.store.create(job);
       await inStep(job);
       const before = writes().length;
+      // Prow's crier records a report: the bridge hears of the resource again, with the bucket unchanged.
+      server.store.mergePatch(NS, job.metadata.name, { status: { prev_report_states: { 'github-reporter': 'triggered' } } });
       server.endWatches();
       await waitFor('the informer to watch again', () => server.requestsTo({ method: 'GET', path: PATH }).filter((r) => r.query.get('watch')).length >= 2);
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -201,6 +203,18 @@ describe('kube-bridge', () => {
   });
 
   describe('imports Jenkins ProwJobs created in the cluster', () => {
+    /**
+     * Proves a negative without sleeping on faith: a Jenkins ProwJob created after `name` is
+     * imported, so the bridge has seen `name` and decided on it (the informer delivers in order),
+     * with a moment more for a decision running beside the marker's.
+     */
+    async function importedAfter(name: string): Promise<void> {
+      const marker = `marker-after-${name}`;
+      server.store.create(NS, clusterProwJob(marker) as KubeObject);
+      await waitFor(`the marker ${marker} imported`, async () => (await bucket.store.get(marker)) !== undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
     it('imports one under the same name, once, and writes its status back as Prow’s jenkins-operator would', async () => {
       server.store.create(NS, clusterProwJob('from-prow-hook') as KubeObject);
       await waitFor('the job in the bucket', async () => (await bucket.store.get('from-prow-hook')) !== undefined);
@@ -219,7 +233,7 @@ describe('kube-bridge', () => {
       expect(isValidProwJob(object)).toBe(true);
       // The sinker deletes it from the bucket later: the resource stays (Prow's sinker owns it) and is not imported again.
       await bucket.store.delete('from-prow-hook');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await importedAfter('from-prow-hook');
       expect(resource('from-prow-hook')).toBeDefined();
       expect(await bucket.store.get('from-prow-hook')).toBeUndefined();
     });
@@ -238,7 +252,7 @@ describe('kube-bridge', () => {
       server.store.create(NS, object as KubeObject);
       const name = (object.metadata as { name: string }).name;
       const before = JSON.stringify(resource(name));
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await importedAfter(name);
       expect(await bucket.store.get(name)).toBeUndefined();
       expect(JSON.stringify(resource(name))).toBe(before);
     });
