@@ -5,7 +5,7 @@ JEST_ARGS ?=
 # Images are tagged <IMAGE_REPOSITORY>/<target>:<VERSION>, as the chart's image.repository expects.
 VERSION ?= $(shell node -p "require('./package.json').version")
 IMAGE_REPOSITORY ?= bowline
-IMAGES := hook planner jenkins-operator reporter sinker deck cli
+IMAGES := hook planner jenkins-operator reporter sinker deck kube-bridge cli
 CHART := charts/bowline
 CHART_VALUES := $(wildcard $(CHART)/ci/*-values.yaml) $(wildcard $(CHART)/values-*.yaml)
 
