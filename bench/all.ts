@@ -111,13 +111,18 @@ async function main(): Promise<void> {
       if (options.only && !options.only.includes(benchmark.id)) continue;
       const json = join(dir, `${benchmark.id}.json`);
       console.log(`\n### ${benchmark.id}`);
+      const loadBefore = loadavg()[0]!;
       const code = await run(benchmark.script, [...(options.quick ? benchmark.quick : benchmark.args), '--json', json]);
       if (code !== 0 || !existsSync(json)) {
         failed.push(benchmark.id);
         continue;
       }
       for (const file of [json, ...(benchmark.extra ?? []).map((extra) => join(dir, `${benchmark.id}.${extra}.json`))]) {
-        if (existsSync(file)) sections.push(JSON.parse(readFileSync(file, 'utf8')) as Section);
+        if (!existsSync(file)) continue;
+        const section = JSON.parse(readFileSync(file, 'utf8')) as Section;
+        // Other work on a shared machine moves every figure: say how busy it was.
+        section.notes.push(`machine load (1-minute average) ${loadBefore.toFixed(2)} before this benchmark, ${loadavg()[0]!.toFixed(2)} after, on ${availableParallelism()} cores`);
+        sections.push(section);
       }
     }
     const seconds = (Date.now() - started.getTime()) / 1000;

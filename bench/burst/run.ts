@@ -156,8 +156,9 @@ async function main(): Promise<void> {
       notes: [
         `check: nothing lost, nothing doubled: ${verdict(complete && builds.size === expected && finals.size === expected && doubledBuilds === 0 && doubledFinals === 0 && refused.length === 0)}` +
           (refused.length ? ` (${refused.length} webhooks refused: ${[...new Set(refused)].join(', ')})` : ''),
-        'A job goes triggered → pending (running, with the build link) → success: at most 3 status writes for each final status; fewer means the reporter ' +
-          'found a newer state in the bucket while a write waited (GitHub write pacer 0 s here; with GitHub\'s 1 s pacer more states are merged).',
+        'A job\'s statuses are "Job triggered.", "Jenkins job enqueued.", "Jenkins job running." (pending) and its result: at most 4 writes for each final status ' +
+          '(Prow\'s crier reports state changes only: 3); fewer means the reporter found a newer state in the bucket while a write waited ' +
+          '(GitHub write pacer 0 s here; with GitHub\'s 1 s pacer more states are merged).',
       ],
     };
     emitSection(section, options.json);

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -90,6 +90,14 @@ function recordArrivals(pipeline: Pipeline, shaToPull: Map<string, number>): Tim
   return timings;
 }
 
+/** node names a profile CPU.<date>.<pid>.…; the service's name is more use to a reader. */
+function nameProfiles(dir: string, pipeline: Pipeline): void {
+  for (const file of readdirSync(dir)) {
+    const name = SERVICES.find((service) => file.includes(`.${pipeline.services[service].process.pid}.`) && file.endsWith('.cpuprofile'));
+    if (name) renameSync(join(dir, file), join(dir, `${name}.cpuprofile`));
+  }
+}
+
 function latencies(timings: Timings, arrivals: Map<number, number>): number[] {
   return [...arrivals].map(([pull, at]) => at - timings.sentAt.get(pull)!);
 }
@@ -147,6 +155,7 @@ async function main(): Promise<void> {
     // SIGTERM, so their CPU profiles are written) so that it measures the path's work alone.
     pipeline.jenkins.autoRun(undefined);
     for (const name of SERVICES) await stopService(pipeline, name);
+    if (options.profileDir) nameProfiles(options.profileDir, pipeline);
     const port = await freePort();
     const bare = await startChildServer('bare hook', BASELINE_MAIN, { PORT: String(port) }, () =>
       waitFor('the bare server', () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.status === 404, () => false), { timeoutMs: 10_000 }),
@@ -211,7 +220,7 @@ async function main(): Promise<void> {
         `checks: ${toJenkinsMs.length}/${options.count} build requests and ${toPendingMs.length}/${options.count} pending statuses arrived; ${doubled} pull requests got more than one build request; ` +
           `${timings.refused.length} webhooks not answered 202${timings.refused.length ? ` (${[...new Set(timings.refused)].join(', ')})` : ''}; ` +
           `the sending process's own event-loop delay p99 ${ms(loop.percentile(99) / 1e6)} ms, max ${ms(loop.max / 1e6)} ms.`,
-        ...(options.profileDir ? [`CPU profiles of the services: ${options.profileDir}`] : []),
+        ...(options.profileDir ? [`CPU profiles of the services: ${options.profileDir} (summary: node bench/dist/e2e/profile-summary.js ${options.profileDir})`] : []),
       ],
       samples: {
         'webhook → buildWithParameters': toJenkinsMs,

@@ -20,10 +20,15 @@ const USAGE = `usage: npm run bench:economy -- [--jobs 1,5,20] [--json FILE]`;
  *   combined status (no /retest) nor the changed files (no run_if_changed), PruneComments on a
  *   `/test` → ListIssueComments once (1 GET, pkg/commentpruner); RunRequested creates ProwJobs
  *   in Kubernetes, not GitHub. 5 requests.
- * - crier's GitHub reporter (pkg/crier/reporters/github/reporter.go Report, pkg/github/report):
- *   per job, one CreateStatus for each state it reports (triggered → "pending", pending →
- *   "pending", success), and on completion ReportComment → ListIssueComments (1 GET; nothing to
- *   delete or create when all pass). 4 requests per job.
+ * - the jenkins-operator reports itself unless started with --skip-report (pkg/jenkins/controller.go:
+ *   every job its sync pass touched goes to reportlib.Report, pkg/github/report/report.go): one
+ *   CreateStatus per report, ListIssueComments once the job is complete (nothing to delete or
+ *   create when all pass). A job whose build starts before the next 30 s pass is reported three
+ *   times: "Jenkins job enqueued." by syncTriggeredJob, "Jenkins job running." on the next pass
+ *   (pending, with its URL; later passes over a running job with a URL report nothing), and its
+ *   result. 4 requests per job; each further pass a build spends in Jenkins' queue adds one
+ *   "enqueued" status. (Crier's GitHub reporter, where it also reports these jobs, would add its
+ *   own "Job triggered." and a status per state change on top.)
  */
 export function prowRequests(jobs: number): { reads: number; writes: number } {
   return { reads: 5 + jobs, writes: 3 * jobs };
@@ -109,7 +114,8 @@ async function main(): Promise<void> {
           'received from the comment until the last final status and 2 s of silence after it. A warm-up event on another repository goes first, so the bot\'s own ' +
           'login (asked once per process) is not counted. "Quota" leaves out conditional GETs answered 304, which GitHub does not count. Prow\'s figure is derived from ' +
           'its code for the same event (bench/economy/run.ts, prowRequests): trigger 5 GETs (IsMember, GetIssueLabels, GetPullRequest, GetRef, ListIssueComments to ' +
-          'prune help), crier 3 status POSTs (triggered, pending, success) and 1 ListIssueComments per job.',
+          'prune help); its jenkins-operator\'s own reports, 3 status POSTs per job (enqueued, running, result) and 1 ListIssueComments once complete. Bowline\'s reporter ' +
+          'also reports the job as triggered before Jenkins has it ("Job triggered.", as crier does): one status more per job.',
         tables: [
           {
             rows: [['jobs', 'Bowline requests', 'GET / writes', 'Bowline quota', 'Prow requests', 'Prow GET / writes', 'Bowline ÷ Prow', 'Bowline by route'], ...rows],
