@@ -31,9 +31,8 @@ export interface BenchPipelineOptions {
  * the tests' 0 s, as the test GitHub asks for no pause between writes.
  */
 export async function startBenchPipeline(options: BenchPipelineOptions): Promise<Pipeline> {
-  const env: Record<string, string> = {};
-  if (options.profileDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.profileDir}`;
-  const pipeline = await startPipeline({ config: options.config, logLevel: options.logLevel ?? 'info', env });
+  const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const pipeline = await startPipeline({ config: options.config, logLevel: options.logLevel ?? 'info', nodeArgs });
   pipeline.github.addOrgMember(ORG, COMMENTER);
   return pipeline;
 }

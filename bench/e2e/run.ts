@@ -133,6 +133,8 @@ async function main(): Promise<void> {
     console.log(`e2e: ${options.count} comments at ${options.rate}/s …`);
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
+    const jenkinsBefore = pipeline.jenkins.requests.length;
+    const githubBefore = pipeline.github.requests.length;
     const interval = 1000 / options.rate;
     const started = performance.now();
     const answers = deliveries.map(async (delivery, i) => {
@@ -147,6 +149,16 @@ async function main(): Promise<void> {
       timeoutMs: 60_000,
     }).catch(() => undefined);
     loop.disable();
+    const requestKinds = (requests: { method: string; path: string }[]): string => {
+      const kinds = new Map<string, number>();
+      for (const r of requests) {
+        const kind = `${r.method} ${r.path.replace(/\/job\/[^/]+/g, '/job/{job}').replace(/\/[0-9a-f]{40}$/, '/{sha}').replace(/\/\d+(?=\/|$)/g, '/{n}').replace(/\/repos\/[^/]+\/[^/]+/, '/repos/{o}/{r}').replace(/\/members\/[^/]+/, '/members/{user}')}`;
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
+      return [...kinds].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind} ${(n / options.count).toFixed(2)}`).join(', ');
+    };
+    const jenkinsPerBuild = requestKinds(pipeline.jenkins.requests.slice(jenkinsBefore));
+    const githubPerEvent = requestKinds(pipeline.github.requests.slice(githubBefore));
     const toJenkinsMs = latencies(timings, timings.jenkinsAt);
     const toPendingMs = latencies(timings, timings.pendingAt);
     const doubled = [...timings.buildRequests.values()].filter((n) => n > 1).length;
@@ -220,6 +232,8 @@ async function main(): Promise<void> {
         `checks: ${toJenkinsMs.length}/${options.count} build requests and ${toPendingMs.length}/${options.count} pending statuses arrived; ${doubled} pull requests got more than one build request; ` +
           `${timings.refused.length} webhooks not answered 202${timings.refused.length ? ` (${[...new Set(timings.refused)].join(', ')})` : ''}; ` +
           `the sending process's own event-loop delay p99 ${ms(loop.percentile(99) / 1e6)} ms, max ${ms(loop.max / 1e6)} ms.`,
+        `Jenkins requests per comment during the run (the operator's starts and resyncs): ${jenkinsPerBuild}`,
+        `GitHub requests per comment during the run: ${githubPerEvent}`,
         ...(options.profileDir ? [`CPU profiles of the services: ${options.profileDir} (summary: node bench/dist/e2e/profile-summary.js ${options.profileDir})`] : []),
       ],
       samples: {

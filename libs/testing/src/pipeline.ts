@@ -31,8 +31,8 @@ export interface PipelineOptions {
   /** Called with each log line of every service (the demo prints a few of them). */
   onLog?: (service: ServiceName, line: string) => void;
   logLevel?: string;
-  /** Variables added to every service's environment (the benchmarks' NODE_OPTIONS=--cpu-prof). */
-  env?: Record<string, string>;
+  /** Node options for every service, before its script (the benchmarks' `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export interface Pipeline {
@@ -87,12 +87,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     JENKINS_URL: jenkins.url,
     JENKINS_USER: 'bowline',
     JENKINS_TOKEN_FILE: files.jenkinsToken,
-    ...options.env,
   };
 
   const services = {} as Record<ServiceName, RunningService>;
   const launch = async (name: ServiceName, port: number): Promise<void> => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
       env: { ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
