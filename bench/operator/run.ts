@@ -39,6 +39,8 @@ interface Options {
 interface Round {
   n: number;
   requestsPerResync: number;
+  /** The requests of one resync by kind. */
+  requestKinds: string;
   resyncMs: number;
   floorMs: number;
   startP50: number;
@@ -193,12 +195,17 @@ async function runRound(nats: NatsServer, n: number, options: Options): Promise<
     // Full resyncs: requests Jenkins saw and wall time, each pass over every unfinished job.
     let requests = 0;
     let resyncMs = 0;
+    const kinds = new Map<string, number>();
     for (let r = 0; r < options.resyncs; r += 1) {
       const before = jenkins.requests.length;
       const started = performance.now();
       await operator.sync(unfinished);
       resyncMs += performance.now() - started;
       requests += jenkins.requests.length - before;
+      for (const request of jenkins.requests.slice(before)) {
+        const kind = `${request.method} ${request.path.replace(/\/job\/[^/]+/g, '/job/{job}').replace(/\/\d+(?=\/|$)/g, '/{n}')}`;
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
     }
 
     // The floor: the same reads, one queue listing and one deep listing per job, from a bare client.
@@ -217,6 +224,7 @@ async function runRound(nats: NatsServer, n: number, options: Options): Promise<
     return {
       n,
       requestsPerResync: requests / options.resyncs,
+      requestKinds: [...kinds].map(([kind, count]) => `${kind} ${(count / options.resyncs).toFixed(1)}`).join(', '),
       resyncMs: resyncMs / options.resyncs,
       floorMs: floorMs / options.resyncs,
       startP50: percentile(starts, 50),
@@ -271,11 +279,14 @@ async function main(): Promise<void> {
           ],
         },
       ],
-      notes: rounds.map(
+      notes: [
+        ...rounds.map((r) => `N=${r.n}: one resync's requests: ${r.requestKinds}`),
+        ...rounds.map(
         (r) =>
           `target: operator at N=${r.n}: requests per resync ${fixed(r.requestsPerResync)} ≤ J+1 = ${j + 1}: ${verdict(r.requestsPerResync <= j + 1)}; ` +
           `creation → POST p99 ${fixed(r.startP99)} ms < ${TARGET_START_P99_MS} ms: ${verdict(r.startP99 < TARGET_START_P99_MS)}`,
-      ),
+        ),
+      ],
     },
     options.json,
   );
