@@ -1,9 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { encodeEnvelope, ensureEventsStream, eventSubject } from '@bowline/bus';
+import { encodeEnvelope, ensureEventsStream, EVENTS_STREAM } from '@bowline/bus';
 
 // The hook's true floor (issue 21): only the work a webhook cannot do without, in the same process
 // model as the hook (one Node process): read the body, check its HMAC, parse it, publish it to
@@ -14,6 +14,11 @@ const secret = readFileSync(process.env.GITHUB_WEBHOOK_SECRET_FILE ?? '', 'utf8'
 const nc = await connect({ servers: process.env.NATS_URL });
 await ensureEventsStream(nc, { replicas: 1 });
 const js = jetstream(nc);
+// A subject of its own under the EVENTS stream's (`<prefix>.>`): the floor needs the stream's write,
+// not the hook's naming of subjects, which gains a tenant token with issue 17.
+const [streamSubjects] = (await (await jetstreamManager(nc)).streams.info(EVENTS_STREAM)).config.subjects;
+const prefix = streamSubjects!.replace(/\.>$/, '');
+const subject = (event: string): string => `${prefix}.bench.github.${event}`;
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -34,7 +39,7 @@ const server = createServer((req, res) => {
     JSON.parse(text);
     const id = String(req.headers['x-github-delivery']);
     const event = String(req.headers['x-github-event']);
-    js.publish(eventSubject(event), encodeEnvelope({ id, event, receivedAt: new Date().toISOString() }, text), { msgID: id }).then(
+    js.publish(subject(event), encodeEnvelope({ id, event, receivedAt: new Date().toISOString() }, text), { msgID: id }).then(
       () => res.writeHead(202).end('accepted\n'),
       () => res.writeHead(503).end(),
     );
