@@ -30,6 +30,8 @@ export interface PipelineOptions {
   /** config.yaml text. */
   config: string;
   webhookSecret?: string;
+  /** More tokens the GitHub stand-in takes besides the services' own (`test-token`): tenants' own identities. */
+  githubTokens?: string[];
   /** Called with each log line of every service (the demo prints a few of them). */
   onLog?: (service: PipelineService, line: string) => void;
   logLevel?: string;
@@ -74,7 +76,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   writeFileSync(files.jenkinsToken, 'jenkins-token\n');
 
   const nats = await startNats();
-  const github = await FakeGitHub.start({ tokens: ['test-token'] });
+  const github = await FakeGitHub.start({ tokens: ['test-token', ...(options.githubTokens ?? [])] });
   const jenkins = await FakeJenkins.start({ user: 'bowline', apiToken: 'jenkins-token' });
 
   const env: Record<string, string> = {
