@@ -10,3 +10,4 @@ export {
   type Octokit,
 } from './client.js';
 export { createAppOctokit, gitHubAppSettingsFromEnv, type GitHubAppSettings } from './app.js';
+export { isBotLogin, TrustChecker, type TrustAnswer, type TrustCheckerDeps, type TrustRules } from './trust.js';
