@@ -1,4 +1,4 @@
-export type { Config, JenkinsMaster, JobBase, Periodic, Postsubmit, Presubmit, PrimaryRefsSettings } from './types.js';
+export type { Config, DeckSettings as DeckRerunSettings, JenkinsMaster, JobBase, Periodic, Postsubmit, Presubmit, PrimaryRefsSettings } from './types.js';
 export { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
 export { matchChanges, needsExplicitTrigger, runsAgainstBranch, shouldRunPresubmit, type ChangedFiles } from './presubmit.js';
 export { commandText } from './command-text.js';
