@@ -167,7 +167,7 @@ function signInPage(request: FakeRequest, users: readonly FakeOAuthUser[]): Fake
     return `<li><a href="/login/oauth/authorize?${escape(query.toString())}">Sign in as ${escape(user.login)}</a>${note}</li>`;
   };
   const body = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in to the test GitHub</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in to the test GitHub</title><link rel="icon" href="data:,"></head>
 <body><h1>Sign in to the test GitHub</h1>
 <p>This is Bowline's local stand-in for GitHub, not GitHub: choose who to be.</p>
 <ul>${users.map(link).join('')}</ul>
