@@ -64,7 +64,7 @@ interface Me {
 }
 
 async function whoAmI(jar: Jar, repos: string[] = []): Promise<Me> {
-  const query = new URLSearchParams(repos.map((repo) => ['repo', repo]));
+  const query = new URLSearchParams(repos.map((repo): [string, string] => ['repo', repo]));
   return (await (await get(jar, `${deck.url}/auth/actions?${query.toString()}`)).json()) as Me;
 }
 

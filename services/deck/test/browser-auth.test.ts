@@ -118,7 +118,7 @@ describe('a page on another site', () => {
       `<link rel="icon" href="data:,"><form method="post" action="${deck.url}/rerun?prowjob=${passed.metadata.name}"><input name="csrf" value="guess"></form>`,
     );
     const answer = attacker.waitForResponse((response) => response.url().includes('/rerun'));
-    await attacker.evaluate(() => document.forms[0]!.submit());
+    await attacker.locator('form').evaluate((form) => (form as { submit(): void }).submit());
     // 401: the browser sent no session with a POST from another site (SameSite=Lax).
     expect((await answer).status()).toBe(401);
     expect((await deck.bucket.store.list()).length).toBe(jobs);
