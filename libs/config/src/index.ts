@@ -1,4 +1,20 @@
-export type { Config, DeckSettings as DeckRerunSettings, JenkinsMaster, JobBase, Periodic, Postsubmit, Presubmit, PrimaryRefsSettings } from './types.js';
+export type {
+  AccessEntry,
+  Config,
+  DeckSettings as DeckRerunSettings,
+  GitHubCredentials,
+  JenkinsMaster,
+  JobBase,
+  Periodic,
+  Postsubmit,
+  Presubmit,
+  PrimaryRefsSettings,
+  Source,
+  Tenant,
+  TenantAccess,
+  TenantQuotas,
+} from './types.js';
+export { DEFAULT_TENANT, parseAccessEntry, tenantNamed, tenantOf } from './tenants.js';
 export { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
 export { matchChanges, needsExplicitTrigger, runsAgainstBranch, shouldRunPresubmit, type ChangedFiles } from './presubmit.js';
 export { commandText } from './command-text.js';
@@ -6,3 +22,4 @@ export { loadConfigFile, parseConfig } from './load.js';
 export { configPathsFromEnv, staticConfigSource, watchConfigFile, type ConfigSource } from './config-source.js';
 export { configJsonSchema } from './schema.js';
 export { prowJobGoView, SAMPLE_PROWJOB, SAMPLE_PROWJOB_VIEW, type PullJson, type RefsJson } from './template-view.js';
+export { ALL_TENANTS, tenantFilterFromEnv, unknownTenants, type TenantFilter } from './tenant-filter.js';
