@@ -7,12 +7,15 @@
  * `/retest` is refused (the pull request is not trusted yet); the member's `/ok-to-test` swaps the
  * labels and runs the default set again; integration fails once more; now the author's `/retest`
  * is accepted and reruns only integration, which passes. Exits 0 when GitHub ends with every
- * status green and no failure comment.
+ * status green and no failure comment. The deck runs beside them (demo/deck.ts) and its address is
+ * printed; with DEMO_HOLD=1 everything keeps running after the play until Ctrl-C, so a person can
+ * look at the pages, sign in through the GitHub stand-in, and rerun or abort jobs.
  */
 import { connectBus, openProwJobBucket } from '@bowline/bus';
 import { createLogger } from '@bowline/observability';
 import { ProwJobStore, type ProwJob, type ProwJobState } from '@bowline/prowjob';
 import { pullRequestCommentPayload, pullRequestPayload, startPipeline, waitFor, type Pipeline } from '@bowline/testing';
+import { signInHelp, startDemoDeck, type DemoDeck } from './deck.js';
 
 const CONFIG = `# The demo's config.yaml: two Jenkins presubmits, and a kubernetes job Bowline leaves alone.
 presubmits:
@@ -65,7 +68,8 @@ async function play(pipeline: Pipeline): Promise<void> {
     if (r.method === 'POST') say('jenkins', `${r.method} ${r.path} → ${r.status}`);
   });
   github.onRequest((r) => {
-    if (r.method === 'GET') return;
+    // GETs, and the sign-in's OAuth exchange (a form, not JSON), are not what the demo shows.
+    if (r.method === 'GET' || r.path.startsWith('/login/oauth/')) return;
     const body = r.body ? (JSON.parse(r.body) as Record<string, string>) : {};
     if (r.path.includes('/statuses/')) say('github', `status ${body.context} = ${body.state} "${body.description}"`);
     else if (r.method === 'DELETE' && r.path.includes('/labels/')) say('github', `label ${decodeURIComponent(r.path.split('/').pop() ?? '')} removed`);
@@ -140,30 +144,44 @@ function indent(text: string): string {
     .join('\n');
 }
 
-console.log('Bowline demo: a real nats-server and the five services (hook, planner, jenkins-operator,');
-console.log('reporter, sinker) as separate processes. GitHub and Jenkins are LOCAL STAND-INS from');
+console.log('Bowline demo: a real nats-server and the six services (hook, planner, jenkins-operator,');
+console.log('reporter, sinker, deck) as separate processes. GitHub and Jenkins are LOCAL STAND-INS from');
 console.log('libs/testing, not the real services; the README says how to point Bowline at real ones.\n');
 
-const pipeline = await startPipeline({
-  config: CONFIG,
-  onLog: (service, line) => {
-    // Services log JSON; the demo shows only their warnings and errors, and why nothing ran.
-    try {
-      const entry = JSON.parse(line) as { level: number; msg: string };
-      if (entry.level >= 40 || /not trusted|untrusted|nothing started/.test(entry.msg)) say(service, entry.msg);
-    } catch {
-      say(service, line);
-    }
-  },
-});
+/** Services log JSON; the demo shows their warnings and errors, why nothing ran, and the deck's actions. */
+function showLog(service: string, line: string): void {
+  try {
+    const entry = JSON.parse(line) as { level: number; msg: string; user?: string; prowjob?: string; reason?: string };
+    if (entry.level >= 40 || /not trusted|untrusted|nothing started/.test(entry.msg)) say(service, entry.msg);
+    else if (/from the deck|deck (rerun|abort) refused|signed (in|out)/.test(entry.msg)) say(service, `${entry.msg} (${[entry.user, entry.prowjob, entry.reason].filter(Boolean).join(', ')})`);
+  } catch {
+    say(service, line);
+  }
+}
+
+const pipeline = await startPipeline({ config: CONFIG, onLog: showLog });
 say('demo', `nats ${pipeline.nats.url}, hook ${pipeline.hookUrl}, GitHub stand-in ${pipeline.github.url}, Jenkins stand-in ${pipeline.jenkins.url}`);
+const hold = process.env.DEMO_HOLD === '1';
 let failed = false;
+let deck: DemoDeck | undefined;
 try {
+  deck = await startDemoDeck(pipeline, (line) => showLog('deck', line));
+  say('demo', `deck ${deck.url} : open it to watch the jobs live${hold ? '' : ' (DEMO_HOLD=1 keeps everything running after the play)'}`);
   await play(pipeline);
+  console.log(`\n${hold ? '' : 'With DEMO_HOLD=1 (make demo DEMO_HOLD=1) the demo stays up, and then:\n'}${signInHelp(deck.url)}`);
+  if (hold) {
+    console.log('\nDEMO_HOLD=1: everything keeps running; press Ctrl-C to stop.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    console.log('\nstopping');
+  }
 } catch (error) {
   failed = true;
   console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
 } finally {
+  await deck?.stop();
   await pipeline.stop();
 }
 process.exit(failed ? 1 : 0);

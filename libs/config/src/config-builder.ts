@@ -71,6 +71,10 @@ export class ConfigBuilder {
           trustedApps: ((trust.trusted_apps as (string | undefined)[] | undefined) ?? []).filter(isString),
           trustedOrgs: ((trust.trusted_orgs as (string | undefined)[] | undefined) ?? []).filter(isString),
         },
+        deck: {
+          rerunUsers: (((bowline.deck as Raw | undefined)?.rerun_users as Record<string, string[]> | undefined) ?? {}),
+          rerunTeams: (((bowline.deck as Raw | undefined)?.rerun_teams as Record<string, { org: string; slug: string }[]> | undefined) ?? {}),
+        },
         tenants,
         kubernetes: {
           enabled: ((bowline.kubernetes as Raw | undefined)?.enabled as boolean | undefined) ?? false,

@@ -90,6 +90,8 @@ export const periodicField = object(
 );
 
 const orgRepoKey = '^[^/\\s]+/[^/\\s]+$';
+/** Prow's rerun_auth_configs keys: `*`, an org, or `org/repo`. */
+const rerunKey = '^(\\*|[^/\\s*]+(/[^/\\s*]+)?)$';
 
 const jenkinsOperatorField = object(
   "Prow's settings for a jenkins-operator; with several, `label_selector` says which jobs each one runs.",
@@ -165,6 +167,18 @@ const bowlineField = object(
       only_org_members: bool('Trust org members only, not repository collaborators.', false),
       trusted_apps: list('GitHub Apps (bot logins without `[bot]`) trusted like members.', str('app name')),
       trusted_orgs: list('Orgs whose members are trusted in every repository.', str('org')),
+    }),
+    deck: object('The deck: who may rerun and abort jobs besides the trusted users (issue 20).', {
+      rerun_users: map(
+        "GitHub logins who may rerun and abort jobs, by `org/repo`, `org` or `*` (Prow's rerun_auth_configs keys; the most specific key that matches decides).",
+        list('logins', str('GitHub login')),
+        rerunKey,
+      ),
+      rerun_teams: map(
+        "GitHub teams whose members may rerun and abort jobs, by `org/repo`, `org` or `*` (Prow's `github_team_slugs`).",
+        list('teams', object('A team by its slug.', { org: str('The org the team belongs to.'), slug: str('The team slug, e.g. `release-managers`.') }, { required: ['org', 'slug'] })),
+        rerunKey,
+      ),
     }),
     jenkins_operator: object('The jenkins-operator.', {
       resync_period: str('How often every unfinished Jenkins ProwJob is compared with Jenkins.', { format: 'duration', default: '10s' }),

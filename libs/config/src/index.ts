@@ -1,6 +1,7 @@
 export type {
   AccessEntry,
   Config,
+  DeckSettings as DeckRerunSettings,
   GitHubCredentials,
   JenkinsMaster,
   JobBase,

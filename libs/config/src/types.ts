@@ -109,6 +109,12 @@ export interface TrustSettings {
   trustedOrgs: string[];
 }
 
+/** `bowline.deck`: who may rerun and abort besides trusted users, by `*`, `org` or `org/repo`. */
+export interface DeckSettings {
+  rerunUsers: Record<string, string[]>;
+  rerunTeams: Record<string, { org: string; slug: string }[]>;
+}
+
 export interface SinkerSettings {
   /** Finished ProwJobs whose start is older than this are deleted (Prow's default 7 days). */
   maxProwJobAgeMs: number;
@@ -187,6 +193,7 @@ export interface Config {
   bowline: {
     jenkins: JenkinsMaster[];
     trust: TrustSettings;
+    deck: DeckSettings;
     /** Never empty: a config without `bowline.tenants` has one implicit tenant, `default`. */
     tenants: Tenant[];
     kubernetes: KubernetesSettings;

@@ -11,4 +11,5 @@ export {
   type Octokit,
 } from './client.js';
 export { createAppOctokit, gitHubAppSettingsFromEnv, type GitHubAppSettings } from './app.js';
+export { isBotLogin, TrustChecker, type TrustAnswer, type TrustCheckerDeps, type TrustRules } from './trust.js';
 export { TenantCredentialsError, TenantGitHubClients, type TenantClientsOptions, type TenantIdentity } from './tenant-clients.js';

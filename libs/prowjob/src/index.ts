@@ -5,3 +5,4 @@ export { ProwJobStore, type StoredProwJob } from './store.js';
 export { WorkQueue } from './work-queue.js';
 export { prowJobTemplateView } from './template-view.js';
 export { historyFilter, historyMessageId, historySubject, TENANT_LABEL, tenantOfProwJob, toHistoryRecord, type HistoryRecord } from './history.js';
+export { abortJob, newRerunJob, rerunJob, RERUN_BY, RERUN_OF, type JobAction, type RerunOptions } from './rerun.js';

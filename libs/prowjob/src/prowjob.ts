@@ -226,7 +226,7 @@ function causeAnnotations(cause: { event: string; deliveryId: string; action?: s
   };
 }
 
-function triggeredStatus(name: string, now: Date): ProwJob['status'] {
+export function triggeredStatus(name: string, now: Date): ProwJob['status'] {
   return { state: 'triggered', description: 'Job triggered.', startTime: now.toISOString(), build_id: buildIdFor(name, now) };
 }
 

@@ -23,8 +23,10 @@ import type {
   RateLimitOptions,
 } from './github/types.js';
 import { GitHubViews } from './github/views.js';
+import { FakeOAuth, type FakeOAuthApp, type FakeOAuthUser } from './github/oauth.js';
 
 export type * from './github/types.js';
+export type { FakeOAuthApp, FakeOAuthUser } from './github/oauth.js';
 
 // "If your server ... takes longer than 10 seconds to respond, GitHub will record the delivery as
 // a failure" (docs: Handling failed webhook deliveries).
@@ -51,6 +53,7 @@ export class FakeGitHub extends FakeServer {
   private readonly quota = new RateLimits();
   private readonly hooks: WebhookDeliveries;
   private readonly routes: Route[];
+  private readonly oauth: FakeOAuth;
   private nextRequestId = 1;
 
   private constructor(options: FakeGitHubOptions) {
@@ -79,6 +82,7 @@ export class FakeGitHub extends FakeServer {
       ...appRoutes(context, { clock: this.clock, ttlMs: options.installationTokenTtlMs ?? INSTALLATION_TOKEN_TTL_MS }),
       ...hookRoutes(context, this.hooks),
     ];
+    this.oauth = new FakeOAuth(this.clock);
   }
 
   static async start(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
@@ -107,6 +111,16 @@ export class FakeGitHub extends FakeServer {
   /** `orgTeam` is `org/team-slug`; `pending`: invited, not yet a member. */
   addTeamMember(orgTeam: string, login: string, state: 'active' | 'pending' = 'active'): void {
     this.state.addTeamMember(orgTeam, login, state);
+  }
+
+  /** Registers an OAuth app whose web flow `/login/oauth/*` plays (github/oauth.ts). */
+  addOAuthApp(app: FakeOAuthApp): void {
+    this.oauth.addApp(app);
+  }
+
+  /** Someone the sign-in page of `/login/oauth/authorize` offers. */
+  addOAuthUser(user: FakeOAuthUser): void {
+    this.oauth.addUser(user);
   }
 
   /** `orgRepo` is `org/repo`. */
@@ -198,7 +212,11 @@ export class FakeGitHub extends FakeServer {
 
   protected handle(request: FakeRequest): FakeResponse {
     this.quota.roll();
-    const authentication = authenticate(request, { tokens: this.tokens, state: this.state, clock: this.clock });
+    // The OAuth web flow is GitHub's web host, not its API: no token and no API quota.
+    if (request.path.startsWith('/login/oauth/')) return dispatch(this.oauth.routes(), request, { login: '' });
+    const userToken = /^(?:token|bearer)\s+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '')?.[1];
+    const oauthUser = userToken === undefined ? undefined : this.oauth.userOf(userToken);
+    const authentication = oauthUser !== undefined ? { caller: { login: oauthUser } } : authenticate(request, { tokens: this.tokens, state: this.state, clock: this.clock });
     if ('refusal' in authentication) return this.answer(authentication.refusal);
     const response = dispatch(this.routes, request, authentication.caller);
     if (request.method !== 'GET' || response.status !== 200) {

@@ -27,9 +27,10 @@ export function page(title: string, body: Html, options: { script?: string } = {
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/deck.css">
 ${options.script ? html`<script src="/static/${options.script}" defer></script>` : ''}
+<script src="/static/deck-actions.js" defer></script>
 </head>
 <body>
-<header class="top"><a class="brand" href="/">Bowline deck</a><nav aria-label="Deck"><a href="/">Jobs</a> <a href="/prowjobs.js">prowjobs.js</a></nav></header>
+<header class="top"><a class="brand" href="/">Bowline deck</a><nav aria-label="Deck"><a href="/">Jobs</a> <a href="/prowjobs.js">prowjobs.js</a> <span id="deck-account"></span></nav></header>
 <main>
 ${body}
 </main>

@@ -4,6 +4,7 @@ import { html, linkTo, type Html } from './html.js';
 import { STATES, TYPES, type FilterChoices, type JobList } from './job-list.js';
 import type { JobView } from './job-view.js';
 import { page } from './layout.js';
+import { actionSlot } from './auth/action-slot.js';
 
 export interface ListPageModel {
   filters: JobFilters;
@@ -44,7 +45,7 @@ export function jobRow(view: JobView): Html {
 <td><time datetime="${view.started}">${started}</time></td>
 <td>${view.duration}</td>
 <td>${view.buildLink ? linkTo(view.buildLink, 'Jenkins', html` aria-label="Jenkins build of ${view.job}"`) : ''}</td>
-<td>${view.rerunCommand ? html`<code>${view.rerunCommand}</code>` : ''}</td>
+<td>${view.rerunCommand ? html`<code>${view.rerunCommand}</code>` : ''}${actionSlot(view)}</td>
 </tr>`;
 }
 

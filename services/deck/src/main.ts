@@ -1,3 +1,4 @@
+import { connectSignIn, readSignInSettings } from './auth/start-auth.js';
 import { readDeckSettings } from './settings.js';
 import { startDeck } from './start-deck.js';
 import { readCommonSettings, runMain, startRuntime } from '@bowline/service';
@@ -5,8 +6,9 @@ import { readCommonSettings, runMain, startRuntime } from '@bowline/service';
 await runMain('deck', async () => {
   const settings = readCommonSettings(process.env, 8085);
   const deckSettings = readDeckSettings(process.env);
+  const signIn = readSignInSettings(process.env, deckSettings.githubUrl);
   await startRuntime('deck', settings, async ({ logger, registry, bus }) => {
-    const deck = await startDeck({ nc: bus.nc, streams: settings.streams, settings: deckSettings, logger, registry });
+    const deck = await startDeck({ nc: bus.nc, streams: settings.streams, settings: deckSettings, logger, registry, signIn: signIn && connectSignIn(signIn, { logger, registry }) });
     return { routes: deck.routes, stop: () => deck.stop() };
   });
 });

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import type { ProwJob } from '@bowline/prowjob';
 import { html, linkTo, type Html } from './html.js';
 import { page } from './layout.js';
+import { actionSlot } from './auth/action-slot.js';
 
 /** The ProwJob as YAML, as Prow's deck serves it at `/prowjob?prowjob=<name>`. */
 export function prowJobYaml(job: ProwJob): string {
@@ -15,6 +16,7 @@ export function prowJobPage(job: ProwJob): Html {
 <p><span class="state state-${job.status.state}">${job.status.state}</span> ${job.spec.job}${
     job.status.url ? html` · ${linkTo(job.status.url, 'Jenkins build')}` : ''
   } · <a href="/prowjob?prowjob=${encodeURIComponent(name)}">raw YAML</a></p>
+<p>${actionSlot({ name, job: job.spec.job, repo: job.spec.refs.org ? `${job.spec.refs.org}/${job.spec.refs.repo}` : '', state: job.status.state })}</p>
 <pre class="yaml" tabindex="0" aria-label="ProwJob ${name} as YAML">${prowJobYaml(job)}</pre>`;
   return page(`ProwJob ${job.spec.job}`, body);
 }

@@ -7,6 +7,7 @@ import { JobIndex } from './job-index.js';
 import { LiveUpdates } from './live-updates.js';
 import { deckRoutes } from './routes.js';
 import type { DeckSettings } from './settings.js';
+import { readOnlyAuth, startAuth, type SignInDeps } from './auth/start-auth.js';
 
 export interface StartDeckOptions {
   nc: NatsConnection;
@@ -18,6 +19,8 @@ export interface StartDeckOptions {
   batchMs?: number;
   /** How many recent changes a page connecting late can catch up on; tests shorten it. */
   recentChanges?: number;
+  /** Sign in with GitHub, rerun and abort (auth/); without it the deck only reads. */
+  signIn?: SignInDeps;
 }
 
 export interface RunningDeck {
@@ -28,7 +31,8 @@ export interface RunningDeck {
 
 /**
  * The deck: the index of the `prowjobs` bucket, loaded before the first page is served, the live
- * updates that follow it, and the pages. It reads the bucket and writes nothing to it.
+ * updates that follow it, and the pages. It reads the bucket, and writes to it only for a signed-in
+ * user's rerun or abort (auth/).
  */
 export async function startDeck(options: StartDeckOptions): Promise<RunningDeck> {
   const { logger, registry, settings } = options;
@@ -36,11 +40,16 @@ export async function startDeck(options: StartDeckOptions): Promise<RunningDeck>
   const kv = await openProwJobBucket(options.nc, options.streams);
   const index = new JobIndex({ kv, logger, registry, recentChanges: options.recentChanges });
   await index.start();
+  const auth = options.signIn ? startAuth({ ...options.signIn, kv, logger, registry }) : readOnlyAuth;
   const live = new LiveUpdates({ index, links: settings, limit: settings.maxRows, logger, registry, batchMs: options.batchMs });
   return {
     index,
-    routes: deckRoutes({ index, live, links: settings, limit: settings.maxRows }),
+    routes: (app) => {
+      auth.routes(app);
+      deckRoutes({ index, live, links: settings, limit: settings.maxRows })(app);
+    },
     stop: async () => {
+      auth.stop();
       live.stop();
       index.stop();
     },

@@ -41,7 +41,7 @@ describe('escaping', () => {
     expect(response.text).not.toContain(SCRIPT);
     expect(response.text).not.toContain(AUTHOR);
     const $ = load(response.text);
-    expect($('script').map((_, s) => $(s).attr('src')).get()).toEqual(path.startsWith('/prowjob/') ? [] : ['/static/deck.js']);
+    expect($('script').map((_, s) => $(s).attr('src')).get()).toEqual(path.startsWith('/prowjob/') ? ['/static/deck-actions.js'] : ['/static/deck.js', '/static/deck-actions.js']);
     expect($('img')).toHaveLength(0);
     expect($('a[href^="javascript:"]')).toHaveLength(0);
     expect($('main').text()).toContain(SCRIPT);

@@ -1,0 +1,94 @@
+import type { ConfigSource } from '@bowline/config';
+import { isNotFound, type Octokit, type TrustChecker } from '@bowline/github';
+
+/** Whether a user may rerun or abort a job, and when not, why (sent with the 403). */
+export interface Permission {
+  allowed: boolean;
+  /** Why: shown to the user when refused, logged either way. */
+  reason: string;
+}
+
+export interface PermissionsDeps {
+  /** Prow's TrustedUser, the planner's own rule for a `/test` comment (libs/github/src/trust.ts). */
+  trust: Pick<TrustChecker, 'check'>;
+  config: ConfigSource;
+  /** The bot's client: every check is asked with the deck's credentials, never the user's. */
+  github: Octokit;
+  now?: () => number;
+}
+
+const TEAM_TTL_MS = 60_000;
+
+/**
+ * Who may rerun and abort from the deck: whoever may `/test` on the job's repository (trusted
+ * under `bowline.trust`, and let in by the tenant's access rules), or whoever
+ * `bowline.deck.rerun_users` / `rerun_teams` lists for it. Prow's deck asks the same of
+ * `rerun_auth_configs` and then trigger's rule (cmd/deck/rerun.go, canTriggerJob).
+ */
+export class Permissions {
+  private readonly teams = new Map<string, { answer: Promise<boolean>; until: number }>();
+
+  constructor(private readonly deps: PermissionsDeps) {}
+
+  /**
+   * Whether `user` may rerun and abort the jobs of `orgRepo` (`org/repo`; undefined for a job
+   * without a repository, a periodic). What decides is who and where, never which run.
+   */
+  async decide(user: string, orgRepo: string | undefined): Promise<Permission> {
+    const { rerunUsers, rerunTeams } = this.deps.config.get().bowline.deck;
+    if (mostSpecific(rerunUsers, orgRepo ?? '').some((login) => login.toLowerCase() === user.toLowerCase())) {
+      return { allowed: true, reason: 'listed in bowline.deck.rerun_users' };
+    }
+    for (const team of mostSpecific(rerunTeams, orgRepo ?? '')) {
+      if (await this.inTeam(team.org, team.slug, user)) return { allowed: true, reason: `member of the team ${team.org}/${team.slug} (bowline.deck.rerun_teams)` };
+    }
+    if (!orgRepo) {
+      return { allowed: false, reason: `${user} is not listed in bowline.deck.rerun_users or rerun_teams, which alone decide for a job without a repository` };
+    }
+    const [org, repo] = orgRepo.split('/') as [string, string];
+    const trust = await this.deps.trust.check(org, repo, user);
+    if (!trust.trusted) return { allowed: false, reason: `${user} may not /test in ${orgRepo}: ${trust.reason ?? 'not trusted.'}` };
+    const tenant = await tenantAllows(user, orgRepo);
+    if (!tenant.allowed) return tenant;
+    return { allowed: true, reason: `${user} may /test in ${orgRepo}` };
+  }
+
+  /** `GET /orgs/{org}/teams/{slug}/memberships/{user}`: active members only, remembered a minute. */
+  private inTeam(org: string, slug: string, user: string): Promise<boolean> {
+    const key = `${org}/${slug}/${user}`.toLowerCase();
+    const now = (this.deps.now ?? Date.now)();
+    const hit = this.teams.get(key);
+    if (hit && hit.until > now) return hit.answer;
+    const answer = this.deps.github.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: user }).then(
+      ({ data }) => data.state === 'active',
+      (error: unknown) => {
+        if (isNotFound(error)) return false;
+        throw error;
+      },
+    );
+    this.teams.set(key, { answer, until: now + TEAM_TTL_MS });
+    answer.catch(() => this.teams.delete(key));
+    return answer;
+  }
+}
+
+/**
+ * The tenant's access rules (issue 17): whether the tenant that owns the repository lets this
+ * trusted user act in it. Everyone trusted is let in until tenants are configured; issue 17's
+ * rules plug in here, and only here, so the deck's rerun and abort follow them as `/test` does.
+ */
+export async function tenantAllows(_user: string, _orgRepo: string): Promise<Permission> {
+  return { allowed: true, reason: 'no tenant access rules' };
+}
+
+/**
+ * The entry for the job's repository, as Prow picks among rerun_auth_configs: `org/repo` over
+ * `org` over `*`; the most specific key present decides alone. A job without refs reads `*`.
+ */
+export function mostSpecific<T>(byKey: Record<string, T[]>, orgRepo: string): T[] {
+  const org = orgRepo.split('/')[0] ?? '';
+  for (const key of [orgRepo, org, '*']) {
+    if (key !== '' && byKey[key]) return byKey[key];
+  }
+  return [];
+}
