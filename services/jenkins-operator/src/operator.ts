@@ -27,6 +27,8 @@ export interface OperatorDeps {
   mayAct?: () => boolean;
   /** `BOWLINE_TENANTS`: the tenants whose ProwJobs this operator acts on (default every tenant). */
   tenants?: TenantFilter;
+  /** How long after a master stopped answering it is asked again (default 5 s, doubling to a minute). */
+  probeFirstMs?: number;
 }
 
 const STATES: readonly ProwJobState[] = ['triggered', 'pending', 'success', 'failure', 'aborted', 'error'];
@@ -66,7 +68,12 @@ export class JenkinsOperator {
     this.tenants = deps.tenants ?? ALL_TENANTS;
     const tenants = this.tenants;
     const { store, config, logger, registry, masters } = deps;
-    this.jenkins = new JenkinsView({ logger });
+    this.jenkins = new JenkinsView({
+      logger,
+      probeFirstMs: deps.probeFirstMs,
+      // A silent master answers again: its jobs are looked at now, not at the next resync.
+      onReachable: (name) => this.requestSync([...this.jobs.values()].filter(({ job }) => masters.forJob(job)?.name === name).map(({ job }) => job.metadata.name)),
+    });
     this.starter = new BuildStarter({
       store,
       masters,
@@ -138,6 +145,7 @@ export class JenkinsOperator {
     clearTimeout(this.timer);
     this.watcher?.stop();
     await this.settled();
+    this.jenkins.reset();
   }
 
   /** Resolves when no sync is running or asked for (tests wait on it). */

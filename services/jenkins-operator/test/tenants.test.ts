@@ -106,11 +106,11 @@ describe('JenkinsOperator with two tenants', () => {
     for (const { job } of await store.list()) await bucket.kv.purge(job.metadata.name);
   });
 
-  async function startOperator(config: Config, tenants: TenantFilter = ALL_TENANTS): Promise<void> {
+  async function startOperator(config: Config, tenants: TenantFilter = ALL_TENANTS, client: { timeoutMs?: number } = {}, probeFirstMs = 300): Promise<void> {
     const source = staticConfigSource(config);
     registry = new Registry();
-    masters = new JenkinsMasters({ config: source, logger, createClient: (options) => new JenkinsClient({ ...options, retries: 1, retryBaseMs: 1 }) });
-    operator = new JenkinsOperator({ store, masters, config: source, logger, registry, tenants });
+    masters = new JenkinsMasters({ config: source, logger, createClient: (options) => new JenkinsClient({ ...options, retries: 1, retryBaseMs: 1, ...client }) });
+    operator = new JenkinsOperator({ store, masters, config: source, logger, registry, tenants, probeFirstMs });
     await operator.start();
   }
 
@@ -215,6 +215,31 @@ describe('JenkinsOperator with two tenants', () => {
     expect((await store.get(ledger.metadata.name))!.job.status).toMatchObject({ state: 'triggered', description: 'Job triggered.' });
     expect(payments.requestsTo({ method: 'POST' })).toEqual([]);
     expect(search.findQueueItem(ledger.metadata.name)).toBeUndefined();
+  });
+
+  it("keeps starting one tenant's jobs while the other tenant's Jenkins hangs, and starts the other's once it answers again", async () => {
+    const timeoutMs = 1_000;
+    const config = tenantsConfig(payments, search);
+    // The background look comes after the pass measured below.
+    await startOperator(config, ALL_TENANTS, { timeoutMs }, 2 * timeoutMs);
+    // Three answers late past the client's timeout: the first pass's try and its one retry, then
+    // the next ask, whoever makes it.
+    payments.inject({ path: '/queue/api/json' }, { delayMs: 3 * timeoutMs, times: 3 });
+    const ledger = await create(newJob(config, 'acme-pay/ledger', 'unit', 'payments'));
+    await waitFor('the payments queue listing tried twice', () => payments.requestsTo({ path: '/queue/api/json' }).length === 2);
+    await operator!.settled();
+
+    // A pass over both tenants' jobs no longer waits on the silent Jenkins: a request to it would
+    // cost a whole timeout.
+    const searchUnit = await create(newJob(config, 'acme/search', 'unit', 'search'));
+    const began = Date.now();
+    await operator!.sync([(await store.get(ledger.metadata.name))!.job, searchUnit]);
+    expect(Date.now() - began).toBeLessThan(timeoutMs);
+    expect((await store.get(searchUnit.metadata.name))!.job.status.description).toBe(DESCRIPTIONS.enqueued);
+
+    // The background look finds it answering again, and its job starts without a resync.
+    await waitForJob(ledger, 'enqueued', enqueued);
+    expect(payments.findQueueItem(ledger.metadata.name)).toBeDefined();
   });
 
   it('acts only on the tenants of BOWLINE_TENANTS, under a lease of its own', async () => {
