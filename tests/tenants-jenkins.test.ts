@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ const PAYMENTS = { secret: 'payments-hmac', jenkinsUser: 'pay-bot', jenkinsToken
 const SEARCH = { secret: 'search-hmac', jenkinsToken: 'search-jenkins-bearer' };
 const PAYMENTS_AUTH = `Basic ${Buffer.from(`${PAYMENTS.jenkinsUser}:${PAYMENTS.jenkinsToken}`).toString('base64')}`;
 const SEARCH_AUTH = `Bearer ${SEARCH.jenkinsToken}`;
+// Who may read logs from the operator: a token for payments (in a file), one for search (by hash).
+const VIEW = { payments: 'payments-log-reader', search: 'search-log-reader' };
 
 function config(secrets: string, payments: FakeJenkins, search: FakeJenkins): string {
   return `
@@ -30,6 +33,7 @@ bowline:
     jenkins:
     - { name: payments-ci, url: "${payments.url}", user: ${PAYMENTS.jenkinsUser}, token_file: ${join(secrets, 'payments-jenkins')} }
     quotas: { max_concurrency: 1 }
+    access: { view: ["team:acme-pay/all"] }
   - name: search
     repos: [acme]
     webhook_secret_file: ${join(secrets, 'search-hmac')}
@@ -55,10 +59,15 @@ describe('two tenants, each with its own Jenkins, from webhook to build', () => 
     writeFileSync(join(secrets, 'search-hmac'), `${SEARCH.secret}\n`);
     writeFileSync(join(secrets, 'payments-jenkins'), `${PAYMENTS.jenkinsToken}\n`);
     writeFileSync(join(secrets, 'search-jenkins'), `${SEARCH.jenkinsToken}\n`);
+    writeFileSync(join(secrets, 'payments-view'), `${VIEW.payments}\n`);
+    writeFileSync(
+      join(secrets, 'view-tokens.yaml'),
+      `tokens:\n- { token_file: ${join(secrets, 'payments-view')}, tenants: [payments] }\n- { sha256: ${createHash('sha256').update(VIEW.search).digest('hex')}, tenants: [search] }\n`,
+    );
     // Each Jenkins knows its own tenant's credentials only: the other's would get 401.
     payments = await FakeJenkins.start({ jobs: ['unit'], user: PAYMENTS.jenkinsUser, apiToken: PAYMENTS.jenkinsToken });
     search = await FakeJenkins.start({ jobs: ['unit'], apiToken: 'not-the-payments-token', bearerToken: SEARCH.jenkinsToken });
-    pipeline = await startPipeline({ config: config(secrets, payments, search) });
+    pipeline = await startPipeline({ config: config(secrets, payments, search), env: { BOWLINE_VIEW_TOKENS_FILE: join(secrets, 'view-tokens.yaml') } });
     for (const pr of [...PULLS.payments, ...PULLS.search]) {
       pipeline.github.addPullRequest({ ...pr, author: 'alice', headRef: `pr-${pr.number}`, baseRef: 'main', baseSha: 'b'.repeat(40), title: `Change ${pr.number}`, files: ['main.go'] });
     }
@@ -97,7 +106,7 @@ describe('two tenants, each with its own Jenkins, from webhook to build', () => 
 
     // The slot given back goes to payments' waiting job, on payments' Jenkins.
     const first = payments.queue()[0]!;
-    payments.finishBuild(payments.startBuild(first.id), 'SUCCESS');
+    payments.finishBuild(payments.startBuild(first.id), 'SUCCESS', 'ledger tests passed');
     await waitFor("payments' second build queued", () => payments.queue().length === 1 && payments.queue()[0]!.id !== first.id);
     await waitFor('the first payments job reported a success', () => statusesOf(PULLS.payments[0]!).some((s) => s.state === 'success'));
 
@@ -110,5 +119,18 @@ describe('two tenants, each with its own Jenkins, from webhook to build', () => 
     expect(new Set(payments.requests.map((r) => r.headers.authorization))).toEqual(new Set([PAYMENTS_AUTH]));
     expect(new Set(search.requests.map((r) => r.headers.authorization))).toEqual(new Set([SEARCH_AUTH]));
     expect([...payments.requests, ...search.requests].filter((r) => r.status === 401 || r.status === 403)).toEqual([]);
+  });
+
+  it("serves a build's log only to a token that may view its tenant", async () => {
+    const prowjob = new URLSearchParams(posts(payments)[0]!.body).get('PROW_JOB_ID')!;
+    const read = (token?: string): Promise<Response> =>
+      fetch(`http://127.0.0.1:${pipeline.services['jenkins-operator'].port}/logs/${prowjob}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    // The job is followed to its finished build before its log can be read.
+    await waitFor('the log of the first payments build', async () => (await read(VIEW.payments)).status === 200);
+    expect((await read()).status).toBe(401);
+    expect((await read(VIEW.search)).status).toBe(403);
+    const log = await read(VIEW.payments);
+    expect(log.status).toBe(200);
+    expect(await log.text()).toContain('ledger tests passed');
   });
 });

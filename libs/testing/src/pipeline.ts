@@ -31,6 +31,8 @@ export interface PipelineOptions {
   /** Called with each log line of every service (the demo prints a few of them). */
   onLog?: (service: ServiceName, line: string) => void;
   logLevel?: string;
+  /** More environment for every service (e.g. a setting one service reads). */
+  env?: Record<string, string>;
 }
 
 export interface Pipeline {
@@ -85,6 +87,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     JENKINS_URL: jenkins.url,
     JENKINS_USER: 'bowline',
     JENKINS_TOKEN_FILE: files.jenkinsToken,
+    ...options.env,
   };
 
   const services = {} as Record<ServiceName, RunningService>;

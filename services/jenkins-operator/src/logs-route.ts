@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AccessEntry, ConfigSource } from '@bowline/config';
+import type { AccessEntry, ConfigSource, TenantFilter } from '@bowline/config';
 import { JenkinsError } from '@bowline/jenkins';
 import type { Logger } from '@bowline/observability';
 import type { ProwJob, ProwJobStore } from '@bowline/prowjob';
@@ -22,6 +22,8 @@ export interface LogsRouteDeps {
    */
   viewTokens?: Pick<ViewTokens, 'grantOf'>;
   config?: ConfigSource;
+  /** `BOWLINE_TENANTS`: an operator serving some tenants serves only their jobs' logs (others are another operator's, 404). */
+  tenants?: TenantFilter;
 }
 
 /** What Express gives a `/logs/:prowjob` handler, in node:http's terms. */
@@ -47,7 +49,7 @@ export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
       if (deps.viewTokens && !grant) return answer(res, 401, 'A bearer token that may view this job is needed.\n', { 'www-authenticate': 'Bearer' });
       if (!PROWJOB_NAME.test(name)) return answer(res, 404, 'No such ProwJob.\n');
       const job = (await deps.store.get(name))?.job;
-      if (!job || job.spec.agent !== 'jenkins') return answer(res, 404, `No Jenkins ProwJob named ${name}.\n`);
+      if (!job || job.spec.agent !== 'jenkins' || !served(deps, job)) return answer(res, 404, `No Jenkins ProwJob named ${name}.\n`);
       if (deps.viewTokens && !mayView(deps, grant, job)) return answer(res, 403, `This token may not view the jobs of ProwJob ${name}'s tenant.\n`);
       const build = followedBuildOf(job);
       if (build === undefined) return answer(res, 404, `ProwJob ${name} has no Jenkins build yet.\n`);
@@ -84,6 +86,11 @@ export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
       answer(res, 503, 'Cannot read the ProwJob.\n');
     }
   };
+}
+
+function served(deps: LogsRouteDeps, job: ProwJob): boolean {
+  const config = deps.config?.get();
+  return !deps.tenants || !config || deps.tenants.includes(tenantOfJob(config, job).name);
 }
 
 /** The job's tenant as the config has it now; a tenant the config no longer lists is seen by name or `*` grants only. */

@@ -37,7 +37,7 @@ await runMain('jenkins-operator', async () => {
       const lease = new Lease({ kv: await openLeaseBucket(bus.nc, settings.streams), name: operatorLeaseName(settings.tenants), logger, registry, connection: bus.nc });
       const operator = new JenkinsOperator({ store, masters, config, logger, registry, mayAct: () => lease.isHeld(), tenants: settings.tenants });
       await runWhileLeaseHeld(lease, operator, logger, { exitOnLoss: leaseSettings.exitOnLoss, exit: (code) => process.exit(code) });
-      const logs = createLogsHandler({ store, masters, logger, viewTokens, config });
+      const logs = createLogsHandler({ store, masters, logger, viewTokens, config, tenants: settings.tenants });
       return {
         routes: (app) => {
           app.get('/logs/:prowjob', logs);

@@ -301,5 +301,27 @@ describe('JenkinsOperator with two tenants', () => {
         await server.close();
       }
     });
+
+    it("answers 404 for another operator's tenant (BOWLINE_TENANTS), and serves its own", async () => {
+      const config = tenantsConfig(payments, search);
+      await startOperator(config);
+      const ledger = await create(newJob(config, 'acme-pay/ledger', 'unit', 'payments'));
+      await waitForJob(ledger, 'enqueued', enqueued);
+      payments.finishBuild(payments.startBuild(payments.findQueueItem(ledger.metadata.name)!.id), 'SUCCESS', 'ledger tests passed');
+      await syncAll();
+
+      const handler = (only: string) =>
+        createLogsHandler({ store, masters, logger, config: staticConfigSource(config), tenants: { names: [only], includes: (t) => t === only } });
+      const statuses: Record<string, number> = {};
+      for (const only of ['search', 'payments']) {
+        const server = await startOpsServer({ port: 0, logger, registry: new Registry(), isReady: () => true, routes: (app) => void app.get('/logs/:prowjob', handler(only)) });
+        try {
+          statuses[only] = (await fetch(`http://127.0.0.1:${server.port}/logs/${ledger.metadata.name}`)).status;
+        } finally {
+          await server.close();
+        }
+      }
+      expect(statuses).toEqual({ search: 404, payments: 200 });
+    });
   });
 });
