@@ -99,12 +99,19 @@ export class ViewTokens {
   private read(modifiedMs: number): void {
     const problem = (text: string, cause?: unknown): SettingsError =>
       new SettingsError(`${this.path}: ${text}`, { cause, context: { variable: 'BOWLINE_VIEW_TOKENS_FILE' } });
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (error) {
+      throw problem(`cannot be read: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`, error);
+    }
     let document: unknown;
     try {
-      document = parse(readFileSync(this.path, 'utf8'));
-    } catch (error) {
-      // The parser's message may quote the line: never repeat what the file holds.
-      throw problem('is not YAML of the form "tokens: [{ sha256 | token_file, tenants, view }]"', error);
+      document = parse(text);
+    } catch {
+      // The parser's message quotes the line, so neither it nor the error is kept: never repeat
+      // what the file holds.
+      throw problem('is not YAML of the form "tokens: [{ sha256 | token_file, tenants, view }]"');
     }
     const entries = (document as { tokens?: unknown } | null)?.tokens;
     if (!Array.isArray(entries)) throw problem('needs a list "tokens"');

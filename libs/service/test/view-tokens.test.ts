@@ -89,5 +89,6 @@ describe('ViewTokens', () => {
     const thrown = loadError(tokensFile('tokens:\n- { sha256: "secret-looking-value\n'));
     expect(thrown).toBeInstanceOf(SettingsError);
     expect(thrown.message).not.toContain('secret-looking-value');
+    expect(thrown.cause).toBeUndefined();
   });
 });
