@@ -40,6 +40,9 @@ describe('a service started without a required setting', () => {
     ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, BOWLINE_EVENTS_STREAM: 'elsewhere' }, 'BOWLINE_EVENTS_STREAM is "elsewhere"'],
     ['sinker', { BOWLINE_EXIT_ON_LEASE_LOSS: 'maybe' }, 'BOWLINE_EXIT_ON_LEASE_LOSS is "maybe": set it to true or false'],
     ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u', JENKINS_TOKEN_FILE: secret, BOWLINE_EXIT_ON_LEASE_LOSS: 'yes' }, 'BOWLINE_EXIT_ON_LEASE_LOSS is "yes"'],
+    ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u', JENKINS_TOKEN_FILE: secret, BOWLINE_TENANTS: 'Payments' }, 'BOWLINE_TENANTS names "Payments"'],
+    ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u', JENKINS_TOKEN_FILE: secret, BOWLINE_VIEW_TOKENS_FILE: join(dir, 'no-tokens.yaml') }, `BOWLINE_VIEW_TOKENS_FILE names ${join(dir, 'no-tokens.yaml')}, which cannot be read: ENOENT`],
+    ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u', JENKINS_TOKEN_FILE: secret, BOWLINE_VIEW_TOKENS_FILE: config }, `${config}: needs a list "tokens"`],
   ])('%s with %j exits at once naming what to fix', (service, env, message) => {
     const result = spawnSync(process.execPath, [join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
       env: { ...base, ...env },

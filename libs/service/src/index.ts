@@ -3,3 +3,4 @@
 export { formatDuration, optionalEnv, parseDuration, readSecretFile, requireEnv, type Env } from './env.js';
 export { startOpsServer, type OpsServer, type RawHandler } from './ops-server.js';
 export { observe, readCommonSettings, runMain, startRuntime, type CommonSettings } from './runtime.js';
+export { decideView, ViewTokens, type ViewableTenant, type ViewDecision, type ViewGrant } from './view-tokens.js';

@@ -39,6 +39,8 @@ export interface PipelineOptions {
   kubeconfig?: string;
   /** Node options for every service, before its script (the benchmarks' `--cpu-prof`). */
   nodeArgs?: string[];
+  /** More environment for every service (e.g. a setting one service reads). */
+  env?: Record<string, string>;
 }
 
 export interface Pipeline {
@@ -94,6 +96,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     JENKINS_USER: 'bowline',
     JENKINS_TOKEN_FILE: files.jenkinsToken,
     ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}),
+    ...options.env,
   };
   const launched: PipelineService[] = [...SERVICES, ...(options.kubeconfig ? (['kube-bridge'] as const) : [])];
 

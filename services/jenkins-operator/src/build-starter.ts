@@ -59,13 +59,21 @@ export class BuildStarter {
   private readonly handedOver = new Set<string>();
   private readonly priming: Priming;
   private readonly buildsStarted: Counter;
+  private readonly quotaWaits: Counter;
 
   constructor(private readonly deps: BuildStarterDeps) {
     this.retries = new StartRetries(deps.startRetryMs ?? START_RETRY_MS);
     this.priming = new Priming({ now: deps.now, registry: deps.registry });
     this.buildsStarted = new Counter({
       name: 'bowline_operator_builds_started_total',
-      help: 'buildWithParameters requests Jenkins accepted',
+      help: 'buildWithParameters requests Jenkins accepted, by tenant',
+      labelNames: ['tenant'],
+      registers: [deps.registry],
+    });
+    this.quotaWaits = new Counter({
+      name: 'bowline_operator_quota_waits_total',
+      help: "Jobs set waiting by their tenant's quotas.max_concurrency, by tenant",
+      labelNames: ['tenant'],
       registers: [deps.registry],
     });
   }
@@ -125,8 +133,10 @@ export class BuildStarter {
         continue;
       }
       try {
-        if (full) await this.markWaiting(job, full);
-        else await this.startBuild(job, target);
+        if (full) {
+          if (full.limit === 'tenant' && job.status.description !== full.description) this.quotaWaits.inc({ tenant: slots.tenantOf(job) });
+          await this.markWaiting(job, full.description);
+        } else await this.startBuild(job, target, slots.tenantOf(job));
       } catch (error) {
         this.deps.logger.error({ prowjob: name, job: job.spec.job, err: error }, 'cannot start the Jenkins build');
       }
@@ -177,9 +187,9 @@ export class BuildStarter {
     return this.retries.waiting(name, this.deps.now().getTime());
   }
 
-  private async startBuild(job: ProwJob, target: Target): Promise<void> {
+  private async startBuild(job: ProwJob, target: Target, tenant: string): Promise<void> {
     const name = job.metadata.name;
-    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, master: target.master.name });
+    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, master: target.master.name, tenant });
     if (this.inRetryWait(name)) return;
     // Taken before the first await, so a second pass over the job cannot slip in behind this one.
     this.retries.hold(name, this.deps.now().getTime());
@@ -199,7 +209,7 @@ export class BuildStarter {
       return this.startFailed(fresh.job, target, error, log);
     }
     this.handedOver.add(name);
-    this.buildsStarted.inc();
+    this.buildsStarted.inc({ tenant });
     this.retries.clear(name);
     log.info({ path: target.path, queueUrl }, 'Jenkins build requested');
     await this.markEnqueued(fresh.job, target, queueIdFrom(queueUrl));

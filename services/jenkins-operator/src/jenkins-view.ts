@@ -8,6 +8,23 @@ import { followedBuildOf, queueItemOf } from './job-records.js';
 /** Builds others started since the last listing, allowed for when a listing must reach far back. */
 const DEPTH_SLACK = 20;
 
+/**
+ * How long after a master's queue could not be listed it is asked again, in the background, the
+ * wait doubling up to `PROBE_MAX_MS` while it stays silent. Passes meanwhile do not ask it: a
+ * Jenkins that hangs costs its client's timeouts (30 s, retried) once, not in every pass, so
+ * the other masters' (and tenants') jobs are not held behind it (issue 17).
+ */
+const PROBE_FIRST_MS = 5_000;
+const PROBE_MAX_MS = 60_000;
+
+export interface JenkinsViewDeps {
+  logger: Logger;
+  /** A master that had stopped answering answers again: its jobs are worth a look now. */
+  onReachable?: (master: string) => void;
+  /** Test seam: the first wait before a silent master is asked again. */
+  probeFirstMs?: number;
+}
+
 /** Where a ProwJob's build lives: a master, and the job's path on it. */
 export interface Target {
   master: Master;
@@ -38,11 +55,18 @@ export class JenkinsView {
   private readonly unreachable = new Set<string>();
   /** The newest build number each Jenkins job showed, so the next listing knows how deep to reach. */
   private readonly newestBuild = new Map<string, number>();
+  /** The background look at each silent master, and the client a pass last named for it (a reload may rotate its token). */
+  private readonly probes = new Map<string, { timer?: NodeJS.Timeout; client: JenkinsClient }>();
+  /** Bumped by `reset`: a probe answering after it belongs to an earlier term. */
+  private term = 0;
 
-  constructor(private readonly deps: { logger: Logger }) {}
+  constructor(private readonly deps: JenkinsViewDeps) {}
 
-  /** Forgets what earlier passes saw: the operator begins a new term (standby.ts). */
+  /** Forgets what earlier passes saw, and stops looking at silent masters: the operator begins a new term or stops (standby.ts). */
   reset(): void {
+    this.term += 1;
+    for (const probe of this.probes.values()) clearTimeout(probe.timer);
+    this.probes.clear();
     this.unlistable.clear();
     this.unreachable.clear();
     this.newestBuild.clear();
@@ -57,17 +81,48 @@ export class JenkinsView {
     return { master, client, path, key: targetKey(master.name, path) };
   }
 
-  /** The master's queue, or undefined when it cannot be reached: its jobs wait for the next pass. */
+  /**
+   * The master's queue, or undefined when it cannot be reached: its jobs wait. A master that did
+   * not answer last time is not asked by a pass at all until a background look finds it back.
+   */
   async listQueue(master: Master, client: JenkinsClient): Promise<JenkinsQueueItem[] | undefined> {
+    const probe = this.probes.get(master.name);
+    if (probe) {
+      probe.client = client;
+      return undefined;
+    }
     try {
       const queue = await client.listQueue();
       this.unreachable.delete(master.name);
       return queue;
     } catch (error) {
       this.unreachable.add(master.name);
-      this.deps.logger.warn({ master: master.name, err: error }, 'cannot list the Jenkins queue: will try again at next sync');
+      this.deps.logger.warn({ master: master.name, tenant: master.tenant, err: error }, 'cannot list the Jenkins queue: its jobs wait until it answers again');
+      this.probes.set(master.name, { client });
+      this.probeLater(master.name, this.deps.probeFirstMs ?? PROBE_FIRST_MS);
       return undefined;
     }
+  }
+
+  private probeLater(name: string, waitMs: number): void {
+    const probe = this.probes.get(name);
+    if (!probe) return;
+    const term = this.term;
+    probe.timer = setTimeout(() => {
+      probe.client.listQueue().then(
+        () => {
+          if (term !== this.term) return;
+          this.probes.delete(name);
+          this.unreachable.delete(name);
+          this.deps.logger.info({ master: name }, 'Jenkins master answers again');
+          this.deps.onReachable?.(name);
+        },
+        () => {
+          if (term === this.term) this.probeLater(name, Math.min(waitMs * 2, PROBE_MAX_MS));
+        },
+      );
+    }, waitMs);
+    probe.timer.unref();
   }
 
   /** The Jenkins job's builds, or undefined when they cannot be listed: its jobs wait for the next pass. */

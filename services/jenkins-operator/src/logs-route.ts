@@ -1,17 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { AccessEntry, ConfigSource, TenantFilter } from '@bowline/config';
 import { JenkinsError } from '@bowline/jenkins';
 import type { Logger } from '@bowline/observability';
-import type { ProwJobStore } from '@bowline/prowjob';
+import type { ProwJob, ProwJobStore } from '@bowline/prowjob';
+import { decideView, type ViewTokens } from '@bowline/service';
 import { jenkinsJobPath } from './build-parameters.js';
 import type { JenkinsMasters } from './jenkins-masters.js';
 import { followedBuildOf } from './job-records.js';
+import { tenantOfJob } from './job-tenant.js';
 
 export interface LogsRouteDeps {
   store: Pick<ProwJobStore, 'get'>;
   masters: Pick<JenkinsMasters, 'forJob'>;
   logger: Logger;
+  /**
+   * `BOWLINE_VIEW_TOKENS_FILE`: when given, a caller sees a job's log only with a bearer token
+   * that may view the job's tenant (401 without one, 403 for another tenant's job); the config
+   * says each job's tenant and each tenant's `access.view`. Not given: anyone may read (as before).
+   */
+  viewTokens?: Pick<ViewTokens, 'grantOf'>;
+  config?: ConfigSource;
+  /** `BOWLINE_TENANTS`: an operator serving some tenants serves only their jobs' logs (others are another operator's, 404). */
+  tenants?: TenantFilter;
 }
 
 /** What Express gives a `/logs/:prowjob` handler, in node:http's terms. */
@@ -32,9 +44,13 @@ export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
     const name = req.params.prowjob ?? '';
     const log = deps.logger.child({ prowjob: name });
     try {
+      // Who asks comes first: without a token, not even whether a job exists is told.
+      const grant = deps.viewTokens?.grantOf(req.headers.authorization);
+      if (deps.viewTokens && !grant) return answer(res, 401, 'A bearer token that may view this job is needed.\n', { 'www-authenticate': 'Bearer' });
       if (!PROWJOB_NAME.test(name)) return answer(res, 404, 'No such ProwJob.\n');
       const job = (await deps.store.get(name))?.job;
-      if (!job || job.spec.agent !== 'jenkins') return answer(res, 404, `No Jenkins ProwJob named ${name}.\n`);
+      if (!job || job.spec.agent !== 'jenkins' || !served(deps, job)) return answer(res, 404, `No Jenkins ProwJob named ${name}.\n`);
+      if (deps.viewTokens && !mayView(deps, grant, job)) return answer(res, 403, `This token may not view the jobs of ProwJob ${name}'s tenant.\n`);
       const build = followedBuildOf(job);
       if (build === undefined) return answer(res, 404, `ProwJob ${name} has no Jenkins build yet.\n`);
 
@@ -72,9 +88,35 @@ export function createLogsHandler(deps: LogsRouteDeps): LogsHandler {
   };
 }
 
-function answer(res: ServerResponse, status: number, text: string): void {
+function served(deps: LogsRouteDeps, job: ProwJob): boolean {
+  const config = deps.config?.get();
+  return !deps.tenants || !config || deps.tenants.includes(tenantOfJob(config, job).name);
+}
+
+/** The job's tenant as the config has it now; a tenant the config no longer lists is seen by name or `*` grants only. */
+function mayView(deps: LogsRouteDeps, grant: ReturnType<ViewTokens['grantOf']>, job: ProwJob): boolean {
+  const config = deps.config?.get();
+  if (!config) return false;
+  const { name, tenant } = tenantOfJob(config, job);
+  const view = tenant ? tenant.access.view?.map(accessEntryText) : [];
+  return decideView(grant, { name, view }) === 'allowed';
+}
+
+/** An access entry as written in config.yaml, as view tokens name it. */
+function accessEntryText(entry: AccessEntry): string {
+  switch (entry.kind) {
+    case 'team':
+      return `team:${entry.org}/${entry.team}`;
+    case 'user':
+      return `user:${entry.login}`;
+    default:
+      return entry.kind;
+  }
+}
+
+function answer(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   // Part of a log was sent already: the cut connection is the only way left to say it failed.
   if (res.headersSent) return void res.destroy();
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...headers });
   res.end(text);
 }

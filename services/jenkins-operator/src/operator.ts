@@ -1,5 +1,5 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
-import type { Config, ConfigSource } from '@bowline/config';
+import { ALL_TENANTS, type Config, type ConfigSource, type TenantFilter } from '@bowline/config';
 import { pushTo, type Logger } from '@bowline/observability';
 import { isFinished, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { jenkinsJobPath } from './build-parameters.js';
@@ -8,6 +8,7 @@ import { BuildStopper } from './build-stopper.js';
 import type { JenkinsMasters, Master } from './jenkins-masters.js';
 import { JenkinsView } from './jenkins-view.js';
 import { needsSync } from './job-records.js';
+import { tenantOfJob } from './job-tenant.js';
 import { Reconciler, type Outcome } from './reconcile.js';
 
 export interface OperatorDeps {
@@ -24,6 +25,10 @@ export interface OperatorDeps {
    * pass and again right before each POST, so a replica that lost its lease mid-pass starts nothing.
    */
   mayAct?: () => boolean;
+  /** `BOWLINE_TENANTS`: the tenants whose ProwJobs this operator acts on (default every tenant). */
+  tenants?: TenantFilter;
+  /** How long after a master stopped answering it is asked again (default 5 s, doubling to a minute). */
+  probeFirstMs?: number;
 }
 
 const STATES: readonly ProwJobState[] = ['triggered', 'pending', 'success', 'failure', 'aborted', 'error'];
@@ -46,6 +51,7 @@ export class JenkinsOperator {
   private readonly stopper: BuildStopper;
   private readonly reconciler: Reconciler;
   private readonly mayAct: () => boolean;
+  private readonly tenants: TenantFilter;
   private syncing?: Promise<void>;
   /** The pass running now; the next one waits for it (see `sync`). */
   private passes: Promise<void> = Promise.resolve();
@@ -59,8 +65,15 @@ export class JenkinsOperator {
     const now = deps.now ?? (() => new Date());
     this.now = now;
     this.mayAct = deps.mayAct ?? (() => true);
+    this.tenants = deps.tenants ?? ALL_TENANTS;
+    const tenants = this.tenants;
     const { store, config, logger, registry, masters } = deps;
-    this.jenkins = new JenkinsView({ logger });
+    this.jenkins = new JenkinsView({
+      logger,
+      probeFirstMs: deps.probeFirstMs,
+      // A silent master answers again: its jobs are looked at now, not at the next resync.
+      onReachable: (name) => this.requestSync([...this.jobs.values()].filter(({ job }) => masters.forJob(job)?.name === name).map(({ job }) => job.metadata.name)),
+    });
     this.starter = new BuildStarter({
       store,
       masters,
@@ -84,16 +97,28 @@ export class JenkinsOperator {
     const jobs = this.jobs;
     const byState = new Gauge({
       name: 'bowline_operator_prowjobs',
-      help: 'Jenkins ProwJobs in the bucket, by state, as the operator last saw them',
-      labelNames: ['state'],
+      help: 'Jenkins ProwJobs of the tenants this operator serves, by state and tenant, as the operator last saw them',
+      labelNames: ['state', 'tenant'],
       registers: [registry],
       // Counted when scraped from the watched cache: no bookkeeping on every change, and never stale.
       collect() {
-        const counts = new Map<ProwJobState, number>(STATES.map((s) => [s, 0]));
+        const current = config.get();
+        const counts = new Map<string, Map<ProwJobState, number>>();
+        const countsOf = (tenant: string): Map<ProwJobState, number> => {
+          let found = counts.get(tenant);
+          if (!found) counts.set(tenant, (found = new Map(STATES.map((s) => [s, 0]))));
+          return found;
+        };
+        for (const tenant of current.bowline.tenants) if (tenants.includes(tenant.name)) countsOf(tenant.name);
         for (const { job } of jobs.values()) {
-          if (job.spec.agent === 'jenkins') counts.set(job.status.state, (counts.get(job.status.state) ?? 0) + 1);
+          const tenant = tenantOfJob(current, job).name;
+          if (job.spec.agent !== 'jenkins' || !tenants.includes(tenant)) continue;
+          const ofTenant = countsOf(tenant);
+          ofTenant.set(job.status.state, (ofTenant.get(job.status.state) ?? 0) + 1);
         }
-        for (const [state, count] of counts) byState.set({ state }, count);
+        // A tenant gone from the config leaves no stale series behind.
+        byState.reset();
+        for (const [tenant, ofTenant] of counts) for (const [state, count] of ofTenant) byState.set({ state, tenant }, count);
       },
     });
   }
@@ -120,6 +145,7 @@ export class JenkinsOperator {
     clearTimeout(this.timer);
     this.watcher?.stop();
     await this.settled();
+    this.jenkins.reset();
   }
 
   /** Resolves when no sync is running or asked for (tests wait on it). */
@@ -207,12 +233,16 @@ export class JenkinsOperator {
     return pass;
   }
 
-  private async syncOnce(given: ProwJob[]): Promise<void> {
-    if (!this.mayAct() || !given.some(needsSync)) return;
+  private async syncOnce(asked: ProwJob[]): Promise<void> {
     const config = this.deps.config.get();
+    // Another tenant's jobs are another operator's (BOWLINE_TENANTS): not started, stopped or
+    // counted here. The tenant is read at each pass: a reload may move a repository.
+    const mine = (job: ProwJob): boolean => this.tenants === ALL_TENANTS || this.tenants.includes(tenantOfJob(config, job).name);
+    const given = asked.filter(mine);
+    if (!this.mayAct() || !given.some(needsSync)) return;
     // Everything the operator knows, with the caller's copies over the watched ones: limits and
     // duplicates are about all ProwJobs, not only the ones this pass looks at.
-    const view = new Map<string, ProwJob>([...this.jobs].map(([name, stored]) => [name, stored.job]));
+    const view = new Map<string, ProwJob>([...this.jobs].flatMap(([name, stored]) => (mine(stored.job) ? [[name, stored.job] as const] : [])));
     for (const job of given) view.set(job.metadata.name, job);
     const superseded = await this.stopper.terminateDupes(view);
     const jobs = given.map((job) => superseded.get(job.metadata.name) ?? job).filter(needsSync);
@@ -227,7 +257,7 @@ export class JenkinsOperator {
         continue;
       }
       looked.set(job.metadata.name, { job, outcome: 'unknown' });
-      await this.starter.markWaiting(job, master?.problem ?? 'Waiting: no Jenkins master in bowline.jenkins takes this job (check the label_selector of each).');
+      await this.starter.markWaiting(job, this.deps.masters.waitingFor(job));
     }
     await Promise.all([...byMaster].map(([master, masterJobs]) => this.syncMaster(master, masterJobs, config, looked)));
     await this.starter.startInOrder(view, looked, config);
