@@ -510,6 +510,41 @@ describe('JenkinsOperator', () => {
       expect(buildRequestsFor(job)).toHaveLength(1);
     });
 
+    it('requests the build of a new job while a periodic resync waits for a slow Jenkins, and each job still gets one build', async () => {
+      const running = await createJob('unit', { refs: refsOf(8) });
+      // The queue listing the resync asks for is held until the test lets it go.
+      let holdNextListing = false;
+      let listingHeld!: () => void;
+      const resyncListing = new Promise<void>((resolve) => (listingHeld = resolve));
+      let letGo!: () => void;
+      const released = new Promise<void>((resolve) => (letGo = resolve));
+      const gated: typeof fetch = async (input, init) => {
+        if (holdNextListing && String(input instanceof Request ? input.url : input).includes('/queue/api/json')) {
+          holdNextListing = false;
+          listingHeld();
+          await released;
+        }
+        return fetch(input, init);
+      };
+      await startOperator({ jenkins: newClient({ fetch: gated }), config: { ...CONFIG, jenkinsOperator: { resyncPeriodMs: 100 } } });
+      await waitForJob(running, 'enqueued', (current) => current.metadata.annotations[QUEUE_ITEM] !== undefined);
+      await operator!.settled();
+      holdNextListing = true;
+      await resyncListing;
+
+      const fresh = await createJob('unit', { refs: refsOf(9) });
+      try {
+        await waitFor('the new job’s build request while the resync’s listing is held', () => buildRequestsFor(fresh).length === 1, { timeoutMs: 5_000 });
+      } finally {
+        letGo();
+      }
+      await operator!.settled();
+      await syncAll();
+
+      expect(buildRequestsFor(fresh)).toHaveLength(1);
+      expect(buildRequestsFor(running)).toHaveLength(1);
+    });
+
     it('starts no build for a job that finished after the operator last saw it', async () => {
       const job = await createJob('unit');
       await store.update(job.metadata.name, (current) => transition(current, 'aborted', now(), { description: 'Superseded by a newer push.' }));
