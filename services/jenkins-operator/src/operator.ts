@@ -137,7 +137,8 @@ export class JenkinsOperator {
   }
 
   private observe(name: string, stored: StoredProwJob | undefined): void {
-    const previous = this.jobs.get(name)?.job;
+    const seen = this.jobs.get(name);
+    const previous = seen?.job;
     if (!stored) {
       this.jobs.delete(name);
       this.starter.forget(name);
@@ -147,7 +148,12 @@ export class JenkinsOperator {
     this.jobs.set(name, stored);
     const { job } = stored;
     if (isFinished(job)) this.starter.forget(name);
-    if (needsSync(job)) this.requestSync([name]);
+    // A new job, the watch's first showing of one (start-up), or a new state (an abort) asks for a
+    // pass. Other changes do not: the operator's own record of a start and the reporter's record
+    // of each status each cost a pass of Jenkins listings for nothing, three passes per build
+    // (issue 21); what Jenkins does meanwhile is the resync's to see.
+    const news = !seen || seen.revision === stored.revision || previous!.status.state !== job.status.state;
+    if (news && needsSync(job)) this.requestSync([name]);
     // A job that ended gave back its slot: the jobs waiting for one are looked at now, not at the
     // next resync.
     if (previous && !isFinished(previous) && isFinished(job) && job.spec.agent === 'jenkins') this.requestWaiting();

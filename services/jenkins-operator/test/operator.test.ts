@@ -545,6 +545,28 @@ describe('JenkinsOperator', () => {
       expect(buildRequestsFor(running)).toHaveLength(1);
     });
 
+    it('reads Jenkins again for a new state of a job, not for its own record of the start or the reporter’s record of a status', async () => {
+      const job = await createJob('unit');
+      await startOperator();
+      await waitForJob(job, 'enqueued', (current) => current.metadata.annotations[QUEUE_ITEM] !== undefined);
+      await operator!.settled();
+      const listings = () => jenkins.requestsTo({ method: 'GET', path: '/queue/api/json' }).length;
+      const afterStart = listings();
+
+      await store.update(job.metadata.name, (current) => ({
+        ...current,
+        metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, 'bowline.dev/github-reported-status': 'digest' } },
+        status: { ...current.status, prev_report_states: { 'github-reporter': 'triggered' } },
+      }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await operator!.settled();
+      expect(listings()).toBe(afterStart);
+
+      await store.update(job.metadata.name, (current) => transition(current, 'aborted', now(), { description: 'Aborted.' }));
+      await waitFor('the aborted job’s queue item cancelled', () => queueItemsFor(job).length === 0);
+      expect(listings()).toBe(afterStart + 1);
+    });
+
     it('starts no build for a job that finished after the operator last saw it', async () => {
       const job = await createJob('unit');
       await store.update(job.metadata.name, (current) => transition(current, 'aborted', now(), { description: 'Superseded by a newer push.' }));
