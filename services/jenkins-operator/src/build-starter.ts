@@ -211,12 +211,16 @@ export class BuildStarter {
     // Looked in the queue and the builds just before: only now is a POST safe. It is never
     // repeated blindly; a failed POST is retried by a later sync after looking again.
     let queueUrl: string | undefined;
+    // Marked when sent and again when answered: a listing read while the POST was out may not
+    // show its build either.
     this.lastAttempt.set(name, ++this.attemptCount);
     try {
       ({ queueUrl } = await target.client.buildWithParameters(target.path, buildParameters(fresh.job)));
     } catch (error) {
+      this.lastAttempt.set(name, ++this.attemptCount);
       return this.startFailed(fresh.job, target, error, log);
     }
+    this.lastAttempt.set(name, ++this.attemptCount);
     this.handedOver.add(name);
     this.buildsStarted.inc();
     this.retries.clear(name);
