@@ -1,9 +1,9 @@
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import Bottleneck from 'bottleneck';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { pushTo, type Logger } from '@bowline/observability';
+import { PromptBottleneck, writeGroups } from './write-pacing.js';
 
 // plugin-throttling declares a required `retryCount` on `OctokitResponse` of its own
 // @octokit/types (17, shared with @octokit/request); @octokit/core's answers are typed from 18,
@@ -19,9 +19,10 @@ declare module '@octokit/types' {
 
 export interface ResilienceOptions {
   /**
-   * Pause between two writes (POST/PATCH/DELETE) of this process; GitHub asks for at least a second
-   * to stay clear of secondary rate limits, and that is the default. Tests and the local demo,
-   * against a local stand-in, set it to 0.
+   * Pace of the writes (POST/PATCH/DELETE) of this process: one per interval once a burst of
+   * `WRITE_BURST` is spent (write-pacing.ts); GitHub asks for about a second to stay clear of
+   * secondary rate limits, and that is the default. Tests and the local demo, against a local
+   * stand-in, set it to 0.
    */
   writeIntervalMs?: number;
   logger: Logger;
@@ -112,19 +113,14 @@ export function resilientOctokit(options: ResilienceOptions): typeof Octokit {
     };
 
   // plugin-throttling paces writes (1 s) and comment creation (3 s) in groups of its own; a
-  // different pace means groups of our own, built with the same Bottleneck it uses.
-  const paced =
-    options.writeIntervalMs === undefined
-      ? {}
-      : {
-          write: new Bottleneck.Group({ id: `${queue}-write`, maxConcurrent: 1, minTime: options.writeIntervalMs }),
-          notifications: new Bottleneck.Group({ id: `${queue}-notifications`, maxConcurrent: 1, minTime: options.writeIntervalMs * 3 }),
-        };
+  // different pace means groups of our own (write-pacing.ts).
+  const paced = options.writeIntervalMs === undefined ? {} : writeGroups(queue, options.writeIntervalMs);
 
   return Octokit.plugin(throttling, retry).defaults((given: ConstructorParameters<typeof Octokit>[0] = {}) => ({
     ...given,
     throttle: {
       ...paced,
+      Bottleneck: PromptBottleneck,
       id: queue,
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),

@@ -5,6 +5,7 @@ import { createLogger } from '@bowline/observability';
 import { FakeGitHub, type RecordedRequest } from '@bowline/testing';
 import { enableConditionalRequests } from '../src/conditional-requests.js';
 import { instrumentGitHub, resilientOctokit, type ResilienceOptions } from '../src/resilience.js';
+import { WRITE_BURST } from '../src/write-pacing.js';
 
 // The tests run concurrently: waiting out limits is most of their time. Each uses its own commit
 // and its own service name, which is also the throttling id, so no test's writes queue behind
@@ -129,6 +130,24 @@ describe('resilientOctokit', () => {
     // practices for using the REST API, "Pause between mutative requests").
     // Measured over the whole run: the fake records when it answered, not when the request left.
     expect(seen.at(-1)!.at - seen[0]!.at).toBeGreaterThanOrEqual((seen.length - 1) * 950);
+  }, 30_000);
+
+  it.concurrent('with a write interval, sends a burst of WRITE_BURST statuses at once and paces the rest one an interval', async () => {
+    const { postStatus, posts } = setUp('burst-then-pace', { writeIntervalMs: 1000 });
+    const contexts = Array.from({ length: WRITE_BURST + 2 }, (_, i) => `ci/job-${i}`);
+    const started = Date.now();
+
+    const responses = await Promise.all(contexts.map((context) => postStatus(context)));
+
+    expect(responses.map((r) => r.status)).toEqual(contexts.map(() => 201));
+    const at = posts().map((r) => r.at - started);
+    expect(at).toHaveLength(WRITE_BURST + 2);
+    // The burst is not held back an interval behind each other: paced a second apart, its last
+    // would come 9 s after the first (the bound is loose for a loaded machine).
+    expect(at[WRITE_BURST - 1]!).toBeLessThan(4_500);
+    // The bucket is then empty: one token an interval, so GitHub's ~80 a minute is never passed.
+    expect(at[WRITE_BURST]!).toBeGreaterThanOrEqual(950);
+    expect(at[WRITE_BURST + 1]!).toBeGreaterThanOrEqual(1_950);
   }, 30_000);
 
   it.concurrent.each([

@@ -60,5 +60,8 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  // stdout is written asynchronously: pino's default, a synchronous write(2) per line, held each
+  // service's event loop on its log pipe (issue 21: 1.2 ms a line in the hook's profile, 9 % of its
+  // time, and a full pipe blocks it outright). pino flushes what is left when the process exits.
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: false }));
 }

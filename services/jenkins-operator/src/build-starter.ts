@@ -60,6 +60,9 @@ export class BuildStarter {
   private readonly priming: Priming;
   private readonly buildsStarted: Counter;
   private readonly quotaWaits: Counter;
+  /** Starts tried so far, and the number of each job's last one: see `attemptedSince`. */
+  private attemptCount = 0;
+  private readonly lastAttempt = new Map<string, number>();
 
   constructor(private readonly deps: BuildStarterDeps) {
     this.retries = new StartRetries(deps.startRetryMs ?? START_RETRY_MS);
@@ -80,6 +83,7 @@ export class BuildStarter {
 
   /** Forgets every start, retry and priming build: the operator begins a new term (standby.ts). */
   reset(): void {
+    this.lastAttempt.clear();
     this.handedOver.clear();
     this.retries.reset();
     this.priming.reset();
@@ -87,8 +91,22 @@ export class BuildStarter {
 
   /** The job ended or left the bucket: nothing of its start is kept. */
   forget(name: string): void {
+    this.lastAttempt.delete(name);
     this.handedOver.delete(name);
     this.retries.clear(name);
+  }
+
+  /** How many starts were tried so far: a mark for `attemptedSince`. */
+  attempts(): number {
+    return this.attemptCount;
+  }
+
+  /**
+   * Whether a start of the job was tried after the mark: Jenkins listings read before then may
+   * not show a build that start asked for (its answer lost), so they cannot clear another.
+   */
+  attemptedSince(name: string, mark: number): boolean {
+    return (this.lastAttempt.get(name) ?? 0) > mark;
   }
 
   /** The job could not be looked at: passes that wait on it do not ask for it again at once. */
@@ -203,11 +221,16 @@ export class BuildStarter {
     // Looked in the queue and the builds just before: only now is a POST safe. It is never
     // repeated blindly; a failed POST is retried by a later sync after looking again.
     let queueUrl: string | undefined;
+    // Marked when sent and again when answered: a listing read while the POST was out may not
+    // show its build either.
+    this.lastAttempt.set(name, ++this.attemptCount);
     try {
       ({ queueUrl } = await target.client.buildWithParameters(target.path, buildParameters(fresh.job)));
     } catch (error) {
+      this.lastAttempt.set(name, ++this.attemptCount);
       return this.startFailed(fresh.job, target, error, log);
     }
+    this.lastAttempt.set(name, ++this.attemptCount);
     this.handedOver.add(name);
     this.buildsStarted.inc({ tenant });
     this.retries.clear(name);

@@ -1,12 +1,13 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { ALL_TENANTS, type Config, type ConfigSource, type TenantFilter } from '@bowline/config';
+import type { JenkinsQueueItem } from '@bowline/jenkins';
 import { pushTo, type Logger } from '@bowline/observability';
 import { isFinished, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import { jenkinsJobPath } from './build-parameters.js';
 import { BuildStarter, type Looked } from './build-starter.js';
 import { BuildStopper } from './build-stopper.js';
 import type { JenkinsMasters, Master } from './jenkins-masters.js';
-import { JenkinsView } from './jenkins-view.js';
+import { JenkinsView, type Listing } from './jenkins-view.js';
 import { needsSync } from './job-records.js';
 import { tenantOfJob } from './job-tenant.js';
 import { Reconciler, type Outcome } from './reconcile.js';
@@ -33,6 +34,12 @@ export interface OperatorDeps {
 
 const STATES: readonly ProwJobState[] = ['triggered', 'pending', 'success', 'failure', 'aborted', 'error'];
 
+/** What one master showed a pass: its queue, and the builds of each Jenkins job (path); undefined where it could not be read. */
+interface MasterListing {
+  queue?: JenkinsQueueItem[];
+  builds: Map<string, Listing | undefined>;
+}
+
 /**
  * Reconciles Jenkins ProwJobs with Jenkins builds. A KV change is a hint to look at that job now;
  * the periodic resync looks at all of them. Syncs run one at a time, so the look-then-start of a
@@ -56,6 +63,8 @@ export class JenkinsOperator {
   /** The pass running now; the next one waits for it (see `sync`). */
   private passes: Promise<void> = Promise.resolve();
   private fullResyncWanted = false;
+  /** The periodic resync under way, whose Jenkins listings are read outside the passes' turn (`resync`). */
+  private resyncing?: Promise<void>;
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private watcher?: { stop(): void };
@@ -150,11 +159,12 @@ export class JenkinsOperator {
 
   /** Resolves when no sync is running or asked for (tests wait on it). */
   async settled(): Promise<void> {
-    while (this.syncing) await this.syncing;
+    while (this.syncing || this.resyncing) await Promise.all([this.syncing, this.resyncing]);
   }
 
   private observe(name: string, stored: StoredProwJob | undefined): void {
-    const previous = this.jobs.get(name)?.job;
+    const seen = this.jobs.get(name);
+    const previous = seen?.job;
     if (!stored) {
       this.jobs.delete(name);
       this.starter.forget(name);
@@ -164,7 +174,12 @@ export class JenkinsOperator {
     this.jobs.set(name, stored);
     const { job } = stored;
     if (isFinished(job)) this.starter.forget(name);
-    if (needsSync(job)) this.requestSync([name]);
+    // A new job, the watch's first showing of one (start-up), or a new state (an abort) asks for a
+    // pass. Other changes do not: the operator's own record of a start and the reporter's record
+    // of each status each cost a pass of Jenkins listings for nothing, three passes per build
+    // (issue 21); what Jenkins does meanwhile is the resync's to see.
+    const news = !seen || seen.revision === stored.revision || previous!.status.state !== job.status.state;
+    if (news && needsSync(job)) this.requestSync([name]);
     // A job that ended gave back its slot: the jobs waiting for one are looked at now, not at the
     // next resync.
     if (previous && !isFinished(previous) && isFinished(job) && job.spec.agent === 'jenkins') this.requestWaiting();
@@ -193,21 +208,21 @@ export class JenkinsOperator {
     if (this.syncing || this.stopped) return;
     this.syncing = (async () => {
       while (this.fullResyncWanted || this.dirty.size > 0) {
-        const full = this.fullResyncWanted;
-        const names = full ? [...this.jobs.keys()] : [...this.dirty];
-        this.fullResyncWanted = false;
+        if (this.fullResyncWanted) {
+          this.fullResyncWanted = false;
+          this.startResync();
+        }
+        const names = [...this.dirty];
         this.dirty.clear();
         const jobs = names.flatMap((n) => {
           const stored = this.jobs.get(n);
           return stored && needsSync(stored.job) ? [stored.job] : [];
         });
-        const timer = full ? this.resyncSeconds.startTimer() : undefined;
+        if (jobs.length === 0) continue;
         try {
           await this.sync(jobs);
         } catch (error) {
           this.deps.logger.error({ err: error }, 'sync failed');
-        } finally {
-          timer?.();
         }
       }
     })().finally(() => {
@@ -226,18 +241,74 @@ export class JenkinsOperator {
    * hold up the others.
    */
   async sync(given: ProwJob[]): Promise<void> {
-    // One pass at a time, whoever asks: two passes counting free slots at once would each see the
-    // same slot free and start a job in it.
-    const pass = this.passes.then(() => this.syncOnce(given));
-    this.passes = pass.catch(() => undefined);
-    return pass;
+    return this.inTurn(() => this.syncOnce(given));
   }
 
-  private async syncOnce(asked: ProwJob[]): Promise<void> {
+  /**
+   * One pass at a time, whoever asks: two passes counting free slots at once would each see the
+   * same slot free and start a job in it.
+   */
+  private inTurn(pass: () => Promise<void>): Promise<void> {
+    const run = this.passes.then(pass);
+    this.passes = run.catch(() => undefined);
+    return run;
+  }
+
+  private startResync(): void {
+    if (this.resyncing || this.stopped) return;
+    const timer = this.resyncSeconds.startTimer();
+    this.resyncing = this.resync()
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'resync failed'))
+      .finally(() => {
+        timer();
+        this.resyncing = undefined;
+      });
+  }
+
+  /**
+   * The periodic pass over every unfinished job. Its Jenkins listings, the slow part with many
+   * jobs or a slow Jenkins, are read before it takes its turn, so the passes that start new jobs
+   * go on meanwhile instead of waiting behind them (issue 21: a new job waited out the resync's
+   * listings, which doubled the tail from webhook to build). In its turn it then moves only the
+   * jobs nothing touched since it read them: same revision in the bucket, and no start tried by
+   * this operator since. A job that changed is looked at by the pass its change asked for, with
+   * listings newer than that change, as every job is today; and a POST for it is only ever sent
+   * after listings newer than the last one sent for it (`BuildStarter.attemptedSince`).
+   */
+  private async resync(): Promise<void> {
+    if (!this.mayAct()) return;
     const config = this.deps.config.get();
-    // Another tenant's jobs are another operator's (BOWLINE_TENANTS): not started, stopped or
-    // counted here. The tenant is read at each pass: a reload may move a repository.
-    const mine = (job: ProwJob): boolean => this.tenants === ALL_TENANTS || this.tenants.includes(tenantOfJob(config, job).name);
+    const seen = [...this.jobs.values()].filter(({ job }) => needsSync(job) && this.isMine(config, job));
+    const revisions = new Map(seen.map(({ job, revision }) => [job.metadata.name, revision]));
+    const attempts = this.starter.attempts();
+    const byMaster = new Map<Master, ProwJob[]>();
+    for (const { job } of seen) {
+      const master = this.deps.masters.forJob(job);
+      if (master?.client) pushTo(byMaster, master, job);
+    }
+    const listed = new Map<Master, MasterListing>();
+    await Promise.all([...byMaster].map(async ([master, jobs]) => listed.set(master, await this.listMaster(master, jobs))));
+    await this.inTurn(() => {
+      const untouched = seen.flatMap(({ job }) => {
+        const name = job.metadata.name;
+        const stored = this.jobs.get(name);
+        return stored && stored.revision === revisions.get(name) && !this.starter.attemptedSince(name, attempts) ? [stored.job] : [];
+      });
+      return this.syncOnce(untouched, listed);
+    });
+  }
+
+  /**
+   * Another tenant's jobs are another operator's (BOWLINE_TENANTS): not listed, started, stopped
+   * or counted here. The tenant is read at each pass: a reload may move a repository.
+   */
+  private isMine(config: Config, job: ProwJob): boolean {
+    return this.tenants === ALL_TENANTS || this.tenants.includes(tenantOfJob(config, job).name);
+  }
+
+  private async syncOnce(asked: ProwJob[], listed?: Map<Master, MasterListing>): Promise<void> {
+    const config = this.deps.config.get();
+    const mine = (job: ProwJob): boolean => this.isMine(config, job);
     const given = asked.filter(mine);
     if (!this.mayAct() || !given.some(needsSync)) return;
     // Everything the operator knows, with the caller's copies over the watched ones: limits and
@@ -259,27 +330,45 @@ export class JenkinsOperator {
       looked.set(job.metadata.name, { job, outcome: 'unknown' });
       await this.starter.markWaiting(job, this.deps.masters.waitingFor(job));
     }
-    await Promise.all([...byMaster].map(([master, masterJobs]) => this.syncMaster(master, masterJobs, config, looked)));
+    await Promise.all([...byMaster].map(([master, masterJobs]) => this.syncMaster(master, masterJobs, config, looked, listed?.get(master))));
     await this.starter.startInOrder(view, looked, config);
   }
 
   /**
-   * One master's part of a pass: one queue listing, then one build listing per Jenkins job. A
-   * master that cannot be reached leaves its jobs for the next pass and holds up no other master.
+   * What one master shows of these jobs: one queue listing, then one build listing per Jenkins
+   * job (the queue first: a build that leaves it meanwhile is then in the build listing).
    */
-  private async syncMaster(master: Master, jobs: ProwJob[], config: Config, looked: Map<string, Looked>): Promise<void> {
+  private async listMaster(master: Master, jobs: ProwJob[]): Promise<MasterListing> {
     const client = master.client!;
     const queue = await this.jenkins.listQueue(master, client);
+    const builds = new Map<string, Listing | undefined>();
+    if (!queue) return { builds };
+    const byPath = new Map<string, ProwJob[]>();
+    for (const job of jobs) pushTo(byPath, jenkinsJobPath(job), job);
+    await Promise.all([...byPath].map(async ([path, pathJobs]) => builds.set(path, await this.jenkins.listBuilds(this.jenkins.targetOf(master, client, path), pathJobs))));
+    return { queue, builds };
+  }
+
+  /**
+   * One master's part of a pass: its listings (read now unless the resync read them already),
+   * then each job moved to what they show. A master that cannot be reached leaves its jobs for
+   * the next pass and holds up no other master.
+   */
+  private async syncMaster(master: Master, jobs: ProwJob[], config: Config, looked: Map<string, Looked>, listed?: MasterListing): Promise<void> {
+    const client = master.client!;
+    const byPath = new Map<string, ProwJob[]>();
+    for (const job of jobs) pushTo(byPath, jenkinsJobPath(job), job);
+    // A Jenkins job the resync did not list (a config reload moved a job to it) is listed now.
+    const complete = listed && (listed.queue === undefined || [...byPath.keys()].every((path) => listed.builds.has(path)));
+    const { queue, builds } = complete ? listed : await this.listMaster(master, jobs);
     if (!queue) {
       for (const job of jobs) looked.set(job.metadata.name, { job, outcome: 'unknown' });
       return;
     }
-    const byPath = new Map<string, ProwJob[]>();
-    for (const job of jobs) pushTo(byPath, jenkinsJobPath(job), job);
     await Promise.all(
       [...byPath].map(async ([path, pathJobs]) => {
         const target = this.jenkins.targetOf(master, client, path);
-        const listing = await this.jenkins.listBuilds(target, pathJobs);
+        const listing = builds.get(path);
         if (!listing) {
           for (const job of pathJobs) looked.set(job.metadata.name, { job, target, outcome: 'unknown' });
           return;

@@ -510,6 +510,63 @@ describe('JenkinsOperator', () => {
       expect(buildRequestsFor(job)).toHaveLength(1);
     });
 
+    it('requests the build of a new job while a periodic resync waits for a slow Jenkins, and each job still gets one build', async () => {
+      const running = await createJob('unit', { refs: refsOf(8) });
+      // The queue listing the resync asks for is held until the test lets it go.
+      let holdNextListing = false;
+      let listingHeld!: () => void;
+      const resyncListing = new Promise<void>((resolve) => (listingHeld = resolve));
+      let letGo!: () => void;
+      const released = new Promise<void>((resolve) => (letGo = resolve));
+      const gated: typeof fetch = async (input, init) => {
+        if (holdNextListing && String(input instanceof Request ? input.url : input).includes('/queue/api/json')) {
+          holdNextListing = false;
+          listingHeld();
+          await released;
+        }
+        return fetch(input, init);
+      };
+      await startOperator({ jenkins: newClient({ fetch: gated }), config: { ...CONFIG, jenkinsOperator: { resyncPeriodMs: 100 } } });
+      await waitForJob(running, 'enqueued', (current) => current.metadata.annotations[QUEUE_ITEM] !== undefined);
+      await operator!.settled();
+      holdNextListing = true;
+      await resyncListing;
+
+      const fresh = await createJob('unit', { refs: refsOf(9) });
+      try {
+        await waitFor('the new job’s build request while the resync’s listing is held', () => buildRequestsFor(fresh).length === 1, { timeoutMs: 5_000 });
+      } finally {
+        letGo();
+      }
+      await operator!.settled();
+      await syncAll();
+
+      expect(buildRequestsFor(fresh)).toHaveLength(1);
+      expect(buildRequestsFor(running)).toHaveLength(1);
+    });
+
+    it('reads Jenkins again for a new state of a job, not for its own record of the start or the reporter’s record of a status', async () => {
+      const job = await createJob('unit');
+      await startOperator();
+      await waitForJob(job, 'enqueued', (current) => current.metadata.annotations[QUEUE_ITEM] !== undefined);
+      await operator!.settled();
+      const listings = () => jenkins.requestsTo({ method: 'GET', path: '/queue/api/json' }).length;
+      const afterStart = listings();
+
+      await store.update(job.metadata.name, (current) => ({
+        ...current,
+        metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, 'bowline.dev/github-reported-status': 'digest' } },
+        status: { ...current.status, prev_report_states: { 'github-reporter': 'triggered' } },
+      }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await operator!.settled();
+      expect(listings()).toBe(afterStart);
+
+      await store.update(job.metadata.name, (current) => transition(current, 'aborted', now(), { description: 'Aborted.' }));
+      await waitFor('the aborted job’s queue item cancelled', () => queueItemsFor(job).length === 0);
+      expect(listings()).toBe(afterStart + 1);
+    });
+
     it('starts no build for a job that finished after the operator last saw it', async () => {
       const job = await createJob('unit');
       await store.update(job.metadata.name, (current) => transition(current, 'aborted', now(), { description: 'Superseded by a newer push.' }));
