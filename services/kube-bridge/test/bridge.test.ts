@@ -90,6 +90,8 @@ describe('kube-bridge', () => {
         'prow.k8s.io/id': job.metadata.name,
         'prow.k8s.io/build-id': job.status.build_id,
         team: 'widgets',
+        // The planner's tenant label (issue 17), carried over as every label of the job is.
+        'bowline.dev/tenant': 'default',
         'bowline.dev/origin': 'bowline',
       });
       expect(object.metadata.annotations).toMatchObject({ 'prow.k8s.io/job': 'unit', 'prow.k8s.io/context': 'ci/jenkins/unit', 'bowline.dev/triggered-by': 'alice' });
