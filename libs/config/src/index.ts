@@ -6,3 +6,4 @@ export { loadConfigFile, parseConfig } from './load.js';
 export { configPathsFromEnv, staticConfigSource, watchConfigFile, type ConfigSource } from './config-source.js';
 export { configJsonSchema } from './schema.js';
 export { prowJobGoView, SAMPLE_PROWJOB, SAMPLE_PROWJOB_VIEW, type PullJson, type RefsJson } from './template-view.js';
+export { OPTIONAL_COMMANDS_HEADER, presubmitCommands, REQUIRED_COMMANDS_HEADER, type PresubmitCommands } from './command-help.js';
