@@ -28,27 +28,34 @@ export async function readStreamRange(
 ): Promise<StreamMessage[]> {
   const read: StreamMessage[] = [];
   if (options.toSeq <= options.fromSeq) return read;
+  // The last message on the filter marks where the reading ends when the range reaches past it.
+  // The consumer's pending count cannot: nats-server 2.9 overcounts it under wildcard filters, and
+  // a fetch waiting for messages that will not come waits out its expiry.
+  const last = (await lastMessageOn(nc, stream, options.filterSubject))?.seq;
+  if (last === undefined || last < options.fromSeq) return read;
   const consumer = await jetstream(nc).consumers.get(stream, {
     filter_subjects: options.filterSubject,
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: Math.max(1, options.fromSeq),
   });
   try {
-    let pending = (await consumer.info(true)).num_pending;
-    while (pending > 0) {
-      const batch = await consumer.fetch({ max_messages: Math.min(pending, options.batch ?? 256), expires: 2000 });
+    for (let done = false; !done; ) {
+      const batch = await consumer.fetch({ max_messages: options.batch ?? 256, expires: 2000 });
       let received = 0;
-      let done = false;
       for await (const message of batch) {
         received += 1;
-        pending = message.info.pending;
         if (message.seq >= options.toSeq) {
           done = true;
-          continue;
+          break;
         }
         read.push({ subject: message.subject, seq: message.seq, time: message.time, headers: headerRecord(message.headers), text: message.string() });
+        if (message.seq >= last) {
+          done = true;
+          break;
+        }
       }
-      if (received === 0 || done) break;
+      // Nothing came: the rest expired from the stream meanwhile.
+      if (received === 0) done = true;
     }
   } finally {
     await consumer.delete().catch(() => undefined);
