@@ -1,3 +1,4 @@
+import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { readDeckSettings } from './settings.js';
 import { startDeck } from './start-deck.js';
 import { readCommonSettings, runMain, startRuntime } from '@bowline/service';
@@ -6,7 +7,14 @@ await runMain('deck', async () => {
   const settings = readCommonSettings(process.env, 8085);
   const deckSettings = readDeckSettings(process.env);
   await startRuntime('deck', settings, async ({ logger, registry, bus }) => {
-    const deck = await startDeck({ nc: bus.nc, streams: settings.streams, settings: deckSettings, logger, registry });
-    return { routes: deck.routes, stop: () => deck.stop() };
+    const config = watchConfigFile({ ...configPathsFromEnv(process.env), logger, registry });
+    const deck = await startDeck({ nc: bus.nc, streams: settings.streams, settings: deckSettings, config, logger, registry });
+    return {
+      routes: deck.routes,
+      stop: async () => {
+        config.stop();
+        await deck.stop();
+      },
+    };
   });
 });

@@ -3,8 +3,11 @@ import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import { openProwJobBucket, type StreamSettings } from '@bowline/bus';
 import type { Logger } from '@bowline/observability';
+import type { ConfigSource } from '@bowline/config';
+import { natsHistory, type HistorySource } from './history-source.js';
 import { JobIndex } from './job-index.js';
 import { LiveUpdates } from './live-updates.js';
+import { pageRoutes } from './page-routes.js';
 import { deckRoutes } from './routes.js';
 import type { DeckSettings } from './settings.js';
 
@@ -12,6 +15,10 @@ export interface StartDeckOptions {
   nc: NatsConnection;
   streams: StreamSettings;
   settings: DeckSettings;
+  /** The config (jobs and commands of `/command-help`, `/configured-jobs`), read on every use. */
+  config: ConfigSource;
+  /** Where the history pages read HISTORY; the NATS connection's stream by default. */
+  history?: HistorySource;
   logger: Logger;
   registry: Registry;
   /** How long live updates gather changes before sending them; tests shorten it. */
@@ -39,7 +46,20 @@ export async function startDeck(options: StartDeckOptions): Promise<RunningDeck>
   const live = new LiveUpdates({ index, links: settings, limit: settings.maxRows, logger, registry, batchMs: options.batchMs });
   return {
     index,
-    routes: deckRoutes({ index, live, links: settings, limit: settings.maxRows }),
+    routes: deckRoutes({
+      index,
+      live,
+      links: settings,
+      limit: settings.maxRows,
+      pages: pageRoutes({
+        index,
+        history: options.history ?? natsHistory(options.nc),
+        config: options.config,
+        logs: { operatorUrl: settings.operatorUrl, operatorToken: settings.operatorToken },
+        githubUrl: settings.githubUrl,
+        logger,
+      }),
+    }),
     stop: async () => {
       live.stop();
       index.stop();
