@@ -86,8 +86,10 @@ function postsubmitRow(job: Postsubmit): Html {
 
 /** The file filter a job runs on, as written: `run_if_changed`, or `skip_if_only_changed` with a `not`. */
 function changeFilter(job: Presubmit | Postsubmit): string | undefined {
-  if (job.runIfChanged) return job.runIfChanged.source;
-  if (job.skipIfOnlyChanged) return `not only ${job.skipIfOnlyChanged.source}`;
+  // A RegExp's source escapes `/`, which the config's text did not.
+  const written = (pattern: RegExp): string => pattern.source.replace(/\\\//g, '/');
+  if (job.runIfChanged) return written(job.runIfChanged);
+  if (job.skipIfOnlyChanged) return `not only ${written(job.skipIfOnlyChanged)}`;
   return undefined;
 }
 

@@ -38,7 +38,7 @@ function historyRow(run: RunView, githubUrl: string): Html {
 <td>${run.live ? html`<a href="/prowjob/${encodeURIComponent(run.prowjob)}" aria-label="ProwJob ${run.prowjob}, started ${shortTime(run.started)}">${shortTime(run.started)}</a>` : html`<time datetime="${run.started}">${shortTime(run.started)}</time>`}</td>
 <td>${run.duration}</td>
 <td>${run.repo ? linkTo(repoLink, run.repo) : html`<span class="muted">periodic</span>`}</td>
-<td>${run.repo && run.pr !== undefined ? html`<a href="/pr/${run.repo}/${run.pr}" aria-label="Pull request history: ${run.repo}#${run.pr}">#${run.pr}</a>` : ''}</td>
+<td>${run.repo && run.pr !== undefined ? html`<a href="/pr/${run.repo}/${run.pr}" aria-label="PR history: ${run.repo}#${run.pr}">#${run.pr}</a>` : ''}</td>
 <td class="mono">${run.sha ? linkTo(repoLink && `${repoLink}/commit/${run.sha}`, run.sha.slice(0, 7), html` title="${run.sha}" aria-label="Commit ${run.sha.slice(0, 7)} on GitHub"`) : ''}</td>
 <td>${buildLinks(run)}</td>
 </tr>`;
@@ -46,7 +46,7 @@ function historyRow(run: RunView, githubUrl: string): Html {
 
 /** The Jenkins build, and the deck's copy of its log while the ProwJob is still in the bucket. */
 export function buildLinks(run: RunView): Html {
-  const jenkins = run.buildLink ? linkTo(run.buildLink, run.build ? `Jenkins #${run.build}` : 'Jenkins', html` aria-label="Jenkins build${run.build ? ` #${run.build}` : ''} of ${run.job}"`) : '';
+  const jenkins = run.buildLink ? linkTo(run.buildLink, run.build ? `Jenkins #${run.build}` : 'Jenkins', html` aria-label="Jenkins${run.build ? ` #${run.build}` : ''}: the build of ${run.job}"`) : '';
   const log = run.live && run.buildLink ? html` · <a href="/log/${encodeURIComponent(run.prowjob)}" aria-label="Build log of ${run.job}">log</a>` : '';
   return html`${jenkins}${log}`;
 }

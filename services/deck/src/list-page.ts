@@ -47,7 +47,7 @@ export function jobRow(view: JobView): Html {
 <td>${view.buildLink ? linkTo(view.buildLink, 'Jenkins', html` aria-label="Jenkins build of ${view.job}"`) : ''}</td>
 <td>${view.rerunCommand ? html`<code>${view.rerunCommand}</code>` : ''}</td>
 <td class="history-links"><a href="/job-history/${encodeURIComponent(view.job)}" aria-label="Job history: ${view.job}">job</a>${
-    view.pull && view.repo ? html` · <a href="/pr/${view.repo}/${view.pull.number}" aria-label="Pull request history: ${view.repo}#${view.pull.number}">PR</a>` : ''
+    view.pull && view.repo ? html` · <a href="/pr/${view.repo}/${view.pull.number}" aria-label="PR history: ${view.repo}#${view.pull.number}">PR</a>` : ''
   }${view.buildLink ? html` · <a href="/log/${encodeURIComponent(view.name)}" aria-label="Build log of ${view.job}">log</a>` : ''}</td>
 </tr>`;
 }

@@ -9,7 +9,7 @@ export function prPage(history: PullHistory, githubUrl: string): Html {
   const { repo, pr } = history;
   const repoLink = `${githubUrl}/${repo}`;
   const commitLink = (sha: string): string => `${repoLink}/pull/${pr}/commits/${sha}`;
-  const body = html`<h1>Pull request history: ${repo}#${pr}</h1>
+  const body = html`<h1>PR history: ${repo}#${pr}</h1>
 <p>${linkTo(`${repoLink}/pull/${pr}`, `${repo}#${pr} on GitHub`)} · <a href="/?repo=${encodeURIComponent(repo)}&amp;pull=${pr}">Current jobs of ${repo}#${pr}</a></p>
 ${history.commits.length === 0 ? html`<p>No runs on ${repo}#${pr} are recorded.</p>` : html`<h2>Jobs on the head commit ${
     history.head ? linkTo(commitLink(history.head), html`<span class="mono">${history.head.slice(0, 7)}</span>`, html` aria-label="Head commit ${history.head.slice(0, 7)} on GitHub"`) : ''
@@ -41,7 +41,7 @@ ${history.commits.length === 0 ? html`<p>No runs on ${repo}#${pr} are recorded.<
   )}</tbody>
 </table>
 </div>`}`;
-  return page(`Pull request history: ${repo}#${pr}`, body);
+  return page(`PR history: ${repo}#${pr}`, body);
 }
 
 function jobLinks(run: RunView): Html {
@@ -53,6 +53,6 @@ function gridRun(run: RunView): Html {
   const label = `${run.state}, started ${shortTime(run.started)}`;
   const badge = html`<span class="state state-${run.state}">${run.state}</span>`;
   if (run.live) return html`<a class="run" href="/prowjob/${encodeURIComponent(run.prowjob)}" aria-label="ProwJob ${run.prowjob}: ${label}" title="${label}">${badge}</a> `;
-  if (run.buildLink) return html`${linkTo(run.buildLink, badge, html` class="run" aria-label="Jenkins build${run.build ? ` #${run.build}` : ''} of ${run.job}: ${label}" title="${label}"`)} `;
+  if (run.buildLink) return html`${linkTo(run.buildLink, badge, html` class="run" aria-label="Jenkins${run.build ? ` #${run.build}` : ''}: the build of ${run.job}, ${label}" title="${label}"`)} `;
   return html`<span class="run" title="${label}">${badge}</span> `;
 }

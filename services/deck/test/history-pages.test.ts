@@ -68,7 +68,7 @@ describe('/job-history/<job> after the sinker deleted the ProwJobs', () => {
 describe('/pr/<org>/<repo>/<number> after the sinker deleted the ProwJobs', () => {
   it('shows the newest run of each job on the head commit, and every run in a grid of jobs by commits', async () => {
     const $ = load((await request(deck.app).get('/pr/acme/widgets/1').expect(200)).text);
-    expect($('h1').text()).toBe('Pull request history: acme/widgets#1');
+    expect($('h1').text()).toBe('PR history: acme/widgets#1');
     expect($('h2').first().text()).toBe('Jobs on the head commit bbbbbbb');
     const head = $('#head-jobs tbody tr');
     expect(head.map((_, row) => `${$(row).attr('data-job')} ${$(row).attr('data-state')}`).get()).toEqual(['pull-widgets-lint success', 'pull-widgets-unit success']);

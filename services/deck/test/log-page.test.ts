@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { load } from 'cheerio';
 import type { ProwJob } from '@bowline/prowjob';
-import { FakeJenkins, freePort, REPO_ROOT, waitFor, waitForPort, type FakeBuild } from '@bowline/testing';
+import { FakeJenkins, freePort, waitFor, type FakeBuild } from '@bowline/testing';
 import { startDeckServer, type DeckServer } from './deck-server.js';
 import { makeJob } from './jobs.js';
+import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
 
 // /log/<name>: the console of the build, read through the real jenkins-operator (its built
 // main.js, which starts the builds on the test Jenkins and serves /logs/<prowjob>).
@@ -23,8 +20,7 @@ function triggeredNow(): ProwJob {
 
 let deck: DeckServer;
 let jenkins: FakeJenkins;
-let operator: ChildProcess;
-let workDir: string;
+let operator: OperatorProcess;
 let offline: DeckServer;
 
 beforeAll(async () => {
@@ -33,35 +29,14 @@ beforeAll(async () => {
   deck = await startDeckServer([], { operatorUrl: `http://127.0.0.1:${operatorPort}` });
   // A deck whose jenkins-operator is not running.
   offline = await startDeckServer([], { operatorUrl: `http://127.0.0.1:${await freePort()}` });
-  workDir = mkdtempSync(join(tmpdir(), 'deck-log-'));
-  writeFileSync(join(workDir, 'config.yaml'), `presubmits:\n  acme/widgets:\n  - name: ${JOB}\n    agent: jenkins\n    context: ci/unit\nbowline:\n  jenkins_operator:\n    resync_period: 1s\n`);
-  writeFileSync(join(workDir, 'jenkins-token'), 'jenkins-token\n');
-  operator = spawn(process.execPath, [join(REPO_ROOT, 'services', 'jenkins-operator', 'dist', 'main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NATS_URL: deck.bucket.nats.url,
-      BOWLINE_CONFIG: join(workDir, 'config.yaml'),
-      JENKINS_URL: jenkins.url,
-      JENKINS_USER: 'bowline',
-      JENKINS_TOKEN_FILE: join(workDir, 'jenkins-token'),
-      PORT: String(operatorPort),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: 'inherit',
-  });
-  await waitForPort(operatorPort);
+  operator = await startOperatorProcess({ natsUrl: deck.bucket.nats.url, jenkins, jobs: [JOB], port: operatorPort });
 }, 40_000);
 
 afterAll(async () => {
-  if (operator && operator.exitCode === null) {
-    const exited = new Promise((resolve) => operator.once('exit', resolve));
-    operator.kill('SIGTERM');
-    await exited;
-  }
+  await operator?.stop();
   await offline?.stop();
   await deck?.stop();
   await jenkins?.close();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 async function getPage(server: DeckServer, path: string): Promise<{ status: number; headers: Headers; $: ReturnType<typeof load> }> {
