@@ -101,10 +101,12 @@ export async function readJobRuns(nc: NatsConnection, job: string, request: RunP
   }
   const runs = reader.within(0, before).sort((a, b) => b.seq - a.seq);
   const page = runs.slice(0, request.limit);
+  // A newer page exists when the job's newest record (some run's latest) comes after this page's.
+  const newest = page.length > 0 && request.before !== undefined ? (await lastMessageOn(nc, HISTORY_STREAM, filterSubject))?.seq : undefined;
   return {
     runs: page,
     ...(runs.length > request.limit ? { older: page[page.length - 1]!.seq } : {}),
-    ...(request.before !== undefined && page.length > 0 ? { newer: page[0]!.seq } : {}),
+    ...(newest !== undefined && newest > page[0]!.seq ? { newer: page[0]!.seq } : {}),
   };
 }
 

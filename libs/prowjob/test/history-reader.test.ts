@@ -93,6 +93,12 @@ describe('readJobRuns: a job’s history a page at a time, as Prow’s job-histo
     expect(names(await readJobRuns(nc, 'pull-lint', { limit: 4, after: third.newer! }))).toEqual(names(second));
   });
 
+  it('offers no newer page from a cursor past the newest run', async () => {
+    const page = await readJobRuns(nc, 'pull-lint', { limit: 4, before: 1_000_000 });
+    expect(names(page)).toEqual(names(await readJobRuns(nc, 'pull-lint', { limit: 4 })));
+    expect(page.newer).toBeUndefined();
+  });
+
   it('shows a run that is still going at its latest state', async () => {
     const js = jetstream(nc);
     const running = record('pull-e2e', 50, 'pending', 10_000);

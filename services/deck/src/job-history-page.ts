@@ -35,7 +35,7 @@ function historyRow(run: RunView, githubUrl: string): Html {
   const repoLink = run.repo ? `${githubUrl}/${run.repo}` : undefined;
   return html`<tr id="run-${run.prowjob}" data-state="${run.state}">
 <td><span class="state state-${run.state}" title="${run.description}">${run.state}</span></td>
-<td>${run.live ? html`<a href="/prowjob/${encodeURIComponent(run.prowjob)}" aria-label="ProwJob ${run.prowjob}, started ${shortTime(run.started)}">${shortTime(run.started)}</a>` : html`<time datetime="${run.started}">${shortTime(run.started)}</time>`}</td>
+<td>${run.live ? html`<a href="/prowjob/${encodeURIComponent(run.prowjob)}" aria-label="ProwJob of ${run.job}: ${run.prowjob}, started ${shortTime(run.started)}">${shortTime(run.started)}</a>` : html`<time datetime="${run.started}">${shortTime(run.started)}</time>`}</td>
 <td>${run.duration}</td>
 <td>${run.repo ? linkTo(repoLink, run.repo) : html`<span class="muted">periodic</span>`}</td>
 <td>${run.repo && run.pr !== undefined ? html`<a href="/pr/${run.repo}/${run.pr}" aria-label="PR history: ${run.repo}#${run.pr}">#${run.pr}</a>` : ''}</td>

@@ -29,7 +29,7 @@ export function page(title: string, body: Html, options: { script?: string } = {
 ${options.script ? html`<script src="/static/${options.script}" defer></script>` : ''}
 </head>
 <body>
-<header class="top"><a class="brand" href="/">Bowline deck</a><nav aria-label="Deck"><a href="/">Jobs</a> <a href="/prowjobs.js">prowjobs.js</a></nav></header>
+<header class="top"><a class="brand" href="/">Bowline deck</a><nav aria-label="Deck"><a href="/">Jobs</a> <a href="/command-help">Command help</a> <a href="/prowjobs.js">prowjobs.js</a></nav></header>
 <main>
 ${body}
 </main>

@@ -24,7 +24,7 @@ export async function sendLogPage(req: Request, res: Response, job: ProwJob, sou
   const name = job.metadata.name;
   const title = `Build log of ${job.spec.job}`;
   const header = html`<h1>${title}</h1>
-<p><span class="state state-${job.status.state}">${job.status.state}</span> ${job.spec.job} · <a href="/prowjob/${encodeURIComponent(name)}" aria-label="ProwJob ${name}">ProwJob</a>${
+<p><span class="state state-${job.status.state}">${job.status.state}</span> ${job.spec.job} · <a href="/prowjob/${encodeURIComponent(name)}" aria-label="ProwJob of ${job.spec.job}: ${name}">ProwJob</a>${
     job.status.url ? html` · ${linkTo(job.status.url, 'The build in Jenkins', html` id="jenkins-build"`)}` : ''
   }</p>`;
   const problem = (status: number, text: string): void => sendPage(res, page(title, html`${header}<p class="notice" role="alert">${text}</p>`), status);

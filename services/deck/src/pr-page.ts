@@ -52,7 +52,7 @@ function jobLinks(run: RunView): Html {
 function gridRun(run: RunView): Html {
   const label = `${run.state}, started ${shortTime(run.started)}`;
   const badge = html`<span class="state state-${run.state}">${run.state}</span>`;
-  if (run.live) return html`<a class="run" href="/prowjob/${encodeURIComponent(run.prowjob)}" aria-label="ProwJob ${run.prowjob}: ${label}" title="${label}">${badge}</a> `;
+  if (run.live) return html`<a class="run" href="/prowjob/${encodeURIComponent(run.prowjob)}" aria-label="ProwJob of ${run.job}: ${run.prowjob}, ${label}" title="${label}">${badge}</a> `;
   if (run.buildLink) return html`${linkTo(run.buildLink, badge, html` class="run" aria-label="Jenkins${run.build ? ` #${run.build}` : ''}: the build of ${run.job}, ${label}" title="${label}"`)} `;
   return html`<span class="run" title="${label}">${badge}</span> `;
 }

@@ -25,6 +25,8 @@ export interface StartDeckOptions {
   batchMs?: number;
   /** How many recent changes a page connecting late can catch up on; tests shorten it. */
   recentChanges?: number;
+  /** Runs on a page of a job's history (20, as Prow's); tests shorten it. */
+  runsPerPage?: number;
 }
 
 export interface RunningDeck {
@@ -58,6 +60,7 @@ export async function startDeck(options: StartDeckOptions): Promise<RunningDeck>
         logs: { operatorUrl: settings.operatorUrl, operatorToken: settings.operatorToken },
         githubUrl: settings.githubUrl,
         logger,
+        runsPerPage: options.runsPerPage,
       }),
     }),
     stop: async () => {

@@ -68,6 +68,7 @@ export interface DeckServerOptions {
   config?: ConfigSource;
   /** The HISTORY reader; the deck's own (its NATS connection) by default. */
   history?: HistorySource;
+  runsPerPage?: number;
 }
 
 export async function startDeckServer(jobs: ProwJob[] = [], settings: Partial<DeckSettings> = {}, recentChanges?: number, options: DeckServerOptions = {}): Promise<DeckServer> {
@@ -80,6 +81,7 @@ export async function startDeckServer(jobs: ProwJob[] = [], settings: Partial<De
     settings: { githubUrl: 'https://github.com', maxRows: 500, ...settings },
     config: options.config ?? staticConfigSource(DECK_CONFIG),
     ...(options.history ? { history: options.history } : {}),
+    runsPerPage: options.runsPerPage,
     logger,
     registry,
     batchMs: 50,
