@@ -59,8 +59,9 @@ export function durationHistogram(durations: DurationBins): Html {
   });
   const text = histogramText(durations);
   return html`<figure class="duration-histogram" id="duration-histogram">
+<figcaption class="muted">Duration of ${durations.finished} finished ${durations.finished === 1 ? 'job' : 'jobs'}</figcaption>
 <svg viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label="${text}">${columns}</svg>
-<figcaption class="muted"><span>Duration of ${durations.finished} finished ${durations.finished === 1 ? 'job' : 'jobs'}</span><span>${durations.bins[0]!.label}</span><span>${durations.bins[durations.bins.length - 1]!.label}</span></figcaption>
+<div class="axis muted" aria-hidden="true"><span>${durations.bins[0]!.label}</span><span>${durations.bins[durations.bins.length - 1]!.label}</span></div>
 </figure>`;
 }
 

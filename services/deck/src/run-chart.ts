@@ -11,7 +11,8 @@ export function runChart(runs: readonly RunView[]): Html {
   if (runs.length === 0) return html``;
   const ordered = [...runs].reverse();
   const longest = Math.max(1, ...ordered.map((run) => run.durationMs ?? 0));
-  const width = 100 / ordered.length;
+  // Slots for at least a page of runs (Prow's 20), so a lone run is a bar, not a wall.
+  const width = 100 / Math.max(ordered.length, 20);
   const bars = ordered.map((run, i) => {
     // A run still going has no duration yet: a short stub in its state's colour.
     const height = run.durationMs === undefined ? 4 : Math.max(4, (run.durationMs / longest) * 100);
