@@ -49,9 +49,11 @@ export function pageRoutes(options: PageRoutesOptions): (app: Express) => void {
           return live ? liveRun(live) : runView(record, false);
         });
         if (!cursor.before && !cursor.after) {
-          // The newest page also shows runs the sinker has not recorded yet.
+          // The newest page also shows runs the sinker has not recorded yet: live ones that started
+          // after the newest recorded run (older live runs are on the pages their records put them).
           const recorded = new Set(runs.map((run) => run.prowjob));
-          const unrecorded = index.all().filter((live) => live.spec.job === job && !recorded.has(live.metadata.name));
+          const newest = runs.reduce((latest, run) => (run.started > latest ? run.started : latest), '');
+          const unrecorded = index.all().filter((live) => live.spec.job === job && !recorded.has(live.metadata.name) && (live.status.startTime ?? '') >= newest);
           runs.unshift(...unrecorded.map(liveRun));
         }
         sendPage(res, jobHistoryPage({ job, runs, older: found.older, newer: found.newer, githubUrl }));

@@ -116,7 +116,7 @@ async function linksOf(path: string): Promise<{ h1: string; links: Link[] }> {
     await page.goto(`${deck.url}${path}`);
     const h1 = (await page.locator('h1').first().textContent()) ?? '';
     const links = await page.locator('a[href]').evaluateAll((anchors) =>
-      anchors.map((a) => ({ href: (a as HTMLAnchorElement).href, name: (a.getAttribute('aria-label') ?? a.textContent ?? '').replace(/\s+/g, ' ').trim() })),
+      anchors.map((a) => ({ href: (a as unknown as { href: string }).href, name: (a.getAttribute('aria-label') ?? a.textContent ?? '').replace(/\s+/g, ' ').trim() })),
     );
     return { h1: h1.replace(/\s+/g, ' ').trim(), links };
   } finally {
