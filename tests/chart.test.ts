@@ -93,11 +93,10 @@ describe.each(INSTALLS)('the chart installed with %s', (_name, files) => {
     }
   });
 
-  it('mounts config.yaml as a directory, never with subPath, so live reload sees ConfigMap updates', () => {
+  it('mounts config.yaml as a directory, never with subPath, so live reload sees ConfigMap updates (the hook reads its tenants there)', () => {
     for (const d of deployments) {
       const mounts = containerOf(d).volumeMounts;
       expect(mounts.filter((m) => m.subPath !== undefined)).toEqual([]);
-      if (serviceOf(d) === 'hook') continue;
       expect(envOf(d).BOWLINE_CONFIG).toBe('/etc/bowline/config/config.yaml');
       const config = mounts.find((m) => m.mountPath === '/etc/bowline/config');
       const volume = d.spec.template.spec.volumes.find((v) => v.name === config?.name);
@@ -126,6 +125,26 @@ describe.each(INSTALLS)('the chart installed with %s', (_name, files) => {
     for (const secret of secrets) {
       expect(outsideSecrets).not.toContain(secret);
       expect(outsideSecrets).not.toContain(Buffer.from(secret).toString('base64'));
+    }
+  });
+
+  it("mounts each tenant's Secret read-only at /etc/bowline/tenants/<name> where tenant credentials are read, and nowhere else", () => {
+    const tenants = Object.entries((merged.tenants ?? {}) as Record<string, { existingSecret: string }>);
+    for (const d of deployments) {
+      const mounts = containerOf(d).volumeMounts.filter((m) => m.mountPath.startsWith('/etc/bowline/tenants/'));
+      const readsTenants = ['hook', 'planner', 'jenkins-operator', 'reporter'].includes(serviceOf(d));
+      expect(mounts.map((m) => m.mountPath).sort()).toEqual(readsTenants ? tenants.map(([name]) => `/etc/bowline/tenants/${name}`).sort() : []);
+      for (const mount of mounts) {
+        expect(mount.readOnly).toBe(true);
+        const volume = d.spec.template.spec.volumes.find((v) => v.name === mount.name) as { secret?: { secretName: string; defaultMode: number } };
+        const tenant = mount.mountPath.split('/').at(-1)!;
+        expect(volume.secret).toEqual({ secretName: tenants.find(([name]) => name === tenant)![1].existingSecret, defaultMode: 0o440 });
+      }
+    }
+    // Every file config.yaml names under a tenant's directory is in a mounted tenant Secret.
+    const config = typeof merged.config === 'string' ? merged.config : JSON.stringify(merged.config);
+    for (const path of config.match(/\/etc\/bowline\/tenants\/[a-z0-9-]+\//g) ?? []) {
+      expect(tenants.map(([name]) => `/etc/bowline/tenants/${name}/`)).toContain(path);
     }
   });
 

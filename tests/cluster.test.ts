@@ -21,7 +21,7 @@ import { launchReplicas, type ReplicaProcess } from './cluster/replicas.js';
 // Issue 15: two replicas of every service, as processes from dist/, on a real three-server
 // JetStream cluster with replicated streams (the chart's production values), a burst of `/test
 // all` over many pull requests, some of whose builds fail, and mid-burst the EVENTS stream's leader
-// and the acting jenkins-operator killed. Every assertion is on what the GitHub and Jenkins
+// and the acting jenkins-operator killed; then a server stopped as Kubernetes stops its pod. Every assertion is on what the GitHub and Jenkins
 // stand-ins recorded.
 const CONFIG = `
 presubmits:
@@ -44,6 +44,8 @@ const SECRET = 'cluster-webhook-secret';
 const PULLS = Array.from({ length: 16 }, (_, i) => 101 + i);
 /** Sent before the kills, after the server's, and after the operator's. */
 const [BEFORE, AFTER_SERVER, AFTER_OPERATOR] = [PULLS.slice(0, 8), PULLS.slice(8, 12), PULLS.slice(12)];
+/** Sent while a server is stopped the way Kubernetes stops its pod; their builds all pass. */
+const DURING_LAME_DUCK = [117, 118, 119, 120];
 /** Every other pull request's integration build fails. */
 const FAILING = new Set(PULLS.filter((_, i) => i % 2 === 1));
 const shaOf = (pull: number) => String(pull).padStart(40, 'c');
@@ -64,7 +66,7 @@ describe('two replicas of every service on a three-server NATS cluster', () => {
     workDir = mkdtempSync(join(tmpdir(), 'bowline-cluster-'));
     [cluster, github, jenkins] = await Promise.all([startNatsCluster(), FakeGitHub.start({ tokens: ['test-token'] }), FakeJenkins.start({ user: 'bowline', apiToken: 'jenkins-token' })]);
     github.addOrgMember(ORG, 'alice');
-    for (const pull of PULLS) github.addPullRequest({ org: ORG, repo: REPO, number: pull, author: 'alice', headSha: shaOf(pull), baseRef: 'master', baseSha: 'b'.repeat(40), headRef: `topic-${pull}`, files: ['src/x.go'] });
+    for (const pull of [...PULLS, ...DURING_LAME_DUCK]) github.addPullRequest({ org: ORG, repo: REPO, number: pull, author: 'alice', headSha: shaOf(pull), baseRef: 'master', baseSha: 'b'.repeat(40), headRef: `topic-${pull}`, files: ['src/x.go'] });
     jenkins.addJob('unit');
     jenkins.addJob('integration');
     jenkins.autoRun({
@@ -238,6 +240,42 @@ describe('two replicas of every service on a three-server NATS cluster', () => {
     // Every replica but the one killed is still up.
     expect(replicas.filter((r) => r !== acting && r.exited()).map((r) => r.id)).toEqual([]);
   }, 120_000);
+
+  // A crash (above) costs nats-server 2.9's Raft election timeout, 4–9 s compiled in. A pod that
+  // Kubernetes stops (a rolling update, a drained node) goes through the NATS chart's preStop
+  // lame-duck signal, and the server hands its leaderships over before it leaves.
+  it('has events flowing within 5 s and builds within 10 s when a server is stopped as Kubernetes stops its pod', async () => {
+    const jsm = await jetstreamManager(nc);
+    await waitFor(
+      'every server current in EVENTS again',
+      async () => {
+        const info = await jsm.streams.info('EVENTS').catch(() => undefined);
+        return info?.cluster?.replicas?.length === 2 && info.cluster.replicas.every((r) => r.current);
+      },
+      { timeoutMs: 30_000 },
+    );
+    const leader = (await jsm.streams.info('EVENTS')).cluster?.leader;
+    const member = cluster.members.find((m) => m.name === leader)!;
+    expect(member?.name).toBe(leader);
+    const stoppedAt = Date.now();
+    member.lameDuck();
+    await Promise.all(DURING_LAME_DUCK.map((pull) => testAll(pull)));
+    const eventsBackAfter = await waitFor('a planner handling a webhook sent during the stop', () => firstLogAt('planner', DURING_LAME_DUCK) - stoppedAt || false, { timeoutMs: 30_000 });
+    const buildsBackAfter = await waitFor('a build of a webhook sent during the stop', () => (requestedFor(DURING_LAME_DUCK)[0]?.at ?? NaN) - stoppedAt || false, { timeoutMs: 30_000 });
+    await member.kill();
+    await member.restart();
+    await waitFor('builds for every webhook sent during the stop', () => requestedFor(DURING_LAME_DUCK).length === DURING_LAME_DUCK.length * 2, { timeoutMs: 30_000 });
+    await waitFor(
+      'every final state reported',
+      () => DURING_LAME_DUCK.every((pull) => ['ci/jenkins/unit', 'ci/jenkins/integration'].every((context) => lastState(statusesOf(pull), context) === 'success')),
+      { timeoutMs: 30_000 },
+    );
+    if (process.env.CLUSTER_DUMP) writeFileSync(`${process.env.CLUSTER_DUMP}.lame-duck.times`, JSON.stringify({ eventsBackAfter, buildsBackAfter }));
+    expect(eventsBackAfter).toBeLessThan(5000);
+    expect(buildsBackAfter).toBeLessThan(10_000);
+    const ids = requestedFor(DURING_LAME_DUCK).map((p) => p.get('PROW_JOB_ID'));
+    expect(new Set(ids).size).toBe(ids.length);
+  }, 90_000);
 });
 
 /** A build request's parameters, from its query or its form body (the client may send either). */

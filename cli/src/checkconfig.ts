@@ -66,5 +66,10 @@ function summarize(config: Config): string[] {
   }
   lines.push(`ignored jobs of other agents: ${ignored}${ignored ? ` (${[...ignoredAgents].sort().join(', ')})` : ''}`);
   lines.push(`jenkins_operators: ${config.jenkinsOperators.length}, Jenkins masters in bowline.jenkins: ${config.bowline.jenkins.length}`);
+  const tenants = config.bowline.tenants.filter((t) => !t.implicit);
+  if (tenants.length > 0) {
+    lines.push(`tenants: ${tenants.length}`);
+    for (const t of tenants) lines.push(`  ${t.name}: ${t.repos.join(', ')} (Jenkins: ${t.jenkins.map((m) => m.name).join(', ')})`);
+  }
   return lines;
 }

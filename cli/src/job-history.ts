@@ -1,4 +1,4 @@
-import { bindProwJobBucket, type NatsConnection } from '@bowline/bus';
+import { bindProwJobBucket, IMPLICIT_TENANT, type NatsConnection } from '@bowline/bus';
 import { latestRuns, ProwJobStore, readHistory, toHistoryRecord, type HistoryRecord, type ProwJob, type ProwJobState } from '@bowline/prowjob';
 
 /** A job as `bowline jobs` shows it: its latest known state, and whether the bucket still has it. */
@@ -8,6 +8,8 @@ export interface JobRow extends HistoryRecord {
 }
 
 export interface JobFilter {
+  /** A job naming no tenant (made before tenants, or by a config without them) is `default`'s. */
+  tenant?: string;
   repo?: string;
   pr?: number;
   job?: string;
@@ -57,6 +59,7 @@ async function readLive(nc: NatsConnection): Promise<{ job: ProwJob; revision: n
 }
 
 function matches(row: JobRow, filter: JobFilter): boolean {
+  if (filter.tenant !== undefined && (row.tenant ?? IMPLICIT_TENANT) !== filter.tenant) return false;
   if (filter.repo !== undefined && row.repo !== filter.repo) return false;
   if (filter.pr !== undefined && row.pr !== filter.pr) return false;
   if (filter.job !== undefined && row.job !== filter.job) return false;

@@ -7,8 +7,8 @@ import { readJob, readJobs, type JobFilter } from './job-history.js';
 import { formatTable } from './table.js';
 import { UsageError } from './usage.js';
 
-export const JOBS_USAGE = `  bowline jobs list [--repo ORG/REPO] [--pr N] [--job NAME] [--state STATE] [--since 7d|DATE] [--limit N] [--json] [--nats URL]
-      ProwJobs, live and from the history, newest first
+export const JOBS_USAGE = `  bowline jobs list [--repo ORG/REPO] [--pr N] [--job NAME] [--state STATE] [--tenant NAME] [--since 7d|DATE] [--limit N] [--json] [--nats URL]
+      ProwJobs, live and from the history, newest first; --tenant: one tenant's (default: a job naming none)
   bowline jobs show PROWJOB [--json] [--nats URL]
       one ProwJob and its timeline
   bowline jobs logs PROWJOB [--operator-url URL]
@@ -42,6 +42,7 @@ async function list(args: string[], io: JobsIo): Promise<number> {
     strict: true,
     options: {
       ...natsOption,
+      tenant: { type: 'string' },
       repo: { type: 'string' },
       pr: { type: 'string' },
       job: { type: 'string' },
@@ -55,6 +56,10 @@ async function list(args: string[], io: JobsIo): Promise<number> {
   if (values.repo !== undefined) {
     if (!/^[^/\s]+\/[^/\s]+$/.test(values.repo)) throw new UsageError(`--repo must look like org/repo, not "${values.repo}"`);
     filter.repo = values.repo;
+  }
+  if (values.tenant !== undefined) {
+    if (!/^[a-z0-9-]+$/.test(values.tenant)) throw new UsageError(`--tenant takes a tenant name (lower-case letters, digits and -), not "${values.tenant}"`);
+    filter.tenant = values.tenant;
   }
   if (values.pr !== undefined) filter.pr = positiveInteger('--pr', values.pr);
   if (values.job !== undefined) filter.job = values.job;
@@ -111,6 +116,7 @@ async function show(args: string[], io: JobsIo): Promise<number> {
   const fields: [string, string | undefined][] = [
     ['prowjob', latest.prowjob],
     ['job', `${latest.job} (${latest.type})`],
+    ['tenant', latest.tenant],
     ['repo', latest.repo && [latest.repo, latest.baseRef && `branch ${latest.baseRef}`].filter(Boolean).join(', ')],
     ['pull request', latest.pr === undefined ? undefined : `#${latest.pr}${latest.author ? ` by ${latest.author}` : ''}`],
     ['commit', latest.sha],

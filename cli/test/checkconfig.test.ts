@@ -51,6 +51,14 @@ describe('bowline checkconfig', () => {
     expect(strict.out).toContain('failing because of --strict');
   });
 
+  it("lists the tenants of the README's two-tenant example", async () => {
+    const { code, out } = await run('checkconfig', '--config', join(root, 'examples/tenants/config.yaml'), '--strict');
+    expect(code).toBe(0);
+    expect(out).toContain('tenants: 2');
+    expect(out).toContain('  payments: acme-pay, acme/billing (Jenkins: payments-ci)');
+    expect(out).toContain('  search: acme (Jenkins: search-ci)');
+  });
+
   it('reads the split job config directory', async () => {
     const { code, out } = await run('checkconfig', '--config', join(root, 'config/config.yaml'), '--job-config', join(root, 'cli/test/fixtures/jobs'));
     expect(code).toBe(0);

@@ -42,7 +42,7 @@ describe('bowline events dead-letters', () => {
     });
     await publishEvent(bus.nc, comment('refused-once'));
     await publishEvent(bus.nc, comment('number-as-text', (p) => (p.issue.number = '7')));
-    await jetstream(bus.nc).publish(eventSubject('issue_comment'), '{"id": "truncated"', { msgID: 'garbled' });
+    await jetstream(bus.nc).publish(eventSubject('default', 'issue_comment'), '{"id": "truncated"', { msgID: 'garbled' });
     await waitFor('three dead letters', async () => (await bowline('events', 'dead-letters', '--json')).out.includes('"id": 3'));
   });
 
@@ -78,7 +78,7 @@ describe('bowline events dead-letters', () => {
     expect(code).toBe(0);
     const letters = JSON.parse(out) as Record<string, any>[];
     expect(letters.map((l) => l.id)).toEqual([3, 2]);
-    expect(letters[0]).toMatchObject({ service: 'planner', reason: 'not_json', stream: 'EVENTS', subject: 'bowline.events.github.issue_comment', message: '{"id": "truncated"' });
+    expect(letters[0]).toMatchObject({ service: 'planner', reason: 'not_json', stream: 'EVENTS', subject: 'bowline.events.default.github.issue_comment', message: '{"id": "truncated"' });
     expect(letters[1]!.message).toMatchObject({ id: 'number-as-text', event: 'issue_comment', payload: { issue: { number: '7' } } });
   });
 
@@ -100,7 +100,7 @@ describe('bowline events dead-letters', () => {
     const first = await bowline('events', 'dead-letters', '--replay', '1');
     const second = await bowline('events', 'dead-letters', '--replay', '1');
 
-    expect(first).toMatchObject({ code: 0, lines: ['dead letter 1 (issue_comment, delivery refused-once) sent back to bowline.events.github.issue_comment'] });
+    expect(first).toMatchObject({ code: 0, lines: ['dead letter 1 (issue_comment, delivery refused-once) sent back to bowline.events.default.github.issue_comment'] });
     expect(second).toMatchObject({ code: 0, lines: ['dead letter 1 (issue_comment, delivery refused-once) was replayed already in the last 24 hours: not sent again'] });
     await waitFor('the planner to handle it again', () => handled.filter((id) => id === 'refused-once').length === 2);
     expect((await storedEventIds(bus.nc)).slice(before.length)).toEqual(['refused-once.replay.1']);

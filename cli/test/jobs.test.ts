@@ -13,6 +13,7 @@ import {
   newPresubmitJob,
   prowJobName,
   ProwJobStore,
+  TENANT_LABEL,
   toHistoryRecord,
   transition,
   type ProwJob,
@@ -52,6 +53,15 @@ interface Story {
   started: string;
   states: [ProwJobState, string][];
   deleted?: boolean;
+  /** How the planner recorded the job's tenant: its label, or Prow's `spec.prowjob_defaults.tenant_id`; unset: none (`default`). */
+  tenant?: { label: string } | { tenantId: string };
+}
+
+/** The job as the planner records a tenant on it. */
+function withTenant(job: ProwJob, tenant: Story['tenant']): ProwJob {
+  if (!tenant) return job;
+  if ('label' in tenant) return { ...job, metadata: { ...job.metadata, labels: { ...job.metadata.labels, [TENANT_LABEL]: tenant.label } } };
+  return { ...job, spec: { ...job.spec, prowjob_defaults: { tenant_id: tenant.tenantId } } as ProwJob['spec'] };
 }
 
 const presubmit = (job: 'unit' | 'lint', pr: number, sha: string, comment: string) => (name: string, started: Date) =>
@@ -92,6 +102,7 @@ const STORIES: Story[] = [
       ['pending', '2024-06-01T10:00:30Z'],
       ['failure', '2024-06-01T10:14:05Z'],
     ],
+    tenant: { label: 'payments' },
   },
   {
     id: 'nightly',
@@ -121,6 +132,7 @@ const STORIES: Story[] = [
       ['failure', '2024-05-24T09:09:30Z'],
     ],
     deleted: true,
+    tenant: { tenantId: 'payments' },
   },
 ];
 
@@ -137,7 +149,7 @@ describe('bowline jobs', () => {
   async function play(store: ProwJobStore, story: Story): Promise<void> {
     const js = jetstream(nc);
     const name = nameOf(story.id);
-    let job = story.make(name, at(story.started));
+    let job = withTenant(story.make(name, at(story.started)), story.tenant);
     const record = async () => {
       const { job: stored, revision } = (await store.get(name))!;
       const entry = toHistoryRecord(stored, revision);
@@ -229,6 +241,10 @@ describe('bowline jobs', () => {
       ['--since 2h', ['--since', '2h'], ['lint-pr7', 'unit-pr7', 'publish-push']],
       ['--since a date', ['--since', '2024-06-01'], ['lint-pr7', 'unit-pr7', 'publish-push', 'nightly']],
       ['--repo and --pr and --job together', ['--repo', 'acme/widgets', '--pr', '7', '--job', 'unit'], ['unit-pr7', 'unit-pr7-older']],
+      // One job labelled, one (deleted: only the history knows it) with Prow's tenant_id.
+      ['--tenant payments, read from the label or tenant_id', ['--tenant', 'payments'], ['publish-push', 'unit-pr5']],
+      ['--tenant default: the jobs naming no tenant', ['--tenant', 'default'], ['lint-pr7', 'unit-pr7', 'nightly', 'unit-pr7-older']],
+      ['--tenant and --repo together', ['--tenant', 'payments', '--repo', 'acme/widgets'], ['unit-pr5']],
     ])('filters by %s', async (_, flags, expected) => {
       const { code, lines } = await bowline('jobs', 'list', ...flags);
 
@@ -281,6 +297,7 @@ describe('bowline jobs', () => {
       expect(lines).toEqual([
         `prowjob        ${nameOf('publish-push')}`,
         'job            publish (postsubmit)',
+        'tenant         payments',
         'repo           acme/gadgets, branch main',
         `commit         ${'c'.repeat(40)}`,
         'context        publish',
@@ -388,6 +405,7 @@ describe('bowline jobs', () => {
     [['jobs', 'list', '--state', 'done'], '--state must be one of triggered, pending, success, failure, aborted, error'],
     [['jobs', 'list', '--since', 'last week'], '--since takes a duration such as 7d or 36h'],
     [['jobs', 'list', '--pr', 'seven'], '--pr must be a positive whole number'],
+    [['jobs', 'list', '--tenant', 'Payments'], '--tenant takes a tenant name (lower-case letters, digits and -), not "Payments"'],
     [['jobs', 'list', '--repo', 'widgets'], '--repo must look like org/repo'],
     [['jobs', 'show'], 'jobs show needs one ProwJob name'],
     [['jobs', 'logs', 'a', 'b'], 'jobs logs needs one ProwJob name'],

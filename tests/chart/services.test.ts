@@ -87,10 +87,9 @@ describe('the chart', () => {
       deploymentsOf(render([values])).map((d) => d.spec.template.metadata.annotations?.['checksum/config']);
     const before = checksum(token);
     const after = checksum(withValues(token, { config: `${token.config as string}\n# edited\n` }));
-    // The hook reads no config.yaml.
-    expect(before[0]).toBeUndefined();
-    expect(before.slice(1).every((sum) => /^[0-9a-f]{64}$/.test(sum ?? ''))).toBe(true);
-    expect(after.slice(1)).not.toEqual(before.slice(1));
+    // Every service reads config.yaml, the hook for its tenants' webhook secrets.
+    expect(before.every((sum) => /^[0-9a-f]{64}$/.test(sum ?? ''))).toBe(true);
+    after.forEach((sum, i) => expect(sum).not.toBe(before[i]));
     expect(checksum(withValues(token, { rollOnConfigChange: false })).every((sum) => sum === undefined)).toBe(true);
   });
 
@@ -119,6 +118,7 @@ describe('the chart', () => {
     ['an App id without its key', { github: { app: { id: '42' } } }, 'github.app.privateKey'],
     ['a Jenkins URL without credentials', { jenkins: { token: { value: '' } } }, 'jenkins.user and jenkins.token'],
     ['both a Jenkins token and a bearer token', { jenkins: { bearerToken: { value: 'b' } } }, 'not both'],
+    ['a tenant without its Secret', { tenants: { payments: { existingSecret: '' } } }, 'tenants.payments.existingSecret'],
   ])('refuses to install with %s, saying what to set', (_what, override, message) => {
     expect(() => render([withValues(token, override as Values)])).toThrow(message);
   });

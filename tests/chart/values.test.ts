@@ -38,6 +38,8 @@ describe('values.schema.json', () => {
     ['more JetStream replicas than NATS allows', { bowline: { natsReplicas: 7 } }, '/bowline/natsReplicas', 'maximum'],
     ['a NATS URL without a scheme', { nats: { url: 'nats.example.com:4222' } }, '/nats/url', 'pattern'],
     ['a relative mount path', { jenkins: { extraMasterSecrets: [{ secretName: 'j', mountPath: 'etc/j' }] } }, '/jenkins/extraMasterSecrets/0/mountPath', 'pattern'],
+    ['a tenant name that cannot be a volume name', { tenants: { Payments: { existingSecret: 'p' } } }, '/tenants', 'propertyNames'],
+    ['a tenant without its Secret', { tenants: { payments: {} } }, '/tenants/payments', 'required'],
     ['an anti-affinity preset it does not know', { sinker: { podAntiAffinityPreset: 'strict' } }, '/sinker/podAntiAffinityPreset', 'enum'],
     ['a Route passing TLS through to the hook, which serves none', { hook: { route: { tls: { termination: 'passthrough' } } } }, '/hook/route/tls/termination', 'enum'],
     ['a container security setting Kubernetes does not have', { containerSecurityContext: { runAsRoot: false } }, '/containerSecurityContext', 'additionalProperties'],

@@ -246,8 +246,13 @@ crash loop (each service also exits naming the variable, but in a pod's log).
 */}}
 {{- define "bowline.validate" -}}
 {{- $v := .Values -}}
-{{- if and $v.hook.enabled (not (include "bowline.hasSecret" $v.github.webhookSecret)) -}}
-{{- fail "github.webhookSecret: the hook needs the webhook secret: set existingSecret (a Secret you made) or value" -}}
+{{- if and $v.hook.enabled (not $v.tenants) (not (include "bowline.hasSecret" $v.github.webhookSecret)) -}}
+{{- fail "github.webhookSecret: the hook needs the webhook secret: set existingSecret (a Secret you made) or value (or give each tenant its own under tenants)" -}}
+{{- end -}}
+{{- range $tenant, $settings := $v.tenants -}}
+{{- if not $settings.existingSecret -}}
+{{- fail (printf "tenants.%s.existingSecret: name the Secret holding the tenant's webhook secret and credentials" $tenant) -}}
+{{- end -}}
 {{- end -}}
 {{- if and $v.github.app.id (not (include "bowline.hasSecret" $v.github.app.privateKey)) -}}
 {{- fail "github.app: an App id needs its private key: set github.app.privateKey.existingSecret or value" -}}

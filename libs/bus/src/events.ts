@@ -4,14 +4,16 @@ import type { Registry } from 'prom-client';
 import { describeError, type Logger } from '@bowline/observability';
 import { DeadLetterSink } from './dead-letters.js';
 import { MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type PayloadChecker } from './payloads.js';
-import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, eventSubject } from './names.js';
+import { EVENTS_STREAM, eventsFilter, eventSubject, IMPLICIT_TENANT, parseEventSubject } from './names.js';
 import { isConsumerNotFound } from './nats-errors.js';
 import { retryStartup } from './startup-retry.js';
 
-/** What the hook publishes for each accepted webhook, on `bowline.events.github.<event>`. */
+/** What the hook publishes for each accepted webhook, on `bowline.events.<tenant>.github.<event>`. */
 export interface EventEnvelope<P = Record<string, unknown>> {
   id: string;
   event: string;
+  /** The tenant owning the event's repository; absent in events stored before tenants (the implicit tenant's). */
+  tenant?: string;
   receivedAt: string;
   payload: P;
 }
@@ -34,17 +36,22 @@ export async function publishEvent(
  * cost of a string concatenation instead of a walk over a payload of kilobytes.
  */
 export function encodeEnvelope(envelope: Omit<EventEnvelope<unknown>, 'payload'>, payloadJson: string): string {
-  const head = JSON.stringify({ id: envelope.id, event: envelope.event, receivedAt: envelope.receivedAt });
+  const head = JSON.stringify({
+    id: envelope.id,
+    event: envelope.event,
+    ...(envelope.tenant === undefined ? {} : { tenant: envelope.tenant }),
+    receivedAt: envelope.receivedAt,
+  });
   return `${head.slice(0, -1)},"payload":${payloadJson}}`;
 }
 
 export async function publishEncoded(
   nc: NatsConnection,
-  envelope: Pick<EventEnvelope<unknown>, 'id' | 'event'>,
+  envelope: Pick<EventEnvelope<unknown>, 'id' | 'event' | 'tenant'>,
   data: string,
   options: { timeoutMs?: number } = {},
 ): Promise<{ duplicate: boolean; seq: number }> {
-  const ack = await jetStreamOf(nc).publish(eventSubject(envelope.event), data, {
+  const ack = await jetStreamOf(nc).publish(eventSubject(envelope.tenant ?? IMPLICIT_TENANT, envelope.event), data, {
     msgID: envelope.id,
     timeout: options.timeoutMs ?? 5000,
   });
@@ -85,6 +92,14 @@ export interface EventConsumerOptions {
   ackWaitMs?: number;
   /** What a payload must look like to be handled; defaults to the hook's (the fields Bowline reads). */
   checker?: PayloadChecker;
+  /** Only this tenant's events (`BOWLINE_TENANTS`; name the durable with `tenantConsumer`); default every event. */
+  tenant?: string;
+  /**
+   * A durable consumer whose acknowledged position a newly created one starts from, rather than
+   * from the stream's first event: a planner of one tenant taking over from the all-tenant
+   * `planner` does not plan a week of events again.
+   */
+  startFrom?: string;
   handle: (envelope: EventEnvelope, message: JsMsg) => Promise<Outcome>;
 }
 
@@ -121,11 +136,12 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    // No deliver_policy: it is set when the consumer is made (startingPoint) and cannot change.
     ack_wait: nanos(ackWaitMs),
     max_deliver: maxDeliver + DEAD_LETTER_HEADROOM,
-    // One filter, not `filter_subjects`: Debian's nats-server is 2.9, which has only the former.
-    filter_subject: `${EVENTS_SUBJECT_PREFIX}.github.>`,
+    // One filter, not `filter_subjects`: Debian's nats-server is 2.9, which has only the former;
+    // a service of several tenants runs one consumer per tenant.
+    filter_subject: eventsFilter(options.tenant),
   };
   const consumer = await retryStartup(`create consumer ${durable} on stream ${EVENTS_STREAM}`, async () => {
     const jsm = await jetstreamManager(nc);
@@ -134,7 +150,7 @@ export async function consumeEvents(options: EventConsumerOptions): Promise<Even
       await jsm.consumers.update(EVENTS_STREAM, durable, config);
     } catch (error) {
       if (!isConsumerNotFound(error)) throw error;
-      await jsm.consumers.add(EVENTS_STREAM, config);
+      await jsm.consumers.add(EVENTS_STREAM, { ...config, ...(await startingPoint(jsm, options.startFrom)) });
     }
     return jetstream(nc).consumers.get(EVENTS_STREAM, durable);
   });
@@ -262,9 +278,21 @@ async function pullMessages(consumer: Consumer, concurrency: number, logger: Log
   return messages;
 }
 
-/** `bowline.events.github.push` → `push`. */
+/** `bowline.events.payments.github.push` → `push`. */
 function eventOf(subject: string): string | undefined {
-  return subject.split('.').at(-1);
+  return parseEventSubject(subject)?.event ?? subject.split('.').at(-1);
+}
+
+/** Just past what `durable` acknowledged, when that consumer exists; else the stream's start. */
+async function startingPoint(jsm: Awaited<ReturnType<typeof jetstreamManager>>, durable: string | undefined): Promise<{ deliver_policy: DeliverPolicy; opt_start_seq?: number }> {
+  if (durable === undefined) return { deliver_policy: DeliverPolicy.All };
+  try {
+    const info = await jsm.consumers.info(EVENTS_STREAM, durable);
+    return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info.ack_floor.stream_seq + 1 };
+  } catch (error) {
+    if (isConsumerNotFound(error)) return { deliver_policy: DeliverPolicy.All };
+    throw error;
+  }
 }
 
 /** What is wrong with the envelope itself (the hook always writes all of it), if anything. */

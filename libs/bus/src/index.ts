@@ -1,7 +1,11 @@
 export { connectBus, type BusConnection, type NatsConnection } from './connect.js';
 export {
   EVENTS_STREAM,
+  eventsFilter,
   eventSubject,
+  IMPLICIT_TENANT,
+  parseEventSubject,
+  tenantConsumer,
   HISTORY_STREAM,
   HISTORY_SUBJECT_PREFIX,
   JENKINS_OPERATOR_LEASE,

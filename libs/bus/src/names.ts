@@ -13,9 +13,38 @@
 export const EVENTS_STREAM = 'EVENTS';
 export const EVENTS_SUBJECT_PREFIX = 'bowline.events';
 
-/** `bowline.events.github.<event>`: the subject of one GitHub event (`pull_request`, `push`, …). */
-export function eventSubject(event: string): string {
-  return `${EVENTS_SUBJECT_PREFIX}.github.${event}`;
+/**
+ * The tenant of a config without tenants (@bowline/config's `DEFAULT_TENANT`, which does not
+ * depend on this package): its events, and any published without a tenant, go under its name.
+ */
+export const IMPLICIT_TENANT = 'default';
+
+/**
+ * `bowline.events.<tenant>.github.<event>`: one GitHub event (`pull_request`, `push`, …) of a
+ * tenant. Tenant names are `[a-z0-9-]+` (checkconfig), so each is one subject token, and a NATS
+ * account can export or import one tenant's events by subject (README "Tenants").
+ */
+export function eventSubject(tenant: string, event: string): string {
+  return `${EVENTS_SUBJECT_PREFIX}.${tenant}.github.${event}`;
+}
+
+/**
+ * The subject a consumer of some tenants' events filters on: one tenant's, or every event when
+ * no tenant is named. "Every event" is `bowline.events.>`, which also matches the subjects stored
+ * before events carried a tenant (`bowline.events.github.<event>`), so an upgrade leaves none of
+ * them unread.
+ */
+export function eventsFilter(tenant?: string): string {
+  return tenant === undefined ? `${EVENTS_SUBJECT_PREFIX}.>` : `${EVENTS_SUBJECT_PREFIX}.${tenant}.github.>`;
+}
+
+/** The event name and tenant of an event subject, old (tenant-less: the implicit tenant) or new. */
+export function parseEventSubject(subject: string): { tenant: string; event: string } | undefined {
+  const parts = subject.split('.');
+  if (parts[0] !== 'bowline' || parts[1] !== 'events') return undefined;
+  if (parts.length === 4 && parts[2] === 'github') return { tenant: IMPLICIT_TENANT, event: parts[3]! };
+  if (parts.length === 5 && parts[3] === 'github') return { tenant: parts[2]!, event: parts[4]! };
+  return undefined;
 }
 
 /** The sinker writes one record per ProwJob state change; `bowline jobs` reads them. */
@@ -51,6 +80,15 @@ export const REPORTER_CLAIMS_BUCKET = 'reporter_claims';
 
 /** Durable consumers. The planner's on EVENTS; it also names its dead-letter subject. */
 export const PLANNER_CONSUMER = 'planner';
+
+/**
+ * The durable consumer of a service reading one tenant's events (`BOWLINE_TENANTS`): `planner`
+ * reads every tenant's, `planner-payments` only payments'. Each is its own consumer, so planners
+ * of different tenants never take over each other's filter.
+ */
+export function tenantConsumer(durable: string, tenant?: string): string {
+  return tenant === undefined ? durable : `${durable}-${tenant}`;
+}
 /** The sinker's on `KV_prowjobs`, copying each state change to HISTORY. */
 export const SINKER_HISTORY_CONSUMER = 'sinker-history';
 

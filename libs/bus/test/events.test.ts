@@ -7,7 +7,7 @@ import { pullRequestCommentPayload, startNats, waitFor, type NatsServer } from '
 import { connectBus, type BusConnection } from '../src/connect.js';
 import { ensureDeadLetterStream, listDeadLetters, replayDeadLetter, type DeadLetter } from '../src/dead-letters.js';
 import { ack, consumeEvents, encodeEnvelope, publishEvent, type EventEnvelope, type Outcome } from '../src/events.js';
-import { DEADLETTER_STREAM, deadLetterSubject, eventSubject } from '../src/names.js';
+import { DEADLETTER_STREAM, deadLetterSubject, eventSubject, parseEventSubject, tenantConsumer } from '../src/names.js';
 import { readStream } from '../src/read-stream.js';
 import { ensureEventsStream } from '../src/streams.js';
 
@@ -78,8 +78,8 @@ describe('the EVENTS stream', () => {
     for (const id of ['c-ack', 'c-retry', 'c-drop', 'c-throw']) await publishEvent(bus.nc, envelope(id));
     // Never handed to the handler: not JSON, nested 100,000 deep, and a payload of the wrong shape.
     const js = jetstream(bus.nc);
-    await js.publish(eventSubject('issue_comment'), 'not json', { msgID: 'c-bad' });
-    await js.publish(eventSubject('issue_comment'), `${'['.repeat(100_000)}${']'.repeat(100_000)}`, { msgID: 'c-deep' });
+    await js.publish(eventSubject('default', 'issue_comment'), 'not json', { msgID: 'c-bad' });
+    await js.publish(eventSubject('default', 'issue_comment'), `${'['.repeat(100_000)}${']'.repeat(100_000)}`, { msgID: 'c-deep' });
     await publishEvent(bus.nc, envelope('c-null-body', (p) => (p.comment.body = null)));
     await waitFor('the retried events', () => calls.filter((c) => c === 'c-retry').length === 2 && calls.filter((c) => c === 'c-throw').length === 2, { timeoutMs: 10_000 });
     const letters = await waitFor('four dead letters', async () => {
@@ -102,7 +102,7 @@ describe('the EVENTS stream', () => {
         ['invalid_payload', 'c-null-body', 'comment.body: expected string, got null'],
       ].sort(),
     );
-    expect(letters.every((l) => l.service === 'tester' && l.stream === 'EVENTS' && l.subject === eventSubject('issue_comment'))).toBe(true);
+    expect(letters.every((l) => l.service === 'tester' && l.stream === 'EVENTS' && l.subject === eventSubject('default', 'issue_comment'))).toBe(true);
     expect(letters.find((l) => l.reason === 'not_json')!.message).toBe('not json');
     expect(new Set((await readStream(bus.nc, DEADLETTER_STREAM)).map((m) => m.subject))).toEqual(new Set([deadLetterSubject('tester')]));
     expect(await rejected(registry)).toEqual({ 'tester/handler': 1, 'tester/not_json': 1, 'tester/too_deep': 1, 'tester/invalid_payload': 1 });
@@ -201,12 +201,81 @@ describe('the EVENTS stream', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await consumer.stop();
 
-    expect(first).toMatchObject({ subject: eventSubject('issue_comment'), duplicate: false });
+    expect(first).toMatchObject({ subject: eventSubject('default', 'issue_comment'), duplicate: false });
     expect(again.duplicate).toBe(true);
     // The same envelope, delivery id included: the planner's ProwJob names come from it.
     expect(seen.map((e) => e.id)).toEqual(['to-replay', 'to-replay']);
     expect(seen[1]!.payload).toEqual(original.payload);
     expect(await listDeadLetters(bus.nc, { service: 'replayer' })).toHaveLength(1);
+  });
+});
+
+describe('parseEventSubject', () => {
+  it.each([
+    ["a tenant's event", 'bowline.events.payments.github.pull_request', { tenant: 'payments', event: 'pull_request' }],
+    ['an event stored before tenants, as the implicit tenant’s', 'bowline.events.github.push', { tenant: 'default', event: 'push' }],
+    ['another stream’s subject', 'bowline.history.acme.widgets.x', undefined],
+  ])('reads %s', (_case, subject, expected) => {
+    expect(parseEventSubject(subject)).toEqual(expected);
+  });
+});
+
+describe('event subjects by tenant', () => {
+  let nats: NatsServer;
+  let bus: BusConnection;
+
+  beforeEach(async () => {
+    nats = await startNats();
+    bus = await connectBus({ servers: nats.url, name: 'test', logger });
+    await ensureEventsStream(bus.nc, { replicas: 1 });
+    await ensureDeadLetterStream(bus.nc, { replicas: 1 });
+  });
+
+  afterEach(async () => {
+    await bus?.close();
+    await nats?.stop();
+  });
+
+  const tenantEnvelope = (id: string, tenant?: string): EventEnvelope => ({ ...envelope(id), ...(tenant ? { tenant } : {}) });
+
+  /** The ids a consumer is handed until `last` arrives. */
+  async function consumed(options: { durable: string; tenant?: string; startFrom?: string }, last: string): Promise<string[]> {
+    const seen: string[] = [];
+    const consumer = await consumeEvents({ nc: bus.nc, service: 'tester', logger, ...options, handle: async (e) => (seen.push(e.id), ack) });
+    await waitFor(`${options.durable} handed ${last}`, () => seen.includes(last));
+    await consumer.stop();
+    return seen;
+  }
+
+  it("publishes under the envelope's tenant, and an envelope without one under the implicit tenant", async () => {
+    const js = jetstream(bus.nc);
+    await publishEvent(bus.nc, tenantEnvelope('pay-1', 'payments'));
+    await publishEvent(bus.nc, tenantEnvelope('plain-1'));
+    const subjects: string[] = [];
+    for (const seq of [1, 2]) subjects.push((await (await js.streams.get('EVENTS')).getMessage({ seq }))!.subject);
+    expect(subjects).toEqual(['bowline.events.payments.github.issue_comment', 'bowline.events.default.github.issue_comment']);
+  });
+
+  it("hands a tenant's consumer its tenant's events only, and the all-tenant consumer every event, those stored before tenants included", async () => {
+    await publishEvent(bus.nc, tenantEnvelope('pay-1', 'payments'));
+    await publishEvent(bus.nc, tenantEnvelope('search-1', 'search'));
+    // What a hook of the version before tenants stored, and an upgrade leaves in the stream.
+    await jetstream(bus.nc).publish('bowline.events.github.issue_comment', JSON.stringify(envelope('old-1')), { msgID: 'old-1' });
+    await publishEvent(bus.nc, tenantEnvelope('pay-2', 'payments'));
+
+    expect(await consumed({ durable: tenantConsumer('planner', 'payments'), tenant: 'payments' }, 'pay-2')).toEqual(['pay-1', 'pay-2']);
+    expect(await consumed({ durable: tenantConsumer('planner', 'search'), tenant: 'search' }, 'search-1')).toEqual(['search-1']);
+    expect(await consumed({ durable: tenantConsumer('planner') }, 'pay-2')).toEqual(['pay-1', 'search-1', 'old-1', 'pay-2']);
+  });
+
+  it("starts a new tenant's consumer after what the all-tenant consumer acknowledged, not at the stream's start", async () => {
+    await publishEvent(bus.nc, tenantEnvelope('pay-1', 'payments'));
+    expect(await consumed({ durable: 'planner' }, 'pay-1')).toEqual(['pay-1']);
+    await publishEvent(bus.nc, tenantEnvelope('pay-2', 'payments'));
+
+    expect(await consumed({ durable: 'planner-payments', tenant: 'payments', startFrom: 'planner' }, 'pay-2')).toEqual(['pay-2']);
+    // Without a consumer to start from (a new installation), from the start.
+    expect(await consumed({ durable: 'planner-other', tenant: 'payments', startFrom: 'nobody' }, 'pay-2')).toEqual(['pay-1', 'pay-2']);
   });
 });
 
@@ -217,5 +286,6 @@ describe('the envelope built around a body as received', () => {
   ])('is the envelope JSON.stringify would give, for %s', (_title, body) => {
     const meta = { id: 'd-1', event: 'issue_comment', receivedAt: '2024-01-01T00:00:00.000Z' };
     expect(JSON.parse(encodeEnvelope(meta, body))).toEqual({ ...meta, payload: JSON.parse(body) });
+    expect(JSON.parse(encodeEnvelope({ ...meta, tenant: 'payments' }, body))).toEqual({ ...meta, tenant: 'payments', payload: JSON.parse(body) });
   });
 });

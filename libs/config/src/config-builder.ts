@@ -3,7 +3,8 @@ import { durationField, isString, selectorField, templateField } from './field-v
 import { JobsBuilder } from './jobs.js';
 import type { ConfigProblem } from './problems.js';
 import type { Config, JenkinsMaster, JenkinsOperatorConfig } from './types.js';
-import type { DocumentReader, Raw } from './yaml-document.js';
+import { buildTenants, checkTenants } from './tenants.js';
+import type { DocumentReader, Path, Raw } from './yaml-document.js';
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -27,9 +28,12 @@ export class ConfigBuilder {
     const bowline = (raw.bowline as Raw) ?? {};
     const trust = (bowline.trust as Raw) ?? {};
     const jenkinsOperators = this.jenkinsOperators(main, (raw.jenkins_operators as Raw[]) ?? []);
-    const jenkins = this.jenkinsMasters(main, (bowline.jenkins as Raw[]) ?? []);
+    const jenkins = this.jenkinsMasters(main, ['bowline', 'jenkins'], (bowline.jenkins as Raw[]) ?? []);
+    checkTenants(main, bowline.tenants as Raw[] | undefined, bowline.jenkins);
+    const tenants = buildTenants(main, bowline.tenants as Raw[] | undefined, jenkins, (doc, path, entries) => this.jenkinsMasters(doc, path, entries));
     this.checkExternalAgentLogs(main, raw.deck);
-    this.jobs.checkJobsHaveAMaster(jenkins);
+    this.jobs.assignTenants(tenants);
+    this.jobs.checkJobsHaveAMaster(tenants);
     return {
       presubmits: mapValues(this.jobs.presubmits, (jobs) => jobs.map((j) => j.job)),
       postsubmits: mapValues(this.jobs.postsubmits, (jobs) => jobs.map((j) => j.job)),
@@ -67,7 +71,7 @@ export class ConfigBuilder {
           trustedApps: ((trust.trusted_apps as (string | undefined)[] | undefined) ?? []).filter(isString),
           trustedOrgs: ((trust.trusted_orgs as (string | undefined)[] | undefined) ?? []).filter(isString),
         },
-        tenants: (bowline.tenants as Record<string, unknown>) ?? {},
+        tenants,
       },
       files,
       warnings: this.warnings,
@@ -98,10 +102,11 @@ export class ConfigBuilder {
     });
   }
 
-  private jenkinsMasters(doc: DocumentReader, entries: Raw[]): JenkinsMaster[] {
+  /** The masters of `bowline.jenkins`, or of a tenant's `jenkins` (`at`). */
+  private jenkinsMasters(doc: DocumentReader, at: Path, entries: Raw[]): JenkinsMaster[] {
     const masters = entries.flatMap((raw, i): JenkinsMaster[] => {
       if (!raw?.name || !raw.url) return [];
-      const path = ['bowline', 'jenkins', i];
+      const path = [...at, i];
       const name = raw.name as string;
       const url = raw.url as string;
       if (!/^https?:\/\/[^\s/]+/.test(url)) doc.problem([...path, 'url'], `Jenkins master "${name}": "${url}" is not an http(s) URL`);
@@ -132,9 +137,9 @@ export class ConfigBuilder {
     });
     masters.forEach((master, i) => {
       for (const [j, other] of masters.slice(0, i).entries()) {
-        if (other.name === master.name) doc.problem(['bowline', 'jenkins', i, 'name'], `two Jenkins masters are named "${master.name}"`);
+        if (other.name === master.name) doc.problem([...at, i, 'name'], `two Jenkins masters are named "${master.name}"`);
         else if (selectorsOverlap(other.labelSelector, master.labelSelector) === true) {
-          doc.warn(['bowline', 'jenkins', i, 'label_selector'], `Jenkins masters "${other.name}" (entry ${j}) and "${master.name}" can both match one job; the first listed wins`);
+          doc.warn([...at, i, 'label_selector'], `Jenkins masters "${other.name}" (entry ${j}) and "${master.name}" can both match one job; the first listed wins`);
         }
       }
     });

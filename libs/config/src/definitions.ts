@@ -1,4 +1,4 @@
-import { any, bool, int, list, map, object, str, type Field } from './fields.js';
+import { bool, int, list, map, object, str, type Field } from './fields.js';
 
 /**
  * Fields of Prow's JobBase that Bowline reads nowhere but that real configs carry (mostly for the
@@ -12,6 +12,9 @@ const PROW_JOB_FIELDS = [
   'product_security', 'job_queue_name', 'cron_suspend', 'minimum_interval', 'prowjob_defaults', 'ui_priority',
   'max_retries', 'tags', 'utility_images', 'timeout', 'grace_period', 'gcs_configuration', 'name_override',
 ];
+
+/** `org/team`, as `allowed_teams` and `team:` access entries name a GitHub team. */
+export const ORG_TEAM = '^[^/\\s:]+/[^/\\s]+$';
 
 const jobBase: Record<string, Field> = {
   name: str('The job name; for Jenkins jobs also the Jenkins job path (`folder/job`).'),
@@ -28,6 +31,10 @@ const jobBase: Record<string, Field> = {
   skip_submodules: bool('Do not clone submodules.', false),
   clone_depth: int('Clone this many commits deep (0: the whole history).', { minimum: 0, default: 0 }),
   skip_fetch_head: bool('Skip `git fetch <remote>` (the base ref is fetched regardless).', false),
+  allowed_teams: list(
+    'Only members of these GitHub teams may start the job by comment (for expensive jobs); empty: the tenant’s access rules alone.',
+    str('a team as `org/team`', { pattern: ORG_TEAM, patternText: 'a team written org/team' }),
+  ),
 };
 
 const brancher: Record<string, Field> = {
@@ -112,6 +119,40 @@ const jenkinsMasterField = object(
   { required: ['name', 'url'] },
 );
 
+/** The only forms of an access entry; the loader's message lists them. */
+export const ACCESS_ENTRY = '^(org-members|collaborators|team:[^/\\s:]+/[^/\\s]+|user:[^/\\s:]+)$';
+
+const accessList = (description: string): Field =>
+  list(description, str('an access entry', { pattern: ACCESS_ENTRY, patternText: 'org-members, collaborators, team:ORG/TEAM or user:LOGIN' }));
+
+const tenantField = object(
+  'A tenant: repositories with their own webhook secret, GitHub identity, Jenkins masters, quotas and access rules.',
+  {
+    name: str('The tenant’s name: lower-case letters, digits and `-`; unique.', { pattern: '^[a-z0-9-]+$', patternText: 'lower-case letters, digits and -' }),
+    repos: list(
+      'Whole orgs (`acme`) or repositories (`acme/billing`); each in one tenant only, and `org/repo` wins over a whole-org entry of another tenant.',
+      str('an org or org/repo', { pattern: '^[^/\\s]+(/[^/\\s]+)?$', patternText: 'an org or org/repo' }),
+    ),
+    webhook_secret_file: str('The tenant’s webhook secret file, in the format of `GITHUB_WEBHOOK_SECRET_FILE`.', { format: 'path' }),
+    github: object('The tenant’s own GitHub identity: `token_file`, or `app_id` + `private_key_file`; unset: the service’s own.', {
+      token_file: str('File holding the bot account’s token.', { format: 'path' }),
+      app_id: str('The GitHub App’s id.', { orNumber: true }),
+      private_key_file: str('File holding the GitHub App’s private key (PEM).', { format: 'path' }),
+    }),
+    jenkins: list('The tenant’s Jenkins masters, as `bowline.jenkins` entries; its jobs run on these only.', jenkinsMasterField),
+    quotas: object('Limits over the tenant’s jobs.', {
+      max_concurrency: int('At most this many of the tenant’s builds at once (0: no limit).', { minimum: 0, default: 0 }),
+      max_jobs_per_pr: int('At most this many jobs started by one comment or push on a pull request (0: no limit).', { minimum: 0, default: 0 }),
+    }),
+    access: object('Who may do what; an unset list keeps today’s rules (`bowline.trust`; everyone may view).', {
+      test: accessList('Who may `/test` and `/retest`.'),
+      ok_to_test: accessList('Who may approve a pull request with `/ok-to-test`.'),
+      view: accessList('Who may see the tenant’s jobs and logs.'),
+    }),
+  },
+  { required: ['name', 'repos'] },
+);
+
 const bowlineField = object(
   "Bowline's own settings.",
   {
@@ -137,7 +178,7 @@ const bowlineField = object(
     history: object('The HISTORY stream, where every state change of every ProwJob is kept.', {
       max_age: str('How long a state change stays in the history (`bowline jobs`); 2160h is 90 days.', { format: 'duration', default: '2160h' }),
     }),
-    tenants: map('Reserved for per-tenant settings.', any('tenant settings')),
+    tenants: list('Tenants; without this list the whole config is one tenant, `default`, with the settings above.', tenantField),
   },
   {},
 );

@@ -10,7 +10,17 @@ interface Base {
 }
 
 export type Field =
-  | (Base & { type: 'string'; enum?: readonly string[]; pattern?: string; format?: Format; default?: string })
+  | (Base & {
+      type: 'string';
+      enum?: readonly string[];
+      /** Checked by the loader too, which then says the value must be `patternText`. */
+      pattern?: string;
+      patternText?: string;
+      /** A whole number is read as its decimal text (GitHub App ids are written either way). */
+      orNumber?: boolean;
+      format?: Format;
+      default?: string;
+    })
   | (Base & { type: 'boolean'; default?: boolean })
   | (Base & { type: 'integer'; minimum?: number; default?: number })
   | (Base & { type: 'list'; items: Field })
@@ -53,7 +63,7 @@ export function toJsonSchema(field: Field): Record<string, unknown> {
       const pattern = field.pattern ?? (field.format ? FORMAT_PATTERNS[field.format] : undefined);
       return {
         ...common,
-        type: 'string',
+        type: field.orNumber ? ['string', 'integer'] : 'string',
         ...(field.enum ? { enum: field.enum } : {}),
         ...(pattern ? { pattern } : {}),
         ...(field.format === 'url' ? { format: 'uri' } : {}),

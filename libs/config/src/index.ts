@@ -1,4 +1,19 @@
-export type { Config, JenkinsMaster, JobBase, Periodic, Postsubmit, Presubmit, PrimaryRefsSettings } from './types.js';
+export type {
+  AccessEntry,
+  Config,
+  GitHubCredentials,
+  JenkinsMaster,
+  JobBase,
+  Periodic,
+  Postsubmit,
+  Presubmit,
+  PrimaryRefsSettings,
+  Source,
+  Tenant,
+  TenantAccess,
+  TenantQuotas,
+} from './types.js';
+export { DEFAULT_TENANT, parseAccessEntry, tenantNamed, tenantOf } from './tenants.js';
 export { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
 export { matchChanges, needsExplicitTrigger, runsAgainstBranch, shouldRunPresubmit, type ChangedFiles } from './presubmit.js';
 export { commandText } from './command-text.js';
@@ -7,3 +22,4 @@ export { configPathsFromEnv, staticConfigSource, watchConfigFile, type ConfigSou
 export { configJsonSchema } from './schema.js';
 export { prowJobGoView, SAMPLE_PROWJOB, SAMPLE_PROWJOB_VIEW, type PullJson, type RefsJson } from './template-view.js';
 export { OPTIONAL_COMMANDS_HEADER, presubmitCommands, REQUIRED_COMMANDS_HEADER, type PresubmitCommands } from './command-help.js';
+export { ALL_TENANTS, tenantFilterFromEnv, unknownTenants, type TenantFilter } from './tenant-filter.js';

@@ -5,12 +5,19 @@ import { periodicField, postsubmitField, presubmitField } from './definitions.js
 import { definedOnly, definedStrings, durationField, isString, regexpField } from './field-values.js';
 import type { Field } from './fields.js';
 import { brancherIntersects, defaultRerunCommand, defaultTrigger, runsAgainstBranch } from './presubmit.js';
-import type { Brancher, JenkinsMaster, JobBase, Periodic, Postsubmit, Presubmit } from './types.js';
+import { DEFAULT_TENANT, tenantAmong } from './tenants.js';
+import type { Brancher, Tenant, JobBase, Periodic, Postsubmit, Presubmit } from './types.js';
 import type { DocumentReader, Path, Raw } from './yaml-document.js';
 
 /** Prow's job name rule; Jenkins jobs may also name folders with `/`. */
 const JOB_NAME = /^[A-Za-z0-9-._]+$/;
 const JENKINS_JOB_NAME = /^[A-Za-z0-9-._/]+$/;
+
+/** Prow's `prowjob_defaults.tenant_id` of a job, when written. */
+function tenantIdOf(raw: Raw): string | undefined {
+  const defaults = raw.prowjob_defaults as Raw | undefined;
+  return typeof defaults?.tenant_id === 'string' ? defaults.tenant_id : undefined;
+}
 
 /** Typed jobs from checked values, with Prow's defaults, and the rules that span jobs. */
 export class JobsBuilder {
@@ -75,8 +82,56 @@ export class JobsBuilder {
         cloneDepth: raw.clone_depth as number | undefined,
         skipFetchHead: raw.skip_fetch_head as boolean | undefined,
       }),
+      allowedTeams: ((raw.allowed_teams as unknown[] | undefined) ?? []).filter(isString),
+      tenant: DEFAULT_TENANT, // assignTenants, once the tenants are known
+      tenantId: tenantIdOf(raw),
       source: { file: doc.file, line: doc.line(path) },
     };
+  }
+
+  /**
+   * Each presubmit and postsubmit belongs to its repository's tenant. A periodic has no
+   * repository, so it names its tenant as Prow's jobs do, in `prowjob_defaults.tenant_id`. In a
+   * config without tenants every job is `default`'s, whatever `tenant_id` it carries for Prow's Deck.
+   */
+  assignTenants(tenants: Tenant[]): void {
+    const implicit = tenants.some((t) => t.implicit);
+    for (const byRepo of [this.presubmits, this.postsubmits]) {
+      for (const [orgRepo, jobs] of Object.entries(byRepo)) {
+        const [org = '', repo = ''] = orgRepo.split('/');
+        const owner = tenantAmong(tenants, org, repo);
+        for (const { job } of jobs) job.tenant = owner?.name ?? DEFAULT_TENANT;
+      }
+    }
+    for (const { job } of this.periodics) job.tenant = implicit ? DEFAULT_TENANT : (job.tenantId ?? DEFAULT_TENANT);
+    if (!implicit) this.checkJobTenants(tenants);
+  }
+
+  /**
+   * With tenants listed, every Jenkins job belongs to one: a presubmit's or postsubmit's repository
+   * is in a tenant (and a `tenant_id` it carries names that tenant), a periodic names its tenant in
+   * `prowjob_defaults.tenant_id`. Other agents' jobs are Bowline's to ignore, so not checked.
+   */
+  private checkJobTenants(tenants: Tenant[]): void {
+    const names = tenants.map((t) => t.name);
+    for (const byRepo of [this.presubmits, this.postsubmits]) {
+      for (const [orgRepo, jobs] of Object.entries(byRepo)) {
+        const [org = '', repo = ''] = orgRepo.split('/');
+        const owner = tenantAmong(tenants, org, repo);
+        for (const { job, doc, path } of jobs) {
+          if (job.agent !== 'jenkins') continue;
+          if (!owner) doc.problem(path, `job "${job.name}": ${orgRepo} is in no tenant: add it (or its org) to one of ${names.join(', ')}`);
+          else if (job.tenantId !== undefined && job.tenantId !== owner.name) {
+            doc.problem([...path, 'prowjob_defaults', 'tenant_id'], `job "${job.name}": tenant_id "${job.tenantId}" is not ${orgRepo}'s tenant, "${owner.name}"`);
+          }
+        }
+      }
+    }
+    for (const { job, doc, path } of this.periodics) {
+      if (job.agent !== 'jenkins') continue;
+      if (job.tenantId === undefined) doc.problem(path, `periodic "${job.name}": name its tenant in prowjob_defaults.tenant_id (one of ${names.join(', ')})`);
+      else if (!names.includes(job.tenantId)) doc.problem([...path, 'prowjob_defaults', 'tenant_id'], `periodic "${job.name}": there is no tenant "${job.tenantId}" (tenants: ${names.join(', ')})`);
+    }
   }
 
   private brancher(doc: DocumentReader, raw: Raw, path: Path, job: string): Brancher {
@@ -220,14 +275,17 @@ export class JobsBuilder {
     }
   }
 
-  /** A Jenkins job that no master's selector takes would wait forever. */
-  checkJobsHaveAMaster(masters: JenkinsMaster[]): void {
-    if (masters.length === 0) return;
-    const all = [...Object.values(this.presubmits), ...Object.values(this.postsubmits), this.periodics].flat();
-    for (const { job, doc, path } of all) {
-      if (job.agent === 'jenkins' && !masters.some((m) => m.labelSelector.matches(job.labels))) {
+  /** A Jenkins job that no master of its tenant takes would wait forever. */
+  checkJobsHaveAMaster(tenants: Tenant[]): void {
+    for (const { job, doc, path } of this.all()) {
+      const masters = tenants.find((t) => t.name === job.tenant)?.jenkins ?? [];
+      if (job.agent === 'jenkins' && masters.length > 0 && !masters.some((m) => m.labelSelector.matches(job.labels))) {
         doc.warn([...path, 'labels'], `job "${job.name}": no Jenkins master's label_selector matches its labels, so it never runs`);
       }
     }
+  }
+
+  private all(): { job: JobBase; doc: DocumentReader; path: Path }[] {
+    return [...Object.values(this.presubmits), ...Object.values(this.postsubmits), this.periodics].flat();
   }
 }

@@ -30,6 +30,16 @@ export interface JobBase {
   githubBranchSourceJob: boolean;
   /** What Prow copies into the job's primary refs (pjutil.CompletePrimaryRefs); unset when absent. */
   primaryRefs: PrimaryRefsSettings;
+  /** `allowed_teams`: only members of these teams (`org/team`) may start the job; empty: no such limit. */
+  allowedTeams: string[];
+  /**
+   * The tenant the job belongs to: its repository's tenant for presubmits and postsubmits, Prow's
+   * `prowjob_defaults.tenant_id` for periodics; `default` in a config without tenants, and when
+   * no tenant owns the job (a config problem once tenants are listed).
+   */
+  tenant: string;
+  /** Prow's `prowjob_defaults.tenant_id`, as written. */
+  tenantId?: string;
   source: Source;
 }
 
@@ -112,6 +122,48 @@ export interface HistorySettings {
   maxAgeMs: number;
 }
 
+/** Who an access rule lets in: `org-members`, `collaborators`, `team:org/team`, `user:login`. */
+export type AccessEntry =
+  | { kind: 'org-members' }
+  | { kind: 'collaborators' }
+  | { kind: 'team'; org: string; team: string }
+  | { kind: 'user'; login: string };
+
+/** A tenant's own GitHub identity: a bot account's token, or a GitHub App. */
+export type GitHubCredentials = { tokenFile: string } | { appId: string; privateKeyFile: string };
+
+/** 0: no limit. */
+export interface TenantQuotas {
+  maxConcurrency: number;
+  maxJobsPerPr: number;
+}
+
+/** Unset lists: today's trust rules (`bowline.trust`) for test and ok_to_test; everyone may view. */
+export interface TenantAccess {
+  test?: AccessEntry[];
+  okToTest?: AccessEntry[];
+  view?: AccessEntry[];
+}
+
+/** An entry of `bowline.tenants`, or the implicit `default` tenant of a config without tenants. */
+export interface Tenant {
+  /** `[a-z0-9-]+`, unique. */
+  name: string;
+  /** `org` or `org/repo`, as written; empty for the implicit tenant, which owns every repository. */
+  repos: string[];
+  /** Unset only for the implicit tenant: the hook's own secret file (`GITHUB_WEBHOOK_SECRET_FILE`). */
+  webhookSecretFile?: string;
+  /** Unset: the service's own GitHub credentials (environment). */
+  github?: GitHubCredentials;
+  /** The implicit tenant's are `bowline.jenkins` (possibly empty: the JENKINS_* master). */
+  jenkins: JenkinsMaster[];
+  quotas: TenantQuotas;
+  access: TenantAccess;
+  /** True for the `default` tenant of a config without tenants. */
+  implicit: boolean;
+  source: Source;
+}
+
 export interface Config {
   /** Jobs keyed by `org/repo`, every agent included (callers pick `jenkins`). */
   presubmits: Record<string, Presubmit[]>;
@@ -127,7 +179,8 @@ export interface Config {
   bowline: {
     jenkins: JenkinsMaster[];
     trust: TrustSettings;
-    tenants: Record<string, unknown>;
+    /** Never empty: a config without `bowline.tenants` has one implicit tenant, `default`. */
+    tenants: Tenant[];
   };
   /** Files the config was read from. */
   files: string[];

@@ -65,8 +65,10 @@ export class DocumentReader {
     };
     switch (field.type) {
       case 'string':
+        if (field.orNumber && typeof value === 'number' && Number.isInteger(value)) return String(value);
         if (typeof value !== 'string') return wrong('a string');
         if (field.enum && !field.enum.includes(value)) return wrong(`one of ${field.enum.join(', ')}`);
+        if (field.pattern && !new RegExp(field.pattern).test(value)) return wrong(field.patternText ?? `a string matching ${field.pattern}`);
         return value;
       case 'boolean':
         if (typeof value === 'boolean') return value;

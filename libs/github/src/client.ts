@@ -49,9 +49,9 @@ export interface GitHub {
  * requests counted in metrics, every GET conditional (a 304 costs nothing from the hourly
  * quota), and authenticated as the bot account or as the App's installation of each org.
  */
-export function connectGitHub(settings: GitHubSettings, options: { logger: Logger; service: string; registry?: Registry }): GitHub {
-  const { logger, service, registry } = options;
-  const OctokitClass = resilientOctokit({ logger, service, registry, writeIntervalMs: settings.writeIntervalMs });
+export function connectGitHub(settings: GitHubSettings, options: { logger: Logger; service: string; registry?: Registry; queue?: string }): GitHub {
+  const { logger, service, registry, queue } = options;
+  const OctokitClass = resilientOctokit({ logger, service, registry, queue, writeIntervalMs: settings.writeIntervalMs });
   let octokit: Octokit;
   let botLogin: () => Promise<string>;
   if (settings.app) {

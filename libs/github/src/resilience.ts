@@ -29,6 +29,11 @@ export interface ResilienceOptions {
   registry?: Registry;
   /** Metric label; also names the throttling queues, so one service's writes share one pace. */
   service: string;
+  /**
+   * Names the throttling queues instead of `service`: one GitHub identity (a tenant's token or App)
+   * has its own limits, so its writes are paced apart from the service's other identities.
+   */
+  queue?: string;
   /** Longest wait for a rate limit before the request fails (and the caller's own retry, e.g. a work queue, takes over); default 15 min. */
   maxRateLimitWaitMs?: number;
   /** Retries of a request GitHub answered with a server error (5xx); default 3. */
@@ -80,6 +85,7 @@ export function resilientOctokit(options: ResilienceOptions): typeof Octokit {
   }
   const limited = options.registry ? rateLimitedCounter(options.registry) : undefined;
   const { logger, service } = options;
+  const queue = options.queue ?? service;
 
   // plugin-throttling passes the wait in seconds (for a primary limit: until `x-ratelimit-reset`,
   // plus one second), and the number of times this request has already waited. It sleeps
@@ -111,15 +117,15 @@ export function resilientOctokit(options: ResilienceOptions): typeof Octokit {
     options.writeIntervalMs === undefined
       ? {}
       : {
-          write: new Bottleneck.Group({ id: `${service}-write`, maxConcurrent: 1, minTime: options.writeIntervalMs }),
-          notifications: new Bottleneck.Group({ id: `${service}-notifications`, maxConcurrent: 1, minTime: options.writeIntervalMs * 3 }),
+          write: new Bottleneck.Group({ id: `${queue}-write`, maxConcurrent: 1, minTime: options.writeIntervalMs }),
+          notifications: new Bottleneck.Group({ id: `${queue}-notifications`, maxConcurrent: 1, minTime: options.writeIntervalMs * 3 }),
         };
 
   return Octokit.plugin(throttling, retry).defaults((given: ConstructorParameters<typeof Octokit>[0] = {}) => ({
     ...given,
     throttle: {
       ...paced,
-      id: service,
+      id: queue,
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),
       ...given.throttle,

@@ -37,6 +37,18 @@ export interface HistoryRecord {
   completedAt?: string;
   /** The bucket revision this state was read at: orders a job's records, newest highest. */
   revision: number;
+  /** The tenant the job names (`tenantOfProwJob`); absent: the implicit tenant, `default`. */
+  tenant?: string;
+}
+
+/** The label a ProwJob's tenant is written in, beside Prow's `spec.prowjob_defaults.tenant_id`. */
+export const TENANT_LABEL = 'bowline.dev/tenant';
+
+/** The tenant a ProwJob names: its `bowline.dev/tenant` label, else Prow's `spec.prowjob_defaults.tenant_id`. */
+export function tenantOfProwJob(job: ProwJob): string | undefined {
+  // Read through a cast: the ProwJob type gains `prowjob_defaults` where jobs are created.
+  const fromSpec = (job.spec as { prowjob_defaults?: { tenant_id?: unknown } }).prowjob_defaults?.tenant_id;
+  return job.metadata.labels?.[TENANT_LABEL] || (typeof fromSpec === 'string' && fromSpec !== '' ? fromSpec : undefined);
 }
 
 export const PERIODIC_HISTORY_SCOPE = '_periodic';
@@ -68,6 +80,7 @@ export function toHistoryRecord(job: ProwJob, revision: number): HistoryRecord {
     pendingAt: status.pendingTime,
     completedAt: status.completionTime,
     revision,
+    tenant: tenantOfProwJob(job),
   }) as HistoryRecord;
 }
 

@@ -10,6 +10,13 @@ export interface ClusterMember {
   port: number;
   /** SIGKILL: the member vanishes mid-flight, its store kept for `restart()`. */
   kill(): Promise<void>;
+  /**
+   * Stops the member as Kubernetes stops its pod: the NATS chart's preStop hook puts the server in
+   * lame-duck mode (`nats-server --signal ldm`, SIGUSR2), in which it hands its Raft leaderships to
+   * the other members, then closes its clients over the next two minutes (nats-server's minimum is
+   * 30 s): `kill()` ends it sooner, as Kubernetes does when the pod's grace period is over.
+   */
+  lameDuck(): void;
   restart(): Promise<void>;
   running(): boolean;
 }
@@ -100,6 +107,7 @@ export async function startNatsCluster(options: { size?: number; binary?: string
       launch,
       waitForMetaLeader,
       kill,
+      lameDuck: () => void child?.kill('SIGUSR2'),
       restart: launch,
       running: () => child !== undefined && child.exitCode === null,
     };

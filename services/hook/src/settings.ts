@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { gitHubAppSettingsFromEnv, type GitHubAppSettings } from '@bowline/github';
 import { SettingsError } from '@bowline/observability';
-import { optionalEnv, parseDuration, readCommonSettings, requireEnv, type CommonSettings, type Env } from '@bowline/service';
+import { configPathsFromEnv } from '@bowline/config';
+import { optionalEnv, parseDuration, readCommonSettings, type CommonSettings, type Env } from '@bowline/service';
 import type { RedeliverySettings } from './redelivery.js';
-import { parseSecrets, type WebhookSecrets } from './secrets.js';
 
 export interface HookSettings extends CommonSettings {
-  secrets: WebhookSecrets;
+  /** `GITHUB_WEBHOOK_SECRET_FILE`: the implicit tenant's secrets; needed unless config.yaml lists tenants. */
+  secretFile?: string;
+  /** `BOWLINE_CONFIG`, when set: the hook then reads the tenants of config.yaml; unset, it is one implicit tenant. */
+  config?: { path: string; jobConfigDir?: string };
   maxBodyBytes: number;
   publishTimeoutMs: number;
   /** Set when Bowline runs as a GitHub App: then failed deliveries are redelivered. */
@@ -24,13 +26,8 @@ const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 const DEFAULT_MAX_CONNECTIONS = 512;
 
 export function readHookSettings(env: Env): HookSettings {
-  const secretFile = requireEnv(env, 'GITHUB_WEBHOOK_SECRET_FILE', 'the path of a file holding the webhook secret given to GitHub');
-  let text: string;
-  try {
-    text = readFileSync(secretFile, 'utf8');
-  } catch (error) {
-    throw new SettingsError(`GITHUB_WEBHOOK_SECRET_FILE names ${secretFile}, which cannot be read`, { cause: error });
-  }
+  const secretFile = env.GITHUB_WEBHOOK_SECRET_FILE?.trim() || undefined;
+  const configPath = env.BOWLINE_CONFIG?.trim() || undefined;
   const maxBodyBytes = Number(optionalEnv(env, 'HOOK_MAX_BODY_BYTES', String(GITHUB_MAX_PAYLOAD_BYTES)));
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new SettingsError('HOOK_MAX_BODY_BYTES must be a positive number of bytes');
@@ -42,7 +39,9 @@ export function readHookSettings(env: Env): HookSettings {
   return {
     ...readCommonSettings(env, 8888),
     httpLimits: { maxConnections },
-    secrets: parseSecrets(text, secretFile),
+    ...(secretFile ? { secretFile } : {}),
+    // Only a hook given BOWLINE_CONFIG reads it (before tenants it read no config at all).
+    ...(configPath ? { config: configPathsFromEnv(env) } : {}),
     maxBodyBytes,
     // Well inside GitHub's 10 s, so GitHub sees our 503 rather than its own timeout.
     publishTimeoutMs: durationFromEnv(env, 'HOOK_PUBLISH_TIMEOUT', '5s'),

@@ -4,7 +4,8 @@ import { encodeEnvelope, MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, typ
 import type { Logger } from '@bowline/observability';
 import type { RawHandler } from '@bowline/service';
 import { answerThenDrain, BodyAbortedError, BodyTimeoutError, BodyTooLargeError, readLimitedBody } from './body.js';
-import { ownerOf, secretsFor, type WebhookSecrets } from './secrets.js';
+import type { SecretLookup } from './secret-book.js';
+import { ownerOf } from './secrets.js';
 import { verifySignature } from './signature.js';
 
 /** The events the planner acts on; others are accepted and counted but not published. */
@@ -12,6 +13,8 @@ export const PUBLISHED_EVENTS = new Set(['issue_comment', 'pull_request', 'push'
 
 /** The metric label of requests whose signature was not (or could not be) checked. */
 const UNVERIFIED = 'unverified';
+/** The tenant label of requests no tenant owns (yet, or at all): unread, ownerless or unknown. */
+const NO_TENANT = 'none';
 
 /** Asks GitHub to wait before redelivering by hand; an outage of NATS rarely lasts less. */
 const RETRY_AFTER_SECONDS = '30';
@@ -20,7 +23,8 @@ const RETRY_AFTER_SECONDS = '30';
 export const BODY_TIMEOUT_MS = 10_000;
 
 export interface WebhookRouteOptions {
-  secrets: WebhookSecrets;
+  /** Whose secret checks a webhook: its repository's tenant's (`WebhookSecretBook`). */
+  secrets: SecretLookup;
   maxBodyBytes: number;
   /** The body must arrive within this of the headers; default `BODY_TIMEOUT_MS`. */
   bodyTimeoutMs?: number;
@@ -51,13 +55,14 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
   }
   const requests = new Counter({
     name: 'bowline_hook_requests_total',
-    help: 'Webhook requests by event and outcome',
-    labelNames: ['event', 'outcome'],
+    help: 'Webhook requests by tenant, event and outcome',
+    labelNames: ['tenant', 'event', 'outcome'],
     registers: [options.registry],
   });
   const publishSeconds = new Histogram({
     name: 'bowline_hook_publish_seconds',
     help: 'Time until JetStream acknowledged a published event',
+    labelNames: ['tenant'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [options.registry],
   });
@@ -68,8 +73,15 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
     registers: [options.registry],
   });
 
-  const reply = (res: ServerResponse, event: string, outcome: string, status: number, message: string, headers: Record<string, string> = {}): void => {
-    requests.inc({ event, outcome });
+  const unknownOwners = new Counter({
+    name: 'bowline_hook_unknown_owner_total',
+    help: 'Webhooks refused with 404 because no tenant owns their repository (or org)',
+    labelNames: ['reason'],
+    registers: [options.registry],
+  });
+
+  const reply = (res: ServerResponse, event: string, outcome: string, status: number, message: string, headers: Record<string, string> = {}, tenant = NO_TENANT): void => {
+    requests.inc({ tenant, event, outcome });
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
     res.end(`${message}\n`);
   };
@@ -91,7 +103,7 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         logger.warn({ deliveryId, event }, 'webhook refused: body too large');
-        requests.inc({ event: UNVERIFIED, outcome: 'too_large' });
+        requests.inc({ tenant: NO_TENANT, event: UNVERIFIED, outcome: 'too_large' });
         const message = `the body is larger than ${options.maxBodyBytes} bytes`;
         answerThenDrain(req, res, { status: 413, message }, { maxBytes: options.maxBodyBytes, timeoutMs: bodyTimeoutMs });
         return;
@@ -101,7 +113,7 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
         return reply(res, UNVERIFIED, 'timeout', 408, `the body did not arrive within ${bodyTimeoutMs / 1000} s`, { connection: 'close' });
       }
       if (error instanceof BodyAbortedError) {
-        requests.inc({ event: UNVERIFIED, outcome: 'aborted' });
+        requests.inc({ tenant: NO_TENANT, event: UNVERIFIED, outcome: 'aborted' });
         logger.debug({ deliveryId, event }, 'client went away before the body ended');
         return;
       }
@@ -109,9 +121,9 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
     }
     bodyBytes.observe(body.length);
 
-    // With per-org or per-repo secrets the payload names whose secret applies, so it is parsed
-    // first, but only once it is known to be within the size limit and the nesting limit (checked
-    // without recursion, before anything recursive sees it).
+    // With tenants, or per-org or per-repo secrets, the payload names whose secret applies, so it
+    // is parsed first, but only once it is known to be within the size limit and the nesting limit
+    // (checked without recursion, before anything recursive sees it).
     const text = body.toString('utf8');
     let payload: unknown;
     let parsed: 'ok' | 'too_deep' | 'bad_json' | undefined;
@@ -130,51 +142,62 @@ export function createWebhookHandler(options: WebhookRouteOptions): RawHandler {
       }
       return parsed === 'ok';
     };
-    const secrets = options.secrets.scoped && parse() ? secretsFor(options.secrets, ownerOf(payload)) : options.secrets.global;
-    const signed = verifySignature(body, header('x-hub-signature-256'), secrets);
-    // Anyone can send any X-GitHub-Event; only a signed request's value (from GitHub's bounded
-    // set of events) becomes a metric label, so forged requests cannot grow the label set.
-    const label = signed ? (event ?? 'unknown') : UNVERIFIED;
-    if (!signed) {
-      logger.warn({ deliveryId, event }, 'webhook refused: bad or missing signature');
-      return reply(res, label, 'bad_signature', 401, 'X-Hub-Signature-256 is missing or does not match');
+    const verdict = options.secrets.verdict(options.secrets.needsPayload() && parse() ? payload : undefined);
+    if (verdict.kind === 'unknown') {
+      // Refused before its signature is checked: no tenant's secret may vouch for it.
+      unknownOwners.inc({ reason: verdict.reason });
+      logger.warn({ deliveryId, event, repo: verdict.owner, reason: verdict.reason }, 'webhook refused: no tenant owns its repository');
+      return reply(res, UNVERIFIED, verdict.reason, 404, `${verdict.owner} belongs to no tenant of this Bowline`);
     }
-    if (!event) return reply(res, label, 'bad_request', 400, 'the X-GitHub-Event header is missing');
-    if (!deliveryId) return reply(res, label, 'bad_request', 400, 'the X-GitHub-Delivery header is missing');
+    const tenant = verdict.kind === 'tenant' ? verdict.tenant : NO_TENANT;
+    const signed = verifySignature(body, header('x-hub-signature-256'), verdict.secrets);
+    // Anyone can send any X-GitHub-Event; only a signed request's value (from GitHub's bounded
+    // set of events) becomes a metric label, so forged requests cannot grow the label set. The
+    // tenant label is one of the config's tenants, whoever sent the request.
+    const label = signed ? (event ?? 'unknown') : UNVERIFIED;
+    const answer = (outcome: string, status: number, message: string, headers: Record<string, string> = {}): void =>
+      reply(res, label, outcome, status, message, headers, tenant);
+    if (!signed) {
+      logger.warn({ deliveryId, event, tenant }, 'webhook refused: bad or missing signature');
+      return answer('bad_signature', 401, 'X-Hub-Signature-256 is missing or does not match');
+    }
+    if (!event) return answer('bad_request', 400, 'the X-GitHub-Event header is missing');
+    if (!deliveryId) return answer('bad_request', 400, 'the X-GitHub-Delivery header is missing');
     if (!/^application\/json\b/i.test(header('content-type') ?? '')) {
-      return reply(res, label, 'unsupported_media_type', 415, 'configure the webhook with content type application/json');
+      return answer('unsupported_media_type', 415, 'configure the webhook with content type application/json');
     }
     if (!parse()) {
       if (parsed === 'too_deep') {
         logger.warn({ deliveryId, event, maxDepth: MAX_PAYLOAD_DEPTH }, 'webhook refused: nested too deeply');
-        return reply(res, label, 'too_deep', 400, `the body nests deeper than ${MAX_PAYLOAD_DEPTH} levels, which GitHub never sends`);
+        return answer('too_deep', 400, `the body nests deeper than ${MAX_PAYLOAD_DEPTH} levels, which GitHub never sends`);
       }
-      return reply(res, label, 'bad_json', 400, 'the body is not valid JSON');
+      return answer('bad_json', 400, 'the body is not valid JSON');
     }
     // Every GitHub payload is an object; `null` would otherwise crash the handler into a 500.
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      return reply(res, label, 'bad_json', 400, 'the body is not a JSON object');
+      return answer('bad_json', 400, 'the body is not a JSON object');
     }
-    if (event === 'ping') return reply(res, label, 'ping', 200, 'pong');
-    if (!PUBLISHED_EVENTS.has(event)) return reply(res, label, 'ignored', 202, `event ${event} is not used`);
+    if (event === 'ping') return answer('ping', 200, 'pong');
+    if (!PUBLISHED_EVENTS.has(event)) return answer('ignored', 202, `event ${event} is not used`);
     // Stored only with every field the services read, of the type they read it as: a wrong shape
     // would otherwise fail in the planner on every redelivery (issue 14).
     const wrong = checker.check(event, payload);
     if (wrong) {
       logger.warn({ deliveryId, event, repo: ownerOf(payload), problem: wrong }, 'webhook refused: payload does not have the fields Bowline reads');
-      return reply(res, label, 'bad_payload', 400, `the ${event} payload is not what GitHub sends: ${wrong}`);
+      return answer('bad_payload', 400, `the ${event} payload is not what GitHub sends: ${wrong}`);
     }
 
-    const envelope: EventEnvelope<unknown> = { id: deliveryId, event, receivedAt: now().toISOString(), payload };
-    const stopTimer = publishSeconds.startTimer();
+    if (verdict.kind !== 'tenant') return answer('bad_payload', 400, `the ${event} payload names no repository`);
+    const envelope: EventEnvelope<unknown> = { id: deliveryId, event, tenant, receivedAt: now().toISOString(), payload };
+    const stopTimer = publishSeconds.startTimer({ tenant });
     try {
       const { duplicate } = await options.publish(envelope, encodeEnvelope(envelope, text));
       stopTimer();
-      logger.info({ deliveryId, event, repo: ownerOf(payload), duplicate }, 'webhook accepted');
-      return reply(res, label, duplicate ? 'duplicate' : 'published', 202, duplicate ? 'already received' : 'accepted');
+      logger.info({ deliveryId, event, tenant, repo: ownerOf(payload), duplicate }, 'webhook accepted');
+      return answer(duplicate ? 'duplicate' : 'published', 202, duplicate ? 'already received' : 'accepted');
     } catch (error) {
-      logger.error({ deliveryId, event, repo: ownerOf(payload), err: error }, 'webhook not stored: NATS did not acknowledge it');
-      return reply(res, label, 'unavailable', 503, 'cannot store the event right now; redeliver it later', { 'retry-after': RETRY_AFTER_SECONDS });
+      logger.error({ deliveryId, event, tenant, repo: ownerOf(payload), err: error }, 'webhook not stored: NATS did not acknowledge it');
+      return answer('unavailable', 503, 'cannot store the event right now; redeliver it later', { 'retry-after': RETRY_AFTER_SECONDS });
     }
   };
 }

@@ -5,6 +5,7 @@ import { createLogger } from '@bowline/observability';
 import { pullRequestCommentPayload, sendWebhook, signWebhook, startNats, storedEventIds, waitFor, type NatsServer } from '@bowline/testing';
 import { startOpsServer, type OpsServer } from '@bowline/service';
 import { durablePublisher } from '../src/publisher.js';
+import { WebhookSecretBook } from '../src/secret-book.js';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler } from '../src/webhook-route.js';
 
@@ -29,7 +30,7 @@ describe('the hook while NATS goes away and comes back', () => {
       isReady: bus.isConnected,
       rawRoutes: {
         '/hook': createWebhookHandler({
-          secrets: parseSecrets(SECRET, 'secret'),
+          secrets: WebhookSecretBook.fixed(parseSecrets(SECRET, 'secret')),
           maxBodyBytes: 1024 * 1024,
           logger,
           registry: new Registry(),
@@ -85,7 +86,7 @@ describe('the hook stopping', () => {
       isReady: () => true,
       rawRoutes: {
         '/hook': createWebhookHandler({
-          secrets: parseSecrets(SECRET, 'secret'),
+          secrets: WebhookSecretBook.fixed(parseSecrets(SECRET, 'secret')),
           maxBodyBytes: 1024 * 1024,
           logger,
           registry: new Registry(),

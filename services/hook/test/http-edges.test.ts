@@ -6,6 +6,7 @@ import type { EventEnvelope } from '@bowline/bus';
 import { createLogger } from '@bowline/observability';
 import { signBody } from '@bowline/testing';
 import { startOpsServer, type OpsServer } from '@bowline/service';
+import { WebhookSecretBook } from '../src/secret-book.js';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler } from '../src/webhook-route.js';
 
@@ -129,7 +130,7 @@ describe('the hook at the edges of HTTP', () => {
       isReady: () => true,
       rawRoutes: {
         '/hook': createWebhookHandler({
-          secrets: parseSecrets(SECRET, 'secret'),
+          secrets: WebhookSecretBook.fixed(parseSecrets(SECRET, 'secret')),
           maxBodyBytes: MAX_BODY_BYTES,
           bodyTimeoutMs: BODY_TIMEOUT_MS,
           logger,

@@ -14,6 +14,7 @@ import {
   storedEventIds,
   type NatsServer,
 } from '@bowline/testing';
+import { WebhookSecretBook } from '../src/secret-book.js';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler } from '../src/webhook-route.js';
 
@@ -47,7 +48,7 @@ describe('POST /hook with signed payloads of the wrong shape', () => {
       isReady: () => true,
       rawRoutes: {
         '/hook': createWebhookHandler({
-          secrets: parseSecrets(SECRET, 'secret'),
+          secrets: WebhookSecretBook.fixed(parseSecrets(SECRET, 'secret')),
           maxBodyBytes: 25 * 1024 * 1024,
           logger,
           registry: new Registry(),

@@ -9,6 +9,7 @@ import { FakeGitHub, pullRequestCommentPayload, startNats, storedEventIds, waitF
 import { startOpsServer, type OpsServer } from '@bowline/service';
 import { durablePublisher } from '../src/publisher.js';
 import { RedeliveryTask, type RedeliverySettings } from '../src/redelivery.js';
+import { WebhookSecretBook } from '../src/secret-book.js';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler } from '../src/webhook-route.js';
 
@@ -44,7 +45,7 @@ describe('recovering deliveries GitHub could not hand over', () => {
       logger,
       registry: new Registry(),
       isReady: bus.isConnected,
-      rawRoutes: { '/hook': createWebhookHandler({ secrets: parseSecrets(SECRET, 'secret'), maxBodyBytes: 1024 * 1024, logger, registry: new Registry(), publish: durablePublisher(bus, 1000) }) },
+      rawRoutes: { '/hook': createWebhookHandler({ secrets: WebhookSecretBook.fixed(parseSecrets(SECRET, 'secret')), maxBodyBytes: 1024 * 1024, logger, registry: new Registry(), publish: durablePublisher(bus, 1000) }) },
     });
     github = await FakeGitHub.start({ app: { id: APP_ID, publicKey: PUBLIC_PEM }, webhook: { url: `http://127.0.0.1:${server.port}/hook`, secret: SECRET } });
   });

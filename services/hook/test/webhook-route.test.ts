@@ -7,6 +7,7 @@ import { createLogger } from '@bowline/observability';
 import { examplePayload, pullRequestCommentPayload, pullRequestPayload, sendWebhook, signBody, signWebhook, startNats, type NatsServer } from '@bowline/testing';
 import { startOpsServer } from '@bowline/service';
 import { verifySignature } from '../src/signature.js';
+import { WebhookSecretBook } from '../src/secret-book.js';
 import { parseSecrets } from '../src/secrets.js';
 import { createWebhookHandler, type WebhookRouteOptions } from '../src/webhook-route.js';
 
@@ -35,7 +36,7 @@ async function startHook(publish: WebhookRouteOptions['publish'], secretFile = `
     isReady: () => true,
     rawRoutes: {
       '/hook': createWebhookHandler({
-        secrets: parseSecrets(secretFile, 'secret'),
+        secrets: WebhookSecretBook.fixed(parseSecrets(secretFile, 'secret')),
         maxBodyBytes: MAX_BODY_BYTES,
         logger,
         registry,
@@ -130,15 +131,15 @@ describe('POST /hook with a real nats-server behind it', () => {
     'x-hub-signature-256': signBody(body, SECRET),
   });
 
-  it('answers 202 to a signed issue_comment and stores exactly one envelope on bowline.events.github.issue_comment', async () => {
+  it('answers 202 to a signed issue_comment and stores exactly one envelope on bowline.events.default.github.issue_comment', async () => {
     const payload = comment();
     const answer = await sendWebhook(hook.url, signWebhook({ event: 'issue_comment', payload, secret: SECRET, deliveryId: 'delivery-accepted' }));
 
     expect(answer).toEqual({ status: 202, body: 'accepted\n' });
     const stored = await storedWithId('delivery-accepted');
     expect(stored).toHaveLength(1);
-    expect(stored[0]!.subject).toBe('bowline.events.github.issue_comment');
-    expect(stored[0]!.envelope).toEqual({ id: 'delivery-accepted', event: 'issue_comment', receivedAt: RECEIVED_AT.toISOString(), payload });
+    expect(stored[0]!.subject).toBe('bowline.events.default.github.issue_comment');
+    expect(stored[0]!.envelope).toEqual({ id: 'delivery-accepted', event: 'issue_comment', tenant: 'default', receivedAt: RECEIVED_AT.toISOString(), payload });
   });
 
   it.each<[string, () => unknown]>([
@@ -151,7 +152,7 @@ describe('POST /hook with a real nats-server behind it', () => {
 
     expect(answer.status).toBe(202);
     const stored = await storedWithId(deliveryId);
-    expect(stored.map((s) => [s.subject, s.envelope.event])).toEqual([[`bowline.events.github.${event}`, event]]);
+    expect(stored.map((s) => [s.subject, s.envelope.event])).toEqual([[`bowline.events.default.github.${event}`, event]]);
   });
 
   it('answers "already received" to the same delivery sent twice, and the stream holds it once', async () => {

@@ -1,4 +1,4 @@
-import { consumeEvents, openPlannerClaims, openProwJobBucket, PLANNER_CONSUMER } from '@bowline/bus';
+import { consumeEvents, openPlannerClaims, openProwJobBucket, PLANNER_CONSUMER, tenantConsumer } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { connectGitHub } from '@bowline/github';
 import { ProwJobStore } from '@bowline/prowjob';
@@ -19,14 +19,20 @@ await runMain('planner', async () => {
       const claims = await openPlannerClaims(bus.nc, settings.streams);
       const github = connectGitHub(settings.github, { logger, registry, service: 'planner' });
       const planner = new Planner({ github: github.octokit, botLogin: github.botLogin, store, claims, config, logger, registry });
-      const consumer = await consumeEvents({ nc: bus.nc, durable: PLANNER_CONSUMER, service: 'planner', logger, registry, handle: (e) => planner.handle(e) });
+      // One consumer per tenant of BOWLINE_TENANTS (nats-server 2.9 takes one filter subject), each
+      // starting where the all-tenant consumer had got to; without it, one for every tenant.
+      const consumers = await Promise.all(
+        (settings.tenants.names ?? [undefined]).map((tenant) =>
+          consumeEvents({ nc: bus.nc, durable: tenantConsumer(PLANNER_CONSUMER, tenant), tenant, startFrom: tenant && PLANNER_CONSUMER, service: 'planner', logger, registry, handle: (e) => planner.handle(e) }),
+        ),
+      );
       const periodics = new PeriodicScheduler({ store, claims, config, logger, registry });
       periodics.start();
       return {
         stop: async () => {
           config.stop();
           await periodics.stop();
-          await consumer.stop();
+          await Promise.all(consumers.map((consumer) => consumer.stop()));
         },
       };
     },

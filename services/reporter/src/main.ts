@@ -1,6 +1,6 @@
 import { Lease, openLeaseBucket, openProwJobBucket, openReporterClaims, REPORTER_LEASE } from '@bowline/bus';
 import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
-import { connectGitHub } from '@bowline/github';
+import { connectGitHub, TenantGitHubClients } from '@bowline/github';
 import { ProwJobStore } from '@bowline/prowjob';
 import { observe, runMain, startRuntime } from '@bowline/service';
 import { PullRequestClaims } from './pull-request-claim.js';
@@ -19,7 +19,18 @@ await runMain('reporter', async () => {
       const github = connectGitHub(settings.github, { logger, registry, service: 'reporter' });
       const lease = new Lease({ kv: await openLeaseBucket(bus.nc, settings.streams), name: REPORTER_LEASE, logger, registry, connection: bus.nc });
       const claims = new PullRequestClaims({ bucket: await openReporterClaims(bus.nc, settings.streams), holder: lease.holder, logger });
-      const reporter = new Reporter({ github: github.octokit, botLogin: github.botLogin, config, store, logger, registry, mayAct: () => lease.isHeld(), claims });
+      const tenants = new TenantGitHubClients({ own: github, settings: settings.github, logger, registry, service: 'reporter' });
+      const reporter = new Reporter({
+        github: github.octokit,
+        botLogin: github.botLogin,
+        tenantGitHub: (tenant) => tenants.forTenant(tenant),
+        config,
+        store,
+        logger,
+        registry,
+        mayAct: () => lease.isHeld(),
+        claims,
+      });
       await reporter.start();
       await lease.start({
         onAcquired: () => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
-import type { ConfigSource } from '@bowline/config';
+import { tenantNamed, tenantOf, type ConfigSource, type Tenant } from '@bowline/config';
 import { botLoginOf, isNotFound, type Octokit } from '@bowline/github';
 import { BowlineError, type Logger } from '@bowline/observability';
-import { isFinished, prowJobTemplateView, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
+import { isFinished, prowJobTemplateView, tenantOfProwJob, WorkQueue, type ProwJob, type ProwJobState, type ProwJobStore } from '@bowline/prowjob';
 import { planFailureComment, renderComment } from './failure-comment.js';
 import type { PullRequestClaims } from './pull-request-claim.js';
 import { statusDescription } from './status-description.js';
@@ -27,10 +27,22 @@ const GITHUB_STATES: Record<ProwJobState, 'pending' | 'success' | 'failure' | 'e
   error: 'error',
 };
 
+/** A GitHub identity: the client, and who it writes as (to find its own failure comments). */
+export interface GitHubIdentity {
+  octokit: Octokit;
+  botLogin: () => Promise<string>;
+}
+
 export interface ReporterDeps {
+  /** The service's own identity (`GITHUB_TOKEN_FILE` or App): for tenants without their own `github`. */
   github: Octokit;
   /** The bot's login; asked of GitHub (`GET /user`) when not given. */
   botLogin?: () => Promise<string>;
+  /**
+   * The identity of a tenant with its own `github` credentials (`TenantGitHubClients.forTenant`);
+   * every status and comment of the tenant's jobs is written with it. Not given: `github` for all.
+   */
+  tenantGitHub?: (tenant: Tenant) => GitHubIdentity;
   config: ConfigSource;
   store: ProwJobStore;
   logger: Logger;
@@ -84,7 +96,7 @@ export class Reporter {
     this.queue = new WorkQueue((name) => this.report(name), { logger: deps.logger, concurrency: 8, maxBackoffMs: 10_000 });
     this.dropped = new Counter({
       name: 'bowline_reporter_reports_dropped_total',
-      help: 'Reports dropped because GitHub answered 404',
+      help: 'Reports dropped because GitHub answered 404, or no tenant owns the job',
       registers: [deps.registry],
     });
     this.reports = new Counter({
@@ -131,7 +143,8 @@ export class Reporter {
     const { org, repo } = job.spec.refs;
     const pull = job.spec.refs.pulls?.[0];
     const sha = job.spec.type === 'presubmit' && pull ? pull.sha : job.spec.refs.base_sha;
-    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, repo: `${org}/${repo}`, pr: pull?.number });
+    const tenant = this.tenantOfJob(job);
+    const log = this.deps.logger.child({ prowjob: name, job: job.spec.job, repo: `${org}/${repo}`, pr: pull?.number, tenant: tenant?.name });
     const state = job.status.state;
     const newState = job.status.prev_report_states?.[REPORTER_NAME] !== state;
 
@@ -141,7 +154,9 @@ export class Reporter {
     // second copy (issue 15).
     const sent = this.sent.get(name);
     try {
-      if (sent?.digest !== reported && this.inherited.delete(name) && (await this.shownAlready(job, sha))) {
+      if (!tenant) throw new NoTenantError(`no tenant owns ${org}/${repo}: nothing is written with another tenant's credentials`);
+      const github = this.identityOf(tenant);
+      if (sent?.digest !== reported && this.inherited.delete(name) && (await this.shownAlready(job, sha, github.octokit))) {
         log.info({ state, sha }, 'status posted already by the previous lease holder: only recording it');
         this.sent.set(name, { digest: reported, commented: false });
       }
@@ -157,7 +172,7 @@ export class Reporter {
           if (latest) this.queue.add(name);
           return;
         }
-        await this.deps.github.rest.repos.createCommitStatus({
+        await github.octokit.rest.repos.createCommitStatus({
           owner: org,
           repo,
           sha,
@@ -174,19 +189,30 @@ export class Reporter {
       }
       if (job.spec.type === 'presubmit' && pull && isFinished(job) && newState && !this.sent.get(name)?.commented) {
         const claims = this.deps.claims;
-        const update = () => this.updateFailureComment(job, log);
+        const update = () => this.updateFailureComment(job, log, github);
         await this.withPullRequestLock(`${org}/${repo}#${pull.number}`, () => (claims ? claims.withClaim({ org, repo, number: pull.number }, update) : update()));
         this.sent.set(name, { digest: reported, commented: true });
       }
     } catch (error) {
       // The new holder of the lease reports this job (catchUp): nothing is written here.
       if (error instanceof LeaseLostError) return;
-      // A deleted repository, commit or pull request never comes back: retrying would spin
-      // forever, so the report is dropped, said in the log, and marked done.
-      if (!isNotFound(error)) throw error;
+      // A deleted repository, commit or pull request never comes back, nor does a tenant removed
+      // from the config with its repository: retrying would spin forever, so the report is
+      // dropped, said in the log, and marked done.
+      if (error instanceof NoTenantError) {
+        log.warn({ state, sha, err: error }, 'report dropped: the job belongs to no tenant of the config');
+      } else if (isNotFound(error)) {
+        log.warn({ state, sha }, 'GitHub answered 404 (repository, commit or pull request gone): report dropped');
+      } else {
+        throw error;
+      }
       this.dropped.inc();
-      log.warn({ state, sha }, 'GitHub answered 404 (repository, commit or pull request gone): report dropped');
     }
+    await this.recordReported(name, state, reported);
+  }
+
+  /** Writes back what was reported, so no replica and no restart reports it again. */
+  private async recordReported(name: string, state: ProwJobState, reported: string): Promise<void> {
     await this.deps.store.update(name, (current) => {
       if (current.status.prev_report_states?.[REPORTER_NAME] === state && current.metadata.annotations[REPORTED_STATUS] === reported) return undefined;
       return {
@@ -202,11 +228,11 @@ export class Reporter {
    * Keeps one failure comment per pull request, as Prow's ReportComment does: a new failure posts
    * a new comment, other endings edit the newest copy or delete it when no row is left.
    */
-  private async updateFailureComment(job: ProwJob, log: Logger): Promise<void> {
+  private async updateFailureComment(job: ProwJob, log: Logger, identity: GitHubIdentity): Promise<void> {
     const { org, repo } = job.spec.refs;
     const pull = job.spec.refs.pulls![0]!;
-    const github = this.deps.github;
-    const bot = await this.bot();
+    const github = identity.octokit;
+    const bot = await identity.botLogin();
     const comments = await github.paginate(github.rest.issues.listComments, { owner: org, repo, issue_number: pull.number, per_page: 100 });
     const mine = comments.filter((c) => c.user?.login === bot).map((c) => ({ id: c.id, body: c.body ?? '' }));
     const plan = planFailureComment(job, mine);
@@ -240,9 +266,9 @@ export class Reporter {
   }
 
   /** Whether GitHub's newest status of the job's context says what this report would say. */
-  private async shownAlready(job: ProwJob, sha: string): Promise<boolean> {
+  private async shownAlready(job: ProwJob, sha: string, github: Octokit): Promise<boolean> {
     const { org, repo } = job.spec.refs;
-    const { data } = await this.deps.github.rest.repos.listCommitStatusesForRef({ owner: org, repo, ref: sha, per_page: 100 });
+    const { data } = await github.rest.repos.listCommitStatusesForRef({ owner: org, repo, ref: sha, per_page: 100 });
     const newest = data.find((status) => status.context === job.spec.context);
     return (
       newest !== undefined &&
@@ -250,6 +276,22 @@ export class Reporter {
       newest.description === statusDescription(job.status.description ?? '', job.spec.refs.base_sha) &&
       (newest.target_url ?? undefined) === (job.status.url || undefined)
     );
+  }
+
+  /**
+   * The job's tenant: the one it names (label `bowline.dev/tenant`, or Prow's
+   * `spec.prowjob_defaults.tenant_id`) while the config lists it, else its repository's (a job
+   * made before tenants, or by a config since changed).
+   */
+  private tenantOfJob(job: ProwJob): Tenant | undefined {
+    const config = this.deps.config.get();
+    const named = tenantOfProwJob(job);
+    return (named === undefined ? undefined : tenantNamed(config, named)) ?? tenantOf(config, job.spec.refs.org, job.spec.refs.repo);
+  }
+
+  private identityOf(tenant: Tenant): GitHubIdentity {
+    if (tenant.github && this.deps.tenantGitHub) return this.deps.tenantGitHub(tenant);
+    return { octokit: this.deps.github, botLogin: this.bot };
   }
 
   /** `report_template` of the first `jenkins_operators` entry whose selector takes the job, rendered. */
@@ -289,6 +331,9 @@ export class Reporter {
 
 /** This replica stopped holding the reporter's lease between two writes of one report. */
 class LeaseLostError extends BowlineError {}
+
+/** The job's repository is in no tenant of the config, and it names none that is. */
+class NoTenantError extends BowlineError {}
 
 /** A digest of what a status for the job says: its state, description and link. */
 function reportedStatus(job: ProwJob): string {
