@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One build of the whole workspace, then one small image per service:
 #   docker build --target hook -t bowline/hook:0.1.0 .      (or `make images` for all of them)
-# Targets: hook, planner, jenkins-operator, reporter, sinker, deck, cli.
+# Targets: hook, planner, jenkins-operator, reporter, sinker, deck, kube-bridge, cli.
 #
 # The runtime base is distroless: no shell, no package manager, Node.js as the entrypoint, so each
 # target only names its script in CMD (exec form; there is no /bin/sh to run a shell form).
@@ -29,6 +29,7 @@ COPY services/jenkins-operator/package.json services/jenkins-operator/
 COPY services/reporter/package.json services/reporter/
 COPY services/sinker/package.json services/sinker/
 COPY services/deck/package.json services/deck/
+COPY services/kube-bridge/package.json services/kube-bridge/
 # The committed `bowline` bin shim: npm links it during install, so it must exist before npm ci.
 COPY cli/package.json cli/
 COPY cli/bin cli/bin
@@ -125,6 +126,13 @@ COPY --from=build /app/services/deck/static services/deck/static
 ENV PORT=8085
 EXPOSE 8085
 CMD ["services/deck/dist/main.js"]
+
+FROM runtime AS kube-bridge
+COPY --from=build /app/services/kube-bridge/package.json services/kube-bridge/
+COPY --from=build /app/services/kube-bridge/dist services/kube-bridge/dist
+ENV PORT=8086
+EXPOSE 8086
+CMD ["services/kube-bridge/dist/main.js"]
 
 # `docker run --rm -v "$PWD/config:/config:ro" bowline/cli checkconfig --config /config/config.yaml`
 # (without arguments it prints its usage).

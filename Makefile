@@ -5,7 +5,7 @@ JEST_ARGS ?=
 # Images are tagged <IMAGE_REPOSITORY>/<target>:<VERSION>, as the chart's image.repository expects.
 VERSION ?= $(shell node -p "require('./package.json').version")
 IMAGE_REPOSITORY ?= bowline
-IMAGES := hook planner jenkins-operator reporter sinker deck cli
+IMAGES := hook planner jenkins-operator reporter sinker deck kube-bridge cli
 CHART := charts/bowline
 CHART_VALUES := $(wildcard $(CHART)/ci/*-values.yaml) $(wildcard $(CHART)/values-*.yaml)
 
@@ -53,11 +53,11 @@ demo: install nats-server build
 	npx tsc -b demo
 	node demo/dist/demo.js
 
-# Each benchmark next to its baseline, measured in one run (bench/README.md); pass flags with
-# `npm run bench:hook -- --concurrency 50` or `npm run bench:operator -- --sizes 100,1000`.
-bench: install nats-server build
-	npm run bench:hook
-	npm run bench:operator
+# Every benchmark of bench/README.md, each beside its floor or baseline measured in the same run,
+# then bench/RESULTS.md and bench/latency.png (about 6 minutes on 2 cores). `npm run bench -- --quick`
+# is the short version; one benchmark alone: `npm run bench:e2e -- --count 100` (bench/README.md).
+bench: install nats-server chromium build
+	npm run bench
 
 clean:
 	npx tsc -b --clean

@@ -12,6 +12,7 @@ import {
   secretValues,
   serviceOf,
   SERVICES,
+  valuesKey,
   type Manifest,
 } from './chart/fixtures.js';
 import { validateManifest } from './chart/validate-manifest.js';
@@ -32,7 +33,7 @@ describe.each(INSTALLS)('the chart installed with %s', (_name, files) => {
   const merged = effectiveValues(files);
   const manifests = render(files, FULL_CLUSTER);
   const deployments = deploymentsOf(manifests);
-  const enabled = SERVICES.filter((s) => (merged[s === 'jenkins-operator' ? 'jenkinsOperator' : s] as { enabled: boolean }).enabled);
+  const enabled = SERVICES.filter((s) => (merged[valuesKey(s)] as { enabled: boolean }).enabled);
 
   it('renders only manifests valid against their kind\'s schema, with no field the schema lacks', () => {
     const problems = manifests.flatMap((m) => validateManifest(m).map((problem) => `${m.kind}/${m.metadata.name}${problem}`));
@@ -71,7 +72,8 @@ describe.each(INSTALLS)('the chart installed with %s', (_name, files) => {
     for (const d of deployments) {
       const pod = d.spec.template.spec;
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-      expect(pod.automountServiceAccountToken).toBe(false);
+      // Only kube-bridge calls the Kubernetes API (its own ServiceAccount, a Role on ProwJobs).
+      expect(pod.automountServiceAccountToken).toBe(serviceOf(d) === 'kube-bridge');
       expect(pod.volumes.filter((v) => v.hostPath)).toEqual([]);
       expect(containerOf(d).securityContext).toMatchObject({
         readOnlyRootFilesystem: true,

@@ -34,6 +34,10 @@ describe('a service started without a required setting', () => {
     ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, PORT: 'eighty' }, 'PORT is "eighty"'],
     ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, BIND_ADDRESS: 'eth0' }, 'BIND_ADDRESS is "eth0": set it to an IP address of this host'],
     ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, HOOK_MAX_CONNECTIONS: 'lots' }, 'HOOK_MAX_CONNECTIONS must be a positive whole number'],
+    ['planner', { GITHUB_TOKEN_FILE: secret, BOWLINE_TENANTS: 'payments,Search' }, 'BOWLINE_TENANTS names "Search"'],
+    ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, NATS_USER: 'hook' }, 'NATS_USER and NATS_PASSWORD_FILE go together'],
+    ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, NATS_USER: 'hook', NATS_PASSWORD_FILE: join(dir, 'missing') }, 'NATS_PASSWORD_FILE names'],
+    ['hook', { GITHUB_WEBHOOK_SECRET_FILE: secret, BOWLINE_EVENTS_STREAM: 'elsewhere' }, 'BOWLINE_EVENTS_STREAM is "elsewhere"'],
     ['sinker', { BOWLINE_EXIT_ON_LEASE_LOSS: 'maybe' }, 'BOWLINE_EXIT_ON_LEASE_LOSS is "maybe": set it to true or false'],
     ['jenkins-operator', { JENKINS_URL: 'http://jenkins', JENKINS_USER: 'u', JENKINS_TOKEN_FILE: secret, BOWLINE_EXIT_ON_LEASE_LOSS: 'yes' }, 'BOWLINE_EXIT_ON_LEASE_LOSS is "yes"'],
   ])('%s with %j exits at once naming what to fix', (service, env, message) => {

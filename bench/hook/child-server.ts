@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 
 export interface ChildServer {
   name: string;
+  /** The process id, to read its memory. */
+  pid: number | undefined;
   /** Set once the process has exited; a server that exits during a run invalidates it. */
   exitCode(): number | string | null;
   /** The last lines it wrote, to show when it failed. */
@@ -48,6 +50,7 @@ export async function startChildServer(
 
   const server: ChildServer = {
     name,
+    pid: child.pid,
     exitCode: () => exit,
     output: () => output,
     stop: async (graceMs = 5000) => {

@@ -9,18 +9,19 @@ import { createLogger } from '@bowline/observability';
 import { newPresubmitJob, ProwJobStore, transition, type ProwJob } from '@bowline/prowjob';
 import { FakeJenkins, startNats, waitFor, type NatsServer } from '@bowline/testing';
 import { buildParameters, JENKINS_MASTER, JenkinsMasters, JenkinsOperator } from '@bowline/jenkins-operator';
-import { formatTable } from '../table.js';
+import { emitSection, verdict } from '../report.js';
 
 // The jenkins-operator with N unfinished ProwJobs spread over J Jenkins jobs, next to baselines
 // measured in the same run: the Jenkins reads a resync cannot do without, and a bare "KV watch
 // sees a new key → POST to Jenkins" loop for the time from a ProwJob's creation to its build.
 
-const USAGE = `usage: npm run bench:operator -- [--sizes 100,1000,10000] [--jobs J] [--resyncs R] [--starts M]
+const USAGE = `usage: npm run bench:operator -- [--sizes 100,1000,10000] [--jobs J] [--resyncs R] [--starts M] [--json FILE]
 
   --sizes N,N,...   unfinished ProwJobs in the bucket, one round each (default 100,1000,10000)
   --jobs J          Jenkins jobs they are spread over (default 10)
   --resyncs R       full resyncs measured per round (default 5)
-  --starts M        new ProwJobs created one by one per round, timed to their POST (default 200)`;
+  --starts M        new ProwJobs created one by one per round, timed to their POST (default 200)
+  --json FILE       also write the results for bench/all.ts`;
 
 const TARGET_START_P99_MS = 100;
 const USER = 'bowline';
@@ -32,11 +33,14 @@ interface Options {
   jobs: number;
   resyncs: number;
   starts: number;
+  json: string | undefined;
 }
 
 interface Round {
   n: number;
   requestsPerResync: number;
+  /** The requests of one resync by kind. */
+  requestKinds: string;
   resyncMs: number;
   floorMs: number;
   startP50: number;
@@ -53,6 +57,7 @@ function readOptions(argv: string[]): Options {
       jobs: { type: 'string', default: '10' },
       resyncs: { type: 'string', default: '5' },
       starts: { type: 'string', default: '200' },
+      json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -70,6 +75,7 @@ function readOptions(argv: string[]): Options {
     jobs: whole(values.jobs, '--jobs'),
     resyncs: whole(values.resyncs, '--resyncs'),
     starts: whole(values.starts, '--starts'),
+    json: values.json,
   };
 }
 
@@ -189,12 +195,17 @@ async function runRound(nats: NatsServer, n: number, options: Options): Promise<
     // Full resyncs: requests Jenkins saw and wall time, each pass over every unfinished job.
     let requests = 0;
     let resyncMs = 0;
+    const kinds = new Map<string, number>();
     for (let r = 0; r < options.resyncs; r += 1) {
       const before = jenkins.requests.length;
       const started = performance.now();
       await operator.sync(unfinished);
       resyncMs += performance.now() - started;
       requests += jenkins.requests.length - before;
+      for (const request of jenkins.requests.slice(before)) {
+        const kind = `${request.method} ${request.path.replace(/\/job\/[^/]+/g, '/job/{job}').replace(/\/\d+(?=\/|$)/g, '/{n}')}`;
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
     }
 
     // The floor: the same reads, one queue listing and one deep listing per job, from a bare client.
@@ -213,6 +224,7 @@ async function runRound(nats: NatsServer, n: number, options: Options): Promise<
     return {
       n,
       requestsPerResync: requests / options.resyncs,
+      requestKinds: [...kinds].map(([kind, count]) => `${kind} ${(count / options.resyncs).toFixed(1)}`).join(', '),
       resyncMs: resyncMs / options.resyncs,
       floorMs: floorMs / options.resyncs,
       startP50: percentile(starts, 50),
@@ -236,34 +248,48 @@ async function main(): Promise<void> {
     await nats.stop();
   }
   const j = options.jobs;
-  console.log(`\nBowline jenkins-operator benchmark: ${availableParallelism()} CPUs, Node ${process.version}, J = ${j} Jenkins jobs`);
-  console.log(`${options.resyncs} full resyncs and ${options.starts} new ProwJobs per round; times in ms\n`);
   const fixed = (value: number, digits = 1): string => value.toFixed(digits);
-  console.log(
-    formatTable([
-      ['N', 'requests/resync', 'target J+1', 'Prow-style N+1', 'resync', 'reads alone', 'ratio', 'start p50', 'start p99', 'bare p50', 'bare p99', 'p99 ratio'],
-      ...rounds.map((r) => [
-        String(r.n),
-        fixed(r.requestsPerResync),
-        String(j + 1),
-        String(r.n + 1),
-        fixed(r.resyncMs),
-        fixed(r.floorMs),
-        `${fixed(r.resyncMs / r.floorMs, 2)}×`,
-        fixed(r.startP50),
-        fixed(r.startP99),
-        fixed(r.baselineP50),
-        fixed(r.baselineP99),
-        `${fixed(r.startP99 / r.baselineP99, 2)}×`,
-      ]),
-    ]),
+  emitSection(
+    {
+      id: 'operator',
+      title: 'jenkins-operator: Jenkins requests per resync, resync time, ProwJob → build request',
+      command: 'npm run bench:operator',
+      about:
+        `${availableParallelism()} CPUs, Node ${process.version}. N unfinished ProwJobs over J = ${j} Jenkins jobs of the test Jenkins, the real JenkinsOperator in-process; ` +
+        `${options.resyncs} full resyncs and ${options.starts} new ProwJobs created one at a time per round; times in ms. Floors: "reads alone" is the J + 1 listings by a bare ` +
+        'JenkinsClient; "bare" is a KV watcher that POSTs each new key at once without looking first. Prow lists one Jenkins job per unfinished ProwJob (N + 1).',
+      tables: [
+        {
+          rows: [
+            ['N', 'requests/resync', 'target J+1', 'Prow-style N+1', 'resync', 'reads alone', 'ratio', 'start p50', 'start p99', 'bare p50', 'bare p99', 'p99 ratio'],
+            ...rounds.map((r) => [
+              String(r.n),
+              fixed(r.requestsPerResync),
+              String(j + 1),
+              String(r.n + 1),
+              fixed(r.resyncMs),
+              fixed(r.floorMs),
+              `${fixed(r.resyncMs / r.floorMs, 2)}×`,
+              fixed(r.startP50),
+              fixed(r.startP99),
+              fixed(r.baselineP50),
+              fixed(r.baselineP99),
+              `${fixed(r.startP99 / r.baselineP99, 2)}×`,
+            ]),
+          ],
+        },
+      ],
+      notes: [
+        ...rounds.map((r) => `N=${r.n}: one resync's requests: ${r.requestKinds}`),
+        ...rounds.map(
+        (r) =>
+          `target: operator at N=${r.n}: requests per resync ${fixed(r.requestsPerResync)} ≤ J+1 = ${j + 1}: ${verdict(r.requestsPerResync <= j + 1)}; ` +
+          `creation → POST p99 ${fixed(r.startP99)} ms < ${TARGET_START_P99_MS} ms: ${verdict(r.startP99 < TARGET_START_P99_MS)}`,
+        ),
+      ],
+    },
+    options.json,
   );
-  console.log('');
-  for (const r of rounds) {
-    const requests = r.requestsPerResync <= j + 1 ? 'MET' : 'MISSED';
-    const start = r.startP99 < TARGET_START_P99_MS ? 'MET' : 'MISSED';
-    console.log(`N=${r.n}: requests per resync ${fixed(r.requestsPerResync)} vs target ${j + 1}: ${requests}; creation→POST p99 ${fixed(r.startP99)} ms vs target < ${TARGET_START_P99_MS} ms: ${start}`);
-  }
 }
 
 main().catch((error: unknown) => {

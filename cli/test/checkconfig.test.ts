@@ -57,6 +57,10 @@ describe('bowline checkconfig', () => {
     expect(out).toContain('tenants: 2');
     expect(out).toContain('  payments: acme-pay, acme/billing (Jenkins: payments-ci)');
     expect(out).toContain('  search: acme (Jenkins: search-ci)');
+    // The README's "Tenants" section shows this file, and the NATS accounts the accounts test runs, whole.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toContain(readFileSync(join(root, 'examples/tenants/config.yaml'), 'utf8'));
+    expect(readme).toContain(readFileSync(join(root, 'examples/tenants/nats-accounts.conf'), 'utf8'));
   });
 
   it('reads the split job config directory', async () => {

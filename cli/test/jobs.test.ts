@@ -61,7 +61,9 @@ interface Story {
 function withTenant(job: ProwJob, tenant: Story['tenant']): ProwJob {
   if (!tenant) return job;
   if ('label' in tenant) return { ...job, metadata: { ...job.metadata, labels: { ...job.metadata.labels, [TENANT_LABEL]: tenant.label } } };
-  return { ...job, spec: { ...job.spec, prowjob_defaults: { tenant_id: tenant.tenantId } } as ProwJob['spec'] };
+  // Prow's tenant_id alone (a job Prow created): without the label the planner writes beside it.
+  const { [TENANT_LABEL]: _label, ...labels } = job.metadata.labels;
+  return { ...job, metadata: { ...job.metadata, labels }, spec: { ...job.spec, prowjob_defaults: { tenant_id: tenant.tenantId } } as ProwJob['spec'] };
 }
 
 const presubmit = (job: 'unit' | 'lint', pr: number, sha: string, comment: string) => (name: string, started: Date) =>

@@ -8,7 +8,9 @@ import { coalesceValues, mergeUserValues, readYamlFile, renderChart, type Manife
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHART = join(ROOT, 'charts', 'bowline');
 export const SERVICES = readdirSync(join(ROOT, 'services')).filter((name) => existsSync(join(ROOT, 'services', name, 'package.json')));
-export const PORTS: Record<string, number> = { hook: 8888, planner: 8081, 'jenkins-operator': 8082, reporter: 8083, sinker: 8084, deck: 8085 };
+export const PORTS: Record<string, number> = { hook: 8888, planner: 8081, 'jenkins-operator': 8082, reporter: 8083, sinker: 8084, deck: 8085, 'kube-bridge': 8086 };
+/** A service's key in values.yaml: its name in camelCase (`jenkinsOperator`, `kubeBridge`). */
+export const valuesKey = (service: string): string => service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** The optional kinds a cluster may serve, as `.Capabilities.APIVersions` names them. */
 export const SERVICE_MONITOR_API = 'monitoring.coreos.com/v1/ServiceMonitor';

@@ -67,10 +67,23 @@ const indent = (n: unknown, s: unknown): string => {
   return pad + strval(s).replaceAll('\n', `\n${pad}`);
 };
 
+/** An object a test cluster already has, as `lookup` finds it. */
+export interface ClusterObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+}
+
 /** The functions, with Helm's `include`, which executes one of the chart's templates to a string. */
-export function helmFunctions(include: (name: string, data: unknown) => string): FuncMap {
+export function helmFunctions(include: (name: string, data: unknown) => string, cluster: readonly ClusterObject[] = []): FuncMap {
   return {
     include: (name: unknown, data: unknown) => include(strval(name), data),
+    // Helm's lookup: the cluster's object, or an empty map when there is none (and always under
+    // `helm template`, which has no cluster).
+    lookup: (apiVersion: unknown, kind: unknown, namespace: unknown, name: unknown) =>
+      helmValue(
+        cluster.find((o) => o.apiVersion === apiVersion && o.kind === kind && (o.metadata.namespace ?? '') === namespace && o.metadata.name === name) ?? {},
+      ),
     // Sprig
     default: { min: 1, fn: (fallback: unknown, ...given: unknown[]) => (given.length === 0 || !isTrue(given[0]) ? fallback : given[0]) },
     empty: (value: unknown) => !isTrue(value),

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { GoMap, goKind, TemplateSet, type TemplateOptions } from '@bowline/go';
-import { helmFunctions, helmValue } from './helm-functions.js';
+import { helmFunctions, helmValue, type ClusterObject } from './helm-functions.js';
 
 /*
  * `helm template` for charts/bowline, without helm: values merged as Helm coalesces them, every
@@ -94,6 +94,19 @@ export class VersionSet {
   }
 }
 
+/** Helm's `.Files`: the chart's own files, read by `Get` with a path from the chart's root. */
+export class ChartFiles {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  Get(path: unknown): string {
+    return readFileSync(join(this.#dir, String(path)), 'utf8');
+  }
+}
+
 /** Helm's `.Capabilities`: a struct, so a template reading a field it lacks fails. */
 export class Capabilities {
   readonly KubeVersion = { Version: 'v1.30.0', Major: '1', Minor: '30' };
@@ -119,9 +132,9 @@ function refuseUnprintable(value: unknown): void {
  * A template set as Helm makes one: Sprig's and Helm's functions (`include` runs a template of
  * this set), and `missingkey=zero`, so a field of a missing value is Go's "nil pointer evaluating".
  */
-export function helmTemplates(options: Pick<TemplateOptions, 'onMissingKey'> = {}): TemplateSet {
+export function helmTemplates(options: Pick<TemplateOptions, 'onMissingKey'> = {}, cluster: readonly ClusterObject[] = []): TemplateSet {
   const templates: TemplateSet = new TemplateSet({
-    funcs: helmFunctions((name, data) => templates.execute(name, data)),
+    funcs: helmFunctions((name, data) => templates.execute(name, data), cluster),
     missingKey: 'zero',
     onPrint: refuseUnprintable,
     ...options,
@@ -132,8 +145,8 @@ export function helmTemplates(options: Pick<TemplateOptions, 'onMissingKey'> = {
 const templateFiles = (chartDir: string): string[] => readdirSync(join(chartDir, 'templates')).sort();
 
 /** Every template file of the chart parsed into one set (each file a template named as the file), as Helm parses them. */
-export function chartTemplates(chartDir: string, options: Pick<TemplateOptions, 'onMissingKey'> = {}): TemplateSet {
-  const templates = helmTemplates(options);
+export function chartTemplates(chartDir: string, options: Pick<TemplateOptions, 'onMissingKey'> = {}, cluster: readonly ClusterObject[] = []): TemplateSet {
+  const templates = helmTemplates(options, cluster);
   for (const file of templateFiles(chartDir)) templates.parse(file, readFileSync(join(chartDir, 'templates', file), 'utf8'));
   return templates;
 }
@@ -145,6 +158,8 @@ export interface RenderOptions {
    * cluster's CRDs and API groups (or `helm template --api-versions`).
    */
   apiVersions?: string[];
+  /** What the cluster already has, as `lookup` finds it (nothing: `helm template`). */
+  existing?: ClusterObject[];
 }
 
 const BUILT_IN_API_VERSIONS = ['v1', 'apps/v1', 'policy/v1', 'networking.k8s.io/v1'];
@@ -166,7 +181,7 @@ export function renderChart(chartDir: string, valuesFiles: Values[] = [], option
       // A value the user removed with null is missing on purpose.
       if (path && !nulled.has(`${path}.${key}`)) missing.add(`${path}.${key}`);
     },
-  });
+  }, options.existing);
   // Helm's top-level data is a map; .Release and .Chart are structs here, so a misspelt field of
   // them fails rather than printing nothing.
   const root = new GoMap<unknown>(
@@ -175,6 +190,7 @@ export function renderChart(chartDir: string, valuesFiles: Values[] = [], option
       ['Release', { Name: release.name, Namespace: release.namespace, Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1 }],
       ['Chart', { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion, Description: chart.description }],
       ['Capabilities', new Capabilities([...BUILT_IN_API_VERSIONS, ...(options.apiVersions ?? [])])],
+      ['Files', new ChartFiles(chartDir)],
     ],
     undefined,
   );

@@ -107,7 +107,7 @@ describe('the chart', () => {
   it('uses <image.repository>/<service>:<tag>, the appVersion by default, and a service\'s own image when set', () => {
     const images = (values: Values): Record<string, string> =>
       Object.fromEntries(deploymentsOf(render([values])).map((d) => [serviceOf(d), containerOf(d).image]));
-    expect(images(token)).toEqual(Object.fromEntries(SERVICES.map((s) => [s, `registry.example.com/ci/bowline/${s}:0.1.0`])));
+    expect(images(withValues(token, { kubeBridge: { enabled: true } }))).toEqual(Object.fromEntries(SERVICES.map((s) => [s, `registry.example.com/ci/bowline/${s}:0.1.0`])));
     expect(images(app).hook).toBe('bowline/hook:0.1.0');
     expect(images(withValues(app, { hook: { image: { repository: 'mirror.example.com/hook', tag: 'dev' } } })).hook).toBe('mirror.example.com/hook:dev');
   });

@@ -19,15 +19,16 @@ adds ("-jenkins-operator", 17), hence 46.
 {{- end -}}
 {{- end -}}
 
-{{/* The five services, in the order of the pipeline, and the deck that shows what they did. */}}
+{{/* The five services, in the order of the pipeline, the deck that shows what they did, and
+kube-bridge, which shows them to a cluster. */}}
 {{- define "bowline.services" -}}
-hook planner jenkins-operator reporter sinker deck
+hook planner jenkins-operator reporter sinker deck kube-bridge
 {{- end -}}
 
 {{/* A service's key in values.yaml: jenkins-operator is jenkinsOperator, since Go templates cannot
 read a dashed key with a dotted path. */}}
 {{- define "bowline.valuesKey" -}}
-{{- if eq . "jenkins-operator" -}}jenkinsOperator{{- else -}}{{ . }}{{- end -}}
+{{- if eq . "jenkins-operator" -}}jenkinsOperator{{- else if eq . "kube-bridge" -}}kubeBridge{{- else -}}{{ . }}{{- end -}}
 {{- end -}}
 
 {{/* Each service's PORT (the design's defaults), also its /healthz, /readyz and /metrics. */}}
@@ -38,6 +39,7 @@ read a dashed key with a dotted path. */}}
 {{- else if eq . "reporter" -}}8083
 {{- else if eq . "sinker" -}}8084
 {{- else if eq . "deck" -}}8085
+{{- else if eq . "kube-bridge" -}}8086
 {{- else -}}{{ fail (printf "bowline.port: unknown service %q" .) }}
 {{- end -}}
 {{- end -}}
@@ -60,6 +62,16 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- with .component }}
 app.kubernetes.io/component: {{ . }}
 {{- end }}
+{{- end -}}
+
+{{/* kube-bridge's own ServiceAccount: the only one with a token, and a Role on ProwJobs. */}}
+{{- define "bowline.kubeBridgeServiceAccountName" -}}
+{{- printf "%s-kube-bridge" (include "bowline.fullname" .) -}}
+{{- end -}}
+
+{{/* The namespace of the ProwJob resources: kubernetes.namespace, else the release's. */}}
+{{- define "bowline.prowJobNamespace" -}}
+{{- .Values.kubernetes.namespace | default .Release.Namespace -}}
 {{- end -}}
 
 {{- define "bowline.serviceAccountName" -}}

@@ -14,11 +14,12 @@ export interface BusConnection {
  * Connects for the life of the process: waits for the first connection and then reconnects
  * forever, because a service that gives up on NATS can only be healed by a restart.
  */
-export async function connectBus(options: { servers: string; name: string; logger: Logger }): Promise<BusConnection> {
+export async function connectBus(options: { servers: string; name: string; logger: Logger; auth?: { user: string; pass: string } }): Promise<BusConnection> {
   const { logger } = options;
   const nc = await connect({
     servers: options.servers.split(',').map((s) => s.trim()),
     name: options.name,
+    ...(options.auth ? { user: options.auth.user, pass: options.auth.pass } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,

@@ -97,3 +97,4 @@ export const SINKER_LEASE = 'sinker';
 export const JENKINS_OPERATOR_LEASE = 'jenkins-operator';
 /** Its holder is the one reporter replica writing to GitHub (issue 15). */
 export const REPORTER_LEASE = 'reporter';
+export const KUBE_BRIDGE_LEASE = 'kube-bridge';

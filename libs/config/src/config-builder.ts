@@ -72,6 +72,11 @@ export class ConfigBuilder {
           trustedOrgs: ((trust.trusted_orgs as (string | undefined)[] | undefined) ?? []).filter(isString),
         },
         tenants,
+        kubernetes: {
+          enabled: ((bowline.kubernetes as Raw | undefined)?.enabled as boolean | undefined) ?? false,
+          namespace: ((bowline.kubernetes as Raw | undefined)?.namespace as string | undefined) ?? 'default',
+          import: ((bowline.kubernetes as Raw | undefined)?.import as boolean | undefined) ?? true,
+        },
       },
       files,
       warnings: this.warnings,

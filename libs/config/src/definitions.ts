@@ -179,6 +179,11 @@ const bowlineField = object(
       max_age: str('How long a state change stays in the history (`bowline jobs`); 2160h is 90 days.', { format: 'duration', default: '2160h' }),
     }),
     tenants: list('Tenants; without this list the whole config is one tenant, `default`, with the settings above.', tenantField),
+    kubernetes: object('kube-bridge: ProwJobs as `prow.k8s.io/v1` resources in a cluster (issue 19).', {
+      enabled: bool('Mirror every ProwJob into the cluster (and import, see `import`).', false),
+      namespace: str('The namespace the ProwJob resources live in (Prow’s `prowjob_namespace`).', { default: 'default' }),
+      import: bool('Run ProwJobs with `agent: jenkins` that others create in the cluster (Prow’s hook, Deck’s rerun, mkpj).', true),
+    }),
   },
   {},
 );

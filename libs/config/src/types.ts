@@ -117,6 +117,14 @@ export interface SinkerSettings {
   maxUnfinishedAgeMs: number;
 }
 
+/** `bowline.kubernetes`: what kube-bridge mirrors to and imports from a cluster. */
+export interface KubernetesSettings {
+  enabled: boolean;
+  namespace: string;
+  /** Import ProwJobs with `agent: jenkins` created in the cluster by others. */
+  import: boolean;
+}
+
 export interface HistorySettings {
   /** `bowline.history.max_age`: how long the HISTORY stream keeps a state change. */
   maxAgeMs: number;
@@ -181,6 +189,7 @@ export interface Config {
     trust: TrustSettings;
     /** Never empty: a config without `bowline.tenants` has one implicit tenant, `default`. */
     tenants: Tenant[];
+    kubernetes: KubernetesSettings;
   };
   /** Files the config was read from. */
   files: string[];

@@ -1,5 +1,5 @@
 import { hasRefs } from './prowjob.js';
-import type { ProwJob, ProwJobState, ProwJobType } from './types.js';
+import { TENANT_LABEL, type ProwJob, type ProwJobState, type ProwJobType } from './types.js';
 
 /**
  * One state change of one ProwJob, as kept in the HISTORY stream after the job itself is deleted
@@ -41,13 +41,11 @@ export interface HistoryRecord {
   tenant?: string;
 }
 
-/** The label a ProwJob's tenant is written in, beside Prow's `spec.prowjob_defaults.tenant_id`. */
-export const TENANT_LABEL = 'bowline.dev/tenant';
+export { TENANT_LABEL };
 
 /** The tenant a ProwJob names: its `bowline.dev/tenant` label, else Prow's `spec.prowjob_defaults.tenant_id`. */
 export function tenantOfProwJob(job: ProwJob): string | undefined {
-  // Read through a cast: the ProwJob type gains `prowjob_defaults` where jobs are created.
-  const fromSpec = (job.spec as { prowjob_defaults?: { tenant_id?: unknown } }).prowjob_defaults?.tenant_id;
+  const fromSpec: unknown = job.spec.prowjob_defaults?.tenant_id;
   return job.metadata.labels?.[TENANT_LABEL] || (typeof fromSpec === 'string' && fromSpec !== '' ? fromSpec : undefined);
 }
 

@@ -1,5 +1,5 @@
 export { FINAL_STATES, type ProwJob, type ProwJobState, type Refs } from './types.js';
-export { hasRefs, isFinished, newPeriodicJob, newPostsubmitJob, newPresubmitJob, prowJobName, pullRefs, transition } from './prowjob.js';
+export { buildIdFor, hasRefs, isFinished, newPeriodicJob, newPostsubmitJob, newPresubmitJob, PROW_DEFAULT_TENANT_ID, prowJobName, tenantIdOf, pullRefs, transition } from './prowjob.js';
 export { prowRefsOf, type GitHubPullRequest } from './refs.js';
 export { ProwJobStore, type StoredProwJob } from './store.js';
 export { WorkQueue } from './work-queue.js';

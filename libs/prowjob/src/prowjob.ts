@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JobBase, Periodic, Postsubmit, Presubmit } from '@bowline/config';
 import { completePrimaryRefs, refsForPullRequest, type GitHubPullRequest } from './refs.js';
-import { FINAL_STATES, type ProwJob, type ProwJobState, type ProwJobType, type Refs } from './types.js';
+import { FINAL_STATES, TENANT_LABEL, type ProwJob, type ProwJobState, type ProwJobType, type Refs } from './types.js';
 
 export function isFinished(job: ProwJob): boolean {
   return Boolean(job.status.completionTime);
@@ -143,8 +143,28 @@ export function newPeriodicJob(periodic: Periodic, options: NewPeriodicOptions):
 
 /**
  * Prow's `NewProwJob`: the labels and annotations every ProwJob carries (refs labels only when
- * there are refs), the job's own labels and annotations, and a triggered status.
+ * there are refs), the job's own labels and annotations, and a triggered status; the tenant as
+ * Prow stores it (`spec.prowjob_defaults.tenant_id`) and as a label (`bowline.dev/tenant`, the
+ * name Bowline's services and `bowline jobs list --tenant` read).
  */
+/**
+ * What Prow writes in `tenant_id` for a job of no tenant (config.DefaultTenantID): its Deck
+ * without `--tenant-id` shows only jobs with this id or none, so the implicit tenant's jobs keep
+ * showing there.
+ */
+export const PROW_DEFAULT_TENANT_ID = 'GlobalDefaultID';
+
+/** The tenant the implicit tenant of a config without tenants is called (@bowline/config's DEFAULT_TENANT). */
+const IMPLICIT_TENANT = 'default';
+
+/**
+ * The job's `spec.prowjob_defaults.tenant_id`, as Prow's config defaulting resolves it: the
+ * `tenant_id` the job sets, else its tenant's name, else (the implicit tenant) Prow's default id.
+ */
+export function tenantIdOf(job: Pick<JobBase, 'tenant' | 'tenantId'>): string {
+  return job.tenantId ?? (job.tenant === IMPLICIT_TENANT ? PROW_DEFAULT_TENANT_ID : job.tenant);
+}
+
 function newProwJob(parts: {
   type: ProwJobType;
   job: JobBase;
@@ -162,6 +182,7 @@ function newProwJob(parts: {
     'created-by-prow': 'true',
     'prow.k8s.io/type': parts.type,
     'prow.k8s.io/job': labelValue(job.name),
+    [TENANT_LABEL]: job.tenant,
     ...(hasRefs(refs)
       ? {
           'prow.k8s.io/refs.org': labelValue(refs.org),
@@ -188,6 +209,7 @@ function newProwJob(parts: {
       max_concurrency: job.maxConcurrency,
       ...(parts.jenkinsSpec ? { jenkins_spec: { github_branch_source_job: true } } : {}),
       refs,
+      prowjob_defaults: { tenant_id: tenantIdOf(job) },
     },
     status: triggeredStatus(parts.name, now),
   };

@@ -3,6 +3,9 @@ import type { PullJson, RefsJson } from '@bowline/config';
 export type ProwJobType = 'presubmit' | 'postsubmit' | 'periodic' | 'batch';
 export type ProwJobState = 'triggered' | 'pending' | 'success' | 'failure' | 'aborted' | 'error';
 
+/** The label a ProwJob's tenant is written in, beside Prow's `spec.prowjob_defaults.tenant_id`. */
+export const TENANT_LABEL = 'bowline.dev/tenant';
+
 export const FINAL_STATES: readonly ProwJobState[] = ['success', 'failure', 'aborted', 'error'];
 
 /** Prow's `Pull`, as @bowline/config's template view reads it. */
@@ -34,6 +37,11 @@ export interface ProwJob {
     max_concurrency: number;
     jenkins_spec?: { github_branch_source_job?: boolean };
     refs: Refs;
+    /**
+     * Prow's `ProwJobDefault`: `tenant_id` is the job's tenant, which Prow's Deck (`--tenant-id`)
+     * filters on. Absent in jobs created before tenants.
+     */
+    prowjob_defaults?: { tenant_id?: string };
   };
   status: {
     state: ProwJobState;

@@ -45,6 +45,7 @@ describe('newPostsubmitJob', () => {
       'created-by-prow': 'true',
       'prow.k8s.io/type': 'postsubmit',
       'prow.k8s.io/job': 'publish_images',
+      'bowline.dev/tenant': 'default',
       'prow.k8s.io/refs.org': 'acme',
       'prow.k8s.io/refs.repo': 'widgets',
       'prow.k8s.io/refs.base_ref': 'release_v1.2',
@@ -72,6 +73,7 @@ describe('newPostsubmitJob', () => {
       max_concurrency: 1,
       jenkins_spec: { github_branch_source_job: true },
       refs,
+      prowjob_defaults: { tenant_id: 'GlobalDefaultID' },
     });
   });
 
@@ -105,6 +107,7 @@ describe('newPeriodicJob', () => {
       'created-by-prow': 'true',
       'prow.k8s.io/type': 'periodic',
       'prow.k8s.io/job': 'nightly_e2e',
+      'bowline.dev/tenant': 'default',
     });
     expect(job.metadata.annotations).toEqual({
       owner: 'qa@acme.example',
@@ -125,6 +128,7 @@ describe('newPeriodicJob', () => {
       report: false,
       max_concurrency: 2,
       refs: { org: '', repo: '', base_ref: '', base_sha: '' },
+      prowjob_defaults: { tenant_id: 'GlobalDefaultID' },
     });
     expect(job.spec.refs).not.toBe(PERIODIC_REFS);
     expect(job.status).toMatchObject({ state: 'triggered', description: 'Job triggered.', startTime: NOW.toISOString() });

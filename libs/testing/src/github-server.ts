@@ -104,6 +104,11 @@ export class FakeGitHub extends FakeServer {
     this.state.addOrgMember(org, login);
   }
 
+  /** `orgTeam` is `org/team-slug`; `pending`: invited, not yet a member. */
+  addTeamMember(orgTeam: string, login: string, state: 'active' | 'pending' = 'active'): void {
+    this.state.addTeamMember(orgTeam, login, state);
+  }
+
   /** `orgRepo` is `org/repo`. */
   addCollaborator(orgRepo: string, login: string): void {
     this.state.addCollaborator(orgRepo, login);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.js';
@@ -19,16 +19,20 @@ export interface NatsServer {
  * Starts a real `nats-server` with JetStream on a free port and its own temporary store, and
  * resolves once it accepts connections.
  */
-export async function startNats(options: { binary?: string } = {}): Promise<NatsServer> {
+export async function startNats(options: { binary?: string; config?: string } = {}): Promise<NatsServer> {
   const binary = options.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'bowline-nats-'));
+  // A server configuration (accounts, users …) given as text: the command line's flags still set
+  // the port, the address and the store, which win over the file's.
+  const configFile = options.config === undefined ? undefined : join(storeDir, 'server.conf');
+  if (configFile) writeFileSync(configFile, options.config!);
   let child: ChildProcess | undefined;
   let output = '';
 
   const launch = async (): Promise<void> => {
     output = '';
-    const proc = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    const proc = spawn(binary, [...(configFile ? ['-c', configFile] : []), '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;

@@ -15,9 +15,11 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 
 export const SERVICES = ['hook', 'planner', 'jenkins-operator', 'reporter', 'sinker'] as const;
 export type ServiceName = (typeof SERVICES)[number];
+/** The services a pipeline may run: the five, and kube-bridge when given a cluster. */
+export type PipelineService = ServiceName | 'kube-bridge';
 
 export interface RunningService {
-  name: ServiceName;
+  name: PipelineService;
   port: number;
   process: ChildProcess;
   /** Everything the service wrote, one pino JSON line per entry. */
@@ -28,24 +30,30 @@ export interface PipelineOptions {
   /** config.yaml text. */
   config: string;
   webhookSecret?: string;
+  /** More tokens the GitHub stand-in takes besides the services' own (`test-token`): tenants' own identities. */
+  githubTokens?: string[];
   /** Called with each log line of every service (the demo prints a few of them). */
-  onLog?: (service: ServiceName, line: string) => void;
+  onLog?: (service: PipelineService, line: string) => void;
   logLevel?: string;
+  /** A kubeconfig file (the test API server's): kube-bridge runs too, with `KUBECONFIG` naming it. */
+  kubeconfig?: string;
+  /** Node options for every service, before its script (the benchmarks' `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export interface Pipeline {
   nats: NatsServer;
   github: FakeGitHub;
   jenkins: FakeJenkins;
-  services: Record<ServiceName, RunningService>;
+  services: Record<ServiceName, RunningService> & { 'kube-bridge'?: RunningService };
   hookUrl: string;
   webhookSecret: string;
   workDir: string;
   /** Signs and sends a webhook to the hook; returns its answer. */
   deliver(event: string, payload: unknown, deliveryId?: string): Promise<{ status: number; body: string }>;
   /** Starts one service again after `kill` (a crash and restart). */
-  restart(name: ServiceName): Promise<void>;
-  kill(name: ServiceName): Promise<void>;
+  restart(name: PipelineService): Promise<void>;
+  kill(name: PipelineService): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,7 +76,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   writeFileSync(files.jenkinsToken, 'jenkins-token\n');
 
   const nats = await startNats();
-  const github = await FakeGitHub.start({ tokens: ['test-token'] });
+  const github = await FakeGitHub.start({ tokens: ['test-token', ...(options.githubTokens ?? [])] });
   const jenkins = await FakeJenkins.start({ user: 'bowline', apiToken: 'jenkins-token' });
 
   const env: Record<string, string> = {
@@ -85,15 +93,18 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     JENKINS_URL: jenkins.url,
     JENKINS_USER: 'bowline',
     JENKINS_TOKEN_FILE: files.jenkinsToken,
+    ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}),
   };
+  const launched: PipelineService[] = [...SERVICES, ...(options.kubeconfig ? (['kube-bridge'] as const) : [])];
 
-  const services = {} as Record<ServiceName, RunningService>;
-  const launch = async (name: ServiceName, port: number): Promise<void> => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+  const services = {} as Pipeline['services'];
+  const launch = async (name: PipelineService, port: number): Promise<void> => {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
       env: { ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const service: RunningService = services[name] ? { ...services[name], process: child } : { name, port, process: child, logs: [] };
+    const known = services[name];
+    const service: RunningService = known ? { ...known, process: child } : { name, port, process: child, logs: [] };
     services[name] = service;
     let partial = '';
     const collect = (chunk: Buffer): void => {
@@ -115,7 +126,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       }
     });
   };
-  const kill = async (name: ServiceName): Promise<void> => {
+  const kill = async (name: PipelineService): Promise<void> => {
     const child = services[name]?.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -125,7 +136,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   const stop = async (): Promise<void> => {
     await Promise.all(
-      SERVICES.map(async (name) => {
+      launched.map(async (name) => {
         const child = services[name]?.process;
         if (!child || child.exitCode !== null || child.signalCode !== null) return;
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -140,8 +151,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   };
 
   try {
-    const ports = await Promise.all(SERVICES.map(() => freePort()));
-    await Promise.all(SERVICES.map((name, i) => launch(name, ports[i]!)));
+    const ports = await Promise.all(launched.map(() => freePort()));
+    await Promise.all(launched.map((name, i) => launch(name, ports[i]!)));
   } catch (error) {
     await stop();
     throw error;
@@ -156,7 +167,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     webhookSecret,
     workDir,
     deliver: (event, payload, deliveryId) => sendWebhook(hookUrl, signWebhook({ event, payload, secret: webhookSecret, deliveryId })),
-    restart: (name) => launch(name, services[name].port),
+    restart: (name) => launch(name, services[name]!.port),
     kill,
     stop,
   };

@@ -96,7 +96,11 @@ export class WebhookSecretBook implements SecretLookup {
       try {
         store(parseSecrets(readFileSync(file, 'utf8'), file));
       } catch (error) {
-        if (starting) throw error instanceof SettingsError ? error : new SettingsError(`the webhook secret file ${file} of tenant "${tenant}" cannot be read`, { cause: error, context: { tenant } });
+        if (starting) {
+          if (error instanceof SettingsError) throw error;
+          const what = tenant === DEFAULT_TENANT ? `GITHUB_WEBHOOK_SECRET_FILE names ${file}, which` : `the webhook secret file ${file} of tenant "${tenant}"`;
+          throw new SettingsError(`${what} cannot be read`, { cause: error, context: { tenant } });
+        }
         this.options.logger.error({ tenant, file, err: error }, `webhook secret file not read: the last secrets read stay in force (${describeError(error)})`);
       }
     };

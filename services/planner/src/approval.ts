@@ -1,9 +1,9 @@
 import type { KV } from '@nats-io/kv';
 import type { ConfigSource } from '@bowline/config';
+import type { AccessRules } from './access.js';
 import type { PullRequestWriter } from './comments-and-labels.js';
 import { approvalExpiredComment, marker, NEEDS_OK_TO_TEST_LABEL, OK_TO_TEST_LABEL } from './messages.js';
 import { hasLabel, type EventContext } from './pull-request.js';
-import type { TrustChecker } from './trust.js';
 
 /**
  * Why a pull request may be tested: its author is trusted, or it carries `ok-to-test` (`approved`).
@@ -29,10 +29,11 @@ export interface ApprovalSubject {
  * bucket; without that bucket every approval counts as stale.
  */
 export class Approvals {
-  constructor(private readonly deps: { config: ConfigSource; trust: TrustChecker; writer: PullRequestWriter; claims?: KV }) {}
+  constructor(private readonly deps: { config: ConfigSource; access: AccessRules; writer: PullRequestWriter; claims?: KV }) {}
 
   async trustOf(ctx: EventContext, pr: ApprovalSubject): Promise<PullRequestTrust> {
-    if (await this.deps.trust.isTrusted(ctx.org, ctx.repo, pr.author)) return 'author';
+    // Prow's trust rules, or the tenant's `access.test` when it has one (access.ts).
+    if ((await this.deps.access.author(ctx, pr.author)).trusted) return 'author';
     if (!hasLabel(pr.labels, OK_TO_TEST_LABEL)) return 'untrusted';
     if (this.deps.config.get().bowline.trust.okToTest !== 'per_commit') return 'approved';
     return (await this.approvedSha(ctx, pr.number)) === (await pr.headSha()) ? 'approved' : 'stale';

@@ -4,6 +4,7 @@ import type { Octokit } from '@bowline/github';
 import { BowlineError } from '@bowline/observability';
 import { isFinished, newPresubmitJob, prowJobName, transition, type GitHubPullRequest, type ProwJobStore } from '@bowline/prowjob';
 import { filterPresubmits, testAllFilter } from './filters.js';
+import { withinAllowedTeams, withinQuota, type GateDeps } from './job-gates.js';
 import type { EventContext, PullRequest } from './pull-request.js';
 
 /** Some ProwJobs of one event could not be created; the others were, and a retry creates the rest. */
@@ -25,6 +26,8 @@ export class JobStarter {
       now: () => Date;
       created: Counter;
       aborted: Counter;
+      /** The tenant's `allowed_teams` and `max_jobs_per_pr` rules, and where their replies go. */
+      gates: Omit<GateDeps, 'store'>;
     },
   ) {}
 
@@ -47,19 +50,25 @@ export class JobStarter {
 
   /**
    * Prow's runRequested: one ProwJob per job, none when GitHub says the pull request cannot merge
-   * (a conflict would fail every build). A job that cannot be created does not stop the others;
-   * the error comes after, so the event is retried and creates only what is missing.
+   * (a conflict would fail every build). Then the tenant's rules (job-gates.ts): jobs limited to
+   * `allowed_teams` start only for their members, and no more than `max_jobs_per_pr` run at once.
+   * A job that cannot be created does not stop the others; the error comes after, so the event is
+   * retried and creates only what is missing.
    */
-  async start(ctx: EventContext, pr: PullRequest, jobs: readonly Presubmit[], cause: StartCause): Promise<void> {
+  async start(ctx: EventContext, pr: PullRequest, asked: readonly Presubmit[], cause: StartCause): Promise<void> {
     const { envelope, log } = ctx;
-    if (jobs.length === 0) {
+    if (asked.length === 0) {
       log.info('no job matched');
       return;
     }
     if (pr.mergeable === false) {
-      log.info({ jobs: jobs.map((j) => j.name) }, 'pull request does not merge: nothing started');
+      log.info({ jobs: asked.map((j) => j.name) }, 'pull request does not merge: nothing started');
       return;
     }
+    const gates = { ...this.deps.gates, store: this.deps.store };
+    const permitted = await withinAllowedTeams(gates, ctx, pr.number, asked, cause);
+    const jobs = await withinQuota(gates, ctx, pr.number, permitted, cause);
+    if (jobs.length === 0) return;
     const pullRequest = asGitHubPullRequest(ctx, pr);
     const now = this.deps.now();
     // The action (`opened`, `labeled`…) says, in the job's history, which pull request event ran it.
@@ -75,7 +84,7 @@ export class JobStarter {
       });
       try {
         const isNew = await this.deps.store.create(job);
-        if (isNew) this.deps.created.inc({ event: envelope.event });
+        if (isNew) this.deps.created.inc({ event: envelope.event, tenant: ctx.tenant.name });
         log.info({ job: presubmit.name, prowjob: name, replay: !isNew }, isNew ? 'ProwJob created' : 'ProwJob exists already');
       } catch (error) {
         log.error({ job: presubmit.name, prowjob: name, err: error }, 'cannot create ProwJob');
@@ -108,7 +117,7 @@ export class JobStarter {
     for (const { job } of mine) {
       const done = await this.deps.store.update(job.metadata.name, (current) => transition(current, 'aborted', this.deps.now(), { description }));
       if (done) {
-        this.deps.aborted.inc({ event: ctx.envelope.event });
+        this.deps.aborted.inc({ event: ctx.envelope.event, tenant: ctx.tenant.name });
         ctx.log.info({ job: job.spec.job, prowjob: job.metadata.name, why }, 'ProwJob aborted');
       }
     }

@@ -65,3 +65,29 @@ export function welcomeComment(options: { author: string; org: string; trustedOr
 export function approvalExpiredComment(author: string, sha: string): string {
   return `@${author}: the \`/ok-to-test\` approval covered an earlier commit. New commits (now ${sha.slice(0, 8)}) need a trusted user to leave \`/ok-to-test\` again before tests run.`;
 }
+
+/**
+ * The refusal of a command the tenant's access rules do not allow (beyond Prow, which has no
+ * per-tenant rules): what was asked, where, and who may, so the commenter knows whom to ask.
+ */
+export function notAllowedReply(refusals: readonly { command: string; allowed: string }[], where: { org: string; repo: string; tenant: string }): string {
+  return refusals
+    .map(({ command, allowed }) => `you are not allowed to ${command} in ${where.org}/${where.repo}: tenant ${where.tenant} allows ${allowed}.`)
+    .join('\n');
+}
+
+/** Jobs limited to `allowed_teams` that someone outside those teams asked for. */
+export function teamsOnlyReply(jobs: readonly { name: string; allowedTeams: readonly string[] }[]): string {
+  const lines = jobs.map((job) => `- \`${job.name}\`: only members of ${job.allowedTeams.join(', ')} may start it`);
+  return ['these jobs were not started:', ...lines].join('\n');
+}
+
+/** `quotas.max_jobs_per_pr` reached: which jobs did not start, and why. */
+export function quotaReply(options: { tenant: string; limit: number; unfinished: number; started: number; skipped: readonly string[] }): string {
+  const { tenant, limit, unfinished, started, skipped } = options;
+  return [
+    `tenant ${tenant} allows at most ${limit} unfinished jobs per pull request; ${unfinished} were unfinished, so ${started} started and these did not:`,
+    ...skipped.map((name) => `- \`${name}\``),
+    'Ask for them again with `/test <job>` once running jobs have finished.',
+  ].join('\n');
+}

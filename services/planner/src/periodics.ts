@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import { Counter, type Registry } from 'prom-client';
-import type { ConfigSource, Periodic } from '@bowline/config';
+import type { ConfigSource, Periodic, TenantFilter } from '@bowline/config';
 import type { CronSchedule } from '@bowline/go';
 import { isWrongLastSequence } from '@bowline/bus';
 import type { Logger } from '@bowline/observability';
@@ -41,6 +41,8 @@ export interface PeriodicSchedulerDeps {
   now?: () => Date;
   /** How often to look at the schedules; a run starts at most this long after its slot begins. */
   tickMs?: number;
+  /** `BOWLINE_TENANTS`: whose periodics this planner starts (default every tenant's). */
+  tenants?: TenantFilter;
 }
 
 /** One scheduled run of a periodic: the time it stands for, and that time as a key token. */
@@ -164,7 +166,7 @@ function claimState(value: string): ClaimRecord['state'] {
 export class PeriodicScheduler {
   private readonly now: () => Date;
   private readonly tickMs: number;
-  private readonly started: Counter<'job'>;
+  private readonly started: Counter<'job' | 'tenant'>;
   /** Per job key, the slot known to have its ProwJob: later ticks in that slot touch no bucket. */
   private readonly done = new Map<string, string>();
   /** Per since-marker key, when a replica first saw the job's schedule (never changes once written). */
@@ -178,8 +180,8 @@ export class PeriodicScheduler {
     this.tickMs = deps.tickMs ?? DEFAULT_TICK_MS;
     // A second scheduler on one registry (a restart inside one process) shares the counter.
     this.started =
-      (deps.registry.getSingleMetric(STARTED_METRIC) as Counter<'job'> | undefined) ??
-      new Counter({ name: STARTED_METRIC, help: 'Periodic runs started (ProwJobs created), by job', labelNames: ['job'], registers: [deps.registry] });
+      (deps.registry.getSingleMetric(STARTED_METRIC) as Counter<'job' | 'tenant'> | undefined) ??
+      new Counter({ name: STARTED_METRIC, help: 'Periodic runs started (ProwJobs created), by job and tenant', labelNames: ['job', 'tenant'], registers: [deps.registry] });
   }
 
   /** Ticks now and then every `tickMs`; a tick never overlaps the one before. */
@@ -209,7 +211,8 @@ export class PeriodicScheduler {
     const now = this.now();
     const created: string[] = [];
     for (const periodic of this.deps.config.get().periodics) {
-      if (periodic.agent !== 'jenkins') continue;
+      // A planner of some tenants (BOWLINE_TENANTS) starts only their periodics.
+      if (periodic.agent !== 'jenkins' || !(this.deps.tenants?.includes(periodic.tenant) ?? true)) continue;
       try {
         const name = await this.runIfDue(periodic, now);
         if (name) created.push(name);
@@ -252,7 +255,7 @@ export class PeriodicScheduler {
     const job = newPeriodicJob(periodic, { name, now, cause: { scheduledFor: slot.at, schedule: scheduleOf(periodic) } });
     const isNew = await store.create(job);
     if (isNew) {
-      this.started.inc({ job: periodic.name });
+      this.started.inc({ job: periodic.name, tenant: periodic.tenant });
       log.info({ healed: !won }, 'periodic started');
     } else {
       log.debug('periodic run exists already');

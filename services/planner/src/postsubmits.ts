@@ -22,7 +22,7 @@ export interface PushDeps {
   logger: Logger;
   now?: () => Date;
   /** Counts each ProwJob created (the planner's `bowline_planner_prowjobs_created_total`). */
-  created?: { inc(labels: { event: string }): void };
+  created?: { inc(labels: { event: string; tenant: string }): void };
 }
 
 const ZERO_SHA = '0000000000000000000000000000000000000000';
@@ -105,7 +105,7 @@ export async function handlePush(deps: PushDeps, envelope: EventEnvelope): Promi
     const name = prowJobName(envelope.id, postsubmit.name);
     const job = newPostsubmitJob(postsubmit, { name, refs, now, cause: { event: envelope.event, deliveryId: envelope.id, ...(user ? { user } : {}) } });
     const isNew = await deps.store.create(job);
-    if (isNew) deps.created?.inc({ event: envelope.event });
+    if (isNew) deps.created?.inc({ event: envelope.event, tenant: postsubmit.tenant });
     log.info({ job: postsubmit.name, prowjob: name, replay: !isNew }, isNew ? 'ProwJob created' : 'ProwJob exists already');
   }
   return ack;

@@ -1,4 +1,5 @@
 import { ack, type EventEnvelope, type Outcome } from '@bowline/bus';
+import type { Tenant } from '@bowline/config';
 import type { Logger } from '@bowline/observability';
 import { isTestable, type ApprovalSubject } from './approval.js';
 import { DRAFT_COMMENT, LGTM_LABEL, marker, NEEDS_OK_TO_TEST_LABEL, OK_TO_TEST_LABEL, orgInvitationGuidance, welcomeComment } from './messages.js';
@@ -25,12 +26,12 @@ const MERGED_PULL_REQUESTS_FOR_TIP = 3;
  * Prow's trigger for pull request events (handlePR). A repository without Jenkins presubmits is
  * left alone, welcome included.
  */
-export async function handlePullRequest(tools: PlannerTools, envelope: EventEnvelope<PullRequestPayload>, logger: Logger): Promise<Outcome> {
+export async function handlePullRequest(tools: PlannerTools, envelope: EventEnvelope<PullRequestPayload>, tenant: Tenant, logger: Logger): Promise<Outcome> {
   const { payload } = envelope;
   const pr = payload.pull_request;
   const org = payload.repository.owner.login;
   const repo = payload.repository.name;
-  const ctx: EventContext = { envelope, org, repo, log: logger.child({ deliveryId: envelope.id, repo: `${org}/${repo}`, pr: pr.number, user: pr.user.login }) };
+  const ctx: EventContext = { envelope, org, repo, tenant, log: logger.child({ deliveryId: envelope.id, repo: `${org}/${repo}`, pr: pr.number, user: pr.user.login }) };
   if (tools.jobs.presubmits(org, repo).length === 0) return ack;
 
   switch (payload.action) {
@@ -70,7 +71,7 @@ export async function handlePullRequest(tools: PlannerTools, envelope: EventEnve
  */
 async function opened(tools: PlannerTools, ctx: EventContext, payload: PullRequestPayload): Promise<void> {
   const pr = payload.pull_request;
-  const author = await tools.trust.check(ctx.org, ctx.repo, pr.user.login);
+  const author = await tools.access.author(ctx, pr.user.login);
   if (author.trusted) {
     if (pr.draft) {
       await tools.writer.commentOnce(ctx, pr.number, marker('draft', String(pr.number)), DRAFT_COMMENT);

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@bowline/bus';
+import type { Tenant } from '@bowline/config';
 import type { Logger } from '@bowline/observability';
 
 /** The parts of a GitHub pull request the planner reads, from an event or from the API. */
@@ -29,6 +30,8 @@ export interface EventContext {
   log: Logger;
   org: string;
   repo: string;
+  /** The tenant owning the repository: its GitHub identity, access rules and quotas apply. */
+  tenant: Tenant;
 }
 
 export function hasLabel(labels: readonly { name?: string }[] | undefined, name: string): boolean {

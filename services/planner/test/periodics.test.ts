@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Registry } from 'prom-client';
 import { PLANNER_CLAIMS_BUCKET } from '@bowline/bus';
-import { parseConfig, staticConfigSource, type Periodic } from '@bowline/config';
+import { parseConfig, staticConfigSource, tenantFilterFromEnv, type Periodic, type TenantFilter } from '@bowline/config';
 import { parseCron } from '@bowline/go';
 import { createLogger } from '@bowline/observability';
 import type { ProwJob } from '@bowline/prowjob';
@@ -131,7 +131,7 @@ describe('PeriodicScheduler', () => {
    * A scheduler ("a replica") with its own memory and metrics, on the shared buckets, whose
    * config holds only the named periodics so that tests do not start each other's jobs.
    */
-  function replica(jobs: string[] | Periodic[], clock: { now: Date }, options: { registry?: Registry; tickMs?: number } = {}) {
+  function replica(jobs: string[] | Periodic[], clock: { now: Date }, options: { registry?: Registry; tickMs?: number; tenants?: TenantFilter } = {}) {
     const own = staticConfigSource({ ...config, periodics: jobs.map((job) => (typeof job === 'string' ? only(job) : job)) });
     return new PeriodicScheduler({
       store: bucket.store,
@@ -141,6 +141,7 @@ describe('PeriodicScheduler', () => {
       registry: options.registry ?? new Registry(),
       now: () => clock.now,
       ...(options.tickMs ? { tickMs: options.tickMs } : {}),
+      ...(options.tenants ? { tenants: options.tenants } : {}),
     });
   }
 
@@ -288,6 +289,19 @@ describe('PeriodicScheduler', () => {
     const clock = { now: at('2024-05-06T07:20:00Z') };
     expect(await replica(['pod-hourly'], clock).tick()).toEqual([]);
     expect(await jobsOf('pod-hourly')).toEqual([]);
+  });
+
+  it("starts only its tenants' periodics under BOWLINE_TENANTS, counted by tenant", async () => {
+    const clock = { now: at('2024-05-06T07:20:00Z') };
+    const payments = { ...only('hourly-once'), name: 'payments-hourly', tenant: 'payments' };
+    const search = { ...only('hourly-once'), name: 'search-hourly', tenant: 'search' };
+    const registry = new Registry();
+    const scheduler = replica([payments, search], clock, { registry, tenants: tenantFilterFromEnv({ BOWLINE_TENANTS: 'payments' }) });
+    expect(await scheduler.tick()).toEqual([periodicProwJobName('payments-hourly', slot('2024-05-06T07:00:00Z'))]);
+    expect(await jobsOf('search-hourly')).toEqual([]);
+    const [started] = await jobsOf('payments-hourly');
+    expect(started!.metadata.labels['bowline.dev/tenant']).toBe('payments');
+    expect(await registry.getSingleMetricAsString('bowline_planner_periodics_started_total')).toContain('bowline_planner_periodics_started_total{job="payments-hourly",tenant="payments"} 1');
   });
 
   it('ticks by itself once started, and stops cleanly', async () => {

@@ -90,6 +90,8 @@ describe('HistoryRecorder', () => {
       pendingAt: new Date(NOW.getTime() + 2 * MINUTE).toISOString(),
       completedAt: new Date(NOW.getTime() + 7 * MINUTE).toISOString(),
       revision: expect.any(Number),
+      // The planner labels every new job with its tenant, the implicit one's too.
+      tenant: 'default',
     });
     expect(records.map((r) => r.revision)).toEqual([...records.map((r) => r.revision)].sort((a, b) => a - b));
     const messages = await messagesOf(job);

@@ -67,6 +67,8 @@ export class GitHubState {
   private readonly pulls = new Map<string, PullRecord>();
   private readonly orgMembers = new Map<string, Set<string>>();
   private readonly collaborators = new Map<string, Set<string>>();
+  /** `org/team` → login → `active` or `pending` (an invitation not yet accepted). */
+  private readonly teamMembers = new Map<string, Map<string, 'active' | 'pending'>>();
   private readonly commentsById = new Map<number, CommentRecord>();
   private readonly statusesBySha = new Map<string, StatusRecord[]>();
   private readonly userIds = new Map<string, number>();
@@ -142,6 +144,18 @@ export class GitHubState {
 
   isCollaborator(org: string, repo: string, login: string): boolean {
     return this.collaborators.get(`${org}/${repo}`.toLowerCase())?.has(login.toLowerCase()) ?? false;
+  }
+
+  /** `orgTeam` is `org/team-slug`. */
+  addTeamMember(orgTeam: string, login: string, state: 'active' | 'pending' = 'active'): void {
+    const key = orgTeam.toLowerCase();
+    const members = this.teamMembers.get(key) ?? new Map<string, 'active' | 'pending'>();
+    members.set(login.toLowerCase(), state);
+    this.teamMembers.set(key, members);
+  }
+
+  teamMembership(org: string, team: string, login: string): 'active' | 'pending' | undefined {
+    return this.teamMembers.get(`${org}/${team}`.toLowerCase())?.get(login.toLowerCase());
   }
 
   storeComment(org: string, repo: string, number: number, login: string, body: string): CommentRecord {
