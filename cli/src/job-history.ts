@@ -1,5 +1,5 @@
-import { bindProwJobBucket, HISTORY_STREAM, HISTORY_SUBJECT_PREFIX, IMPLICIT_TENANT, readStream, type NatsConnection } from '@bowline/bus';
-import { historyFilter, ProwJobStore, toHistoryRecord, type HistoryRecord, type ProwJob, type ProwJobState } from '@bowline/prowjob';
+import { bindProwJobBucket, IMPLICIT_TENANT, type NatsConnection } from '@bowline/bus';
+import { latestRuns, ProwJobStore, readHistory, toHistoryRecord, type HistoryRecord, type ProwJob, type ProwJobState } from '@bowline/prowjob';
 
 /** A job as `bowline jobs` shows it: its latest known state, and whether the bucket still has it. */
 export interface JobRow extends HistoryRecord {
@@ -26,18 +26,12 @@ export interface JobFilter {
 export async function readJobs(nc: NatsConnection, filter: JobFilter): Promise<JobRow[]> {
   const [live, history] = await Promise.all([
     readLive(nc),
-    readStream(nc, HISTORY_STREAM, {
-      // The subject narrows a repository's records on the server; `since` seeks by time.
-      ...(filter.repo ? { filterSubject: historyFilter(HISTORY_SUBJECT_PREFIX, { repo: filter.repo }) } : {}),
-      ...(filter.since ? { since: filter.since } : {}),
-    }),
+    // The subject narrows a repository's records on the server (of both subject layouts); `since`
+    // seeks by time.
+    readHistory(nc, filter.repo ? { repo: filter.repo } : {}, filter.since ? { since: filter.since } : {}),
   ]);
   const rows = new Map<string, JobRow>();
-  for (const message of history) {
-    const record = JSON.parse(message.text) as HistoryRecord;
-    const current = rows.get(record.prowjob);
-    if (!current || current.revision < record.revision) rows.set(record.prowjob, { ...record, live: false });
-  }
+  for (const record of latestRuns(history).values()) rows.set(record.prowjob, { ...record, live: false });
   for (const { job, revision } of live) rows.set(job.metadata.name, { ...toHistoryRecord(job, revision), live: true });
   return [...rows.values()]
     .filter((row) => matches(row, filter))
@@ -54,14 +48,8 @@ export interface JobDetail {
 /** One job: the live ProwJob if the bucket has it, and its timeline from the history. */
 export async function readJob(nc: NatsConnection, prowjob: string): Promise<JobDetail> {
   const kv = await bindProwJobBucket(nc);
-  const [live, messages] = await Promise.all([
-    kv ? new ProwJobStore(kv).get(prowjob) : undefined,
-    readStream(nc, HISTORY_STREAM, { filterSubject: historyFilter(HISTORY_SUBJECT_PREFIX, { prowjob }) }),
-  ]);
-  const history = messages
-    .map((m) => JSON.parse(m.text) as HistoryRecord)
-    .filter((r) => r.prowjob === prowjob)
-    .sort((a, b) => a.revision - b.revision);
+  const [live, records] = await Promise.all([kv ? new ProwJobStore(kv).get(prowjob) : undefined, readHistory(nc, { prowjob })]);
+  const history = records.sort((a, b) => a.revision - b.revision);
   return { ...(live ? { live } : {}), history };
 }
 

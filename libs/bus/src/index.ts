@@ -43,6 +43,7 @@ export {
 export { Lease } from './lease.js';
 export { DEFAULT_LEASE_TTL_MS, openLeaseBucket, readLeaseSettings } from './lease-bucket.js';
 export { connectOnce, readStream, type StreamMessage } from './read-stream.js';
+export { lastMessageOn, readStreamRange, streamBounds } from './stream-range.js';
 export type { ReadSchema } from './payload-schema.js';
 export { MAX_PAYLOAD_DEPTH, nestsDeeperThan, payloadChecker, type PayloadChecker } from './payloads.js';
 export { DeadLetterSink, ensureDeadLetterStream, listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-letters.js';

@@ -3,8 +3,8 @@
  * services share nothing but these, so the writer and the reader of each hand-off import the name
  * from here; docs/architecture.md draws who writes and who reads each one.
  *
- * History subjects (`bowline.history.<org>.<repo>.<prowjob>`, periodics under
- * `bowline.history._periodic.<job>.<prowjob>`) are laid out by `historySubject` and `historyFilter`
+ * History subjects (`bowline.history.<org>.<repo>.<pr>.<job>.<prowjob>`, periodics under
+ * `bowline.history._periodic._._.<job>.<prowjob>`) are laid out by `historySubject` and `historyFilter`
  * in @bowline/prowjob (libs/prowjob/src/history.ts), beside the record they file: @bowline/prowjob
  * does not depend on this package, so they take `HISTORY_SUBJECT_PREFIX` as an argument.
  */

@@ -22,4 +22,5 @@ export { loadConfigFile, parseConfig } from './load.js';
 export { configPathsFromEnv, staticConfigSource, watchConfigFile, type ConfigSource, type WatchedConfig } from './config-source.js';
 export { configJsonSchema } from './schema.js';
 export { prowJobGoView, SAMPLE_PROWJOB, SAMPLE_PROWJOB_VIEW, type PullJson, type RefsJson } from './template-view.js';
+export { OPTIONAL_COMMANDS_HEADER, presubmitCommands, REQUIRED_COMMANDS_HEADER, type PresubmitCommands } from './command-help.js';
 export { ALL_TENANTS, tenantFilterFromEnv, unknownTenants, type TenantFilter } from './tenant-filter.js';

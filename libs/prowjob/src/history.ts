@@ -102,19 +102,47 @@ function triggerOf(annotations: Record<string, string>): string {
 }
 
 /**
- * The record's subject under the HISTORY stream's prefix: `<org>.<repo>.<prowjob>`, or
- * `_periodic.<job>.<prowjob>`, so `bowline jobs --repo` reads one repository's records with a
- * subject filter and `bowline jobs show` one job's with `*.*.<prowjob>`.
+ * The record's subject under the HISTORY stream's prefix: `<org>.<repo>.<pr>.<job>.<prowjob>`
+ * (`_` for the pull request of a job without one), periodics as `_periodic._._.<job>.<prowjob>`
+ * (GitHub names never start with `_`). Each reader then names its records with one subject filter,
+ * the only kind nats-server 2.9 takes (`filter_subject`): one repository's (`bowline jobs --repo`),
+ * one pull request's (deck's `/pr`), one job's (deck's `/job-history`), one run's. The server
+ * filters, so none of them reads the whole stream.
+ *
+ * Records written before the pull request and job were in the subject (`<org>.<repo>.<prowjob>`,
+ * `_periodic.<job>.<prowjob>`) stay until the stream's max_age drops them: the repository filter
+ * still takes them, and `legacyHistoryFilter` finds one run's.
  */
-export function historySubject(prefix: string, record: Pick<HistoryRecord, 'prowjob' | 'repo' | 'job'>): string {
-  const scope = record.repo ? repoScope(record.repo) : `${PERIODIC_HISTORY_SCOPE}.${subjectToken(record.job)}`;
-  return `${prefix}.${scope}.${subjectToken(record.prowjob)}`;
+export function historySubject(prefix: string, record: Pick<HistoryRecord, 'prowjob' | 'repo' | 'job' | 'pr'>): string {
+  const scope = record.repo ? repoScope(record.repo) : `${PERIODIC_HISTORY_SCOPE}._`;
+  const pr = record.repo && record.pr !== undefined ? String(record.pr) : '_';
+  return `${prefix}.${scope}.${pr}.${subjectToken(record.job)}.${subjectToken(record.prowjob)}`;
 }
 
-/** The subject filter of one repository's records, or of one job's. */
-export function historyFilter(prefix: string, filter: { repo?: string; prowjob?: string }): string {
+export interface HistoryFilter {
+  /** `org/repo`. */
+  repo?: string;
+  /** A pull request of `repo`. */
+  pr?: number;
+  job?: string;
+  prowjob?: string;
+}
+
+/**
+ * The one subject filter of the records a filter names. Subject tokens lose characters (see
+ * subjectToken), so readers compare the records' own fields again.
+ */
+export function historyFilter(prefix: string, filter: HistoryFilter): string {
   const scope = filter.repo ? repoScope(filter.repo) : '*.*';
-  return `${prefix}.${scope}.${filter.prowjob ? subjectToken(filter.prowjob) : '*'}`;
+  // A repository alone (or nothing) ends in `>`, which takes the records of both layouts.
+  if (filter.pr === undefined && !filter.job && !filter.prowjob) return filter.repo ? `${prefix}.${scope}.>` : `${prefix}.>`;
+  const pr = filter.pr !== undefined ? String(filter.pr) : '*';
+  return `${prefix}.${scope}.${pr}.${filter.job ? subjectToken(filter.job) : '*'}.${filter.prowjob ? subjectToken(filter.prowjob) : '*'}`;
+}
+
+/** The filter of one run's records in the layout before the pull request and job were added. */
+export function legacyHistoryFilter(prefix: string, prowjob: string): string {
+  return `${prefix}.*.*.${subjectToken(prowjob)}`;
 }
 
 /** `Nats-Msg-Id` of a record: a state of a job is stored once, however often it is seen. */

@@ -4,5 +4,6 @@ export { prowRefsOf, type GitHubPullRequest } from './refs.js';
 export { ProwJobStore, type StoredProwJob } from './store.js';
 export { WorkQueue } from './work-queue.js';
 export { prowJobTemplateView } from './template-view.js';
-export { historyFilter, historyMessageId, historySubject, TENANT_LABEL, tenantOfProwJob, toHistoryRecord, type HistoryRecord } from './history.js';
+export { historyFilter, historyMessageId, historySubject, legacyHistoryFilter, TENANT_LABEL, tenantOfProwJob, toHistoryRecord, type HistoryFilter, type HistoryRecord } from './history.js';
 export { abortJob, newRerunJob, rerunJob, RERUN_BY, RERUN_OF, type JobAction, type RerunOptions } from './rerun.js';
+export { HistoryReadError, latestRuns, readHistory, readJobRuns, type HistoryRun, type RunPage, type RunPageRequest } from './history-reader.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '@bowline/config';
-import { historyFilter, historyMessageId, historySubject, toHistoryRecord } from '../src/history.js';
+import { historyFilter, historyMessageId, historySubject, legacyHistoryFilter, subjectToken, toHistoryRecord } from '../src/history.js';
 import { newPeriodicJob, newPresubmitJob, prowJobName } from '../src/prowjob.js';
 
 const config = parseConfig(
@@ -53,16 +53,28 @@ describe('toHistoryRecord', () => {
 });
 
 describe('history subjects', () => {
-  it('files a record under its repository and name, with the dots NATS would split on replaced', () => {
+  it('files a record under its repository, pull request, job and name, with the dots NATS would split on replaced', () => {
     const record = toHistoryRecord(presubmitWith({ event: 'pull_request', action: 'opened' }), 1);
 
-    expect(historySubject(PREFIX, record)).toBe(`bowline.history.acme.widgets_io.${record.prowjob}`);
-    expect(historyFilter(PREFIX, { repo: 'acme/widgets.io' })).toBe('bowline.history.acme.widgets_io.*');
-    expect(historyFilter(PREFIX, { prowjob: record.prowjob })).toBe(`bowline.history.*.*.${record.prowjob}`);
+    expect(historySubject(PREFIX, record)).toBe(`bowline.history.acme.widgets_io.${record.pr}.${subjectToken(record.job)}.${record.prowjob}`);
   });
 
-  it('files a periodic under _periodic and its job, a Jenkins folder path made one token', () => {
-    expect(historySubject(PREFIX, { prowjob: 'p-1', job: 'nightly/e2e' })).toBe('bowline.history._periodic.nightly_e2e.p-1');
+  it.each<[string, Parameters<typeof historyFilter>[1], string]>([
+    ['a repository, taking both layouts', { repo: 'acme/widgets.io' }, 'bowline.history.acme.widgets_io.>'],
+    ['a pull request', { repo: 'acme/widgets', pr: 7 }, 'bowline.history.acme.widgets.7.*.*'],
+    ['a job in every repository', { job: 'pull/unit' }, 'bowline.history.*.*.*.pull_unit.*'],
+    ['one run', { prowjob: 'p-1' }, 'bowline.history.*.*.*.*.p-1'],
+    ['everything', {}, 'bowline.history.>'],
+  ])('names the records of %s with one subject filter', (_, filter, subject) => {
+    expect(historyFilter(PREFIX, filter)).toBe(subject);
+  });
+
+  it('finds one run under the layout before pull requests and jobs were in the subject', () => {
+    expect(legacyHistoryFilter(PREFIX, 'p-1')).toBe('bowline.history.*.*.p-1');
+  });
+
+  it('files a periodic under _periodic, without pull request, its Jenkins folder path made one token', () => {
+    expect(historySubject(PREFIX, { prowjob: 'p-1', job: 'nightly/e2e' })).toBe('bowline.history._periodic._._.nightly_e2e.p-1');
   });
 
   it('names a message after the job and the state, so each state is stored once', () => {

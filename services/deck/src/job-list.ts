@@ -1,4 +1,5 @@
 import { hasRefs, type ProwJob, type ProwJobState } from '@bowline/prowjob';
+import { addDuration, emptyDurations, type DurationBins } from './duration-histogram.js';
 import { jobMatcher, type JobFilters } from './filters.js';
 
 /** Every state a ProwJob can be in, in the order of a job's life: the state bar's order. */
@@ -13,6 +14,8 @@ export interface JobList {
   total: number;
   /** How many matching jobs are in each state. */
   counts: Record<ProwJobState, number>;
+  /** How long the matching jobs that finished took. */
+  durations: DurationBins;
 }
 
 export function emptyCounts(): Record<ProwJobState, number> {
@@ -24,14 +27,16 @@ export function listJobs(jobs: readonly ProwJob[], filters: JobFilters, limit: n
   const matches = jobMatcher(filters);
   const shown: ProwJob[] = [];
   const counts = emptyCounts();
+  const durations = emptyDurations();
   let total = 0;
   for (const job of jobs) {
     if (!matches(job)) continue;
     total += 1;
     counts[job.status.state] = (counts[job.status.state] ?? 0) + 1;
+    addDuration(durations, job);
     if (shown.length < limit) shown.push(job);
   }
-  return { shown, total, counts };
+  return { shown, total, counts, durations };
 }
 
 /** The values the filter fields suggest: every repository, author, branch and job in the index. */

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { html, type Html } from './html.js';
+import { Html, html } from './html.js';
 
 /**
  * Scripts and styles only from the deck's own files: no inline script or style can run, so
@@ -30,7 +30,7 @@ ${options.script ? html`<script src="/static/${options.script}" defer></script>`
 <script src="/static/deck-actions.js" defer></script>
 </head>
 <body>
-<header class="top"><a class="brand" href="/">Bowline deck</a><nav aria-label="Deck"><a href="/">Jobs</a> <a href="/prowjobs.js">prowjobs.js</a> <span id="deck-account"></span></nav></header>
+<header class="top"><a class="brand" href="/">Bowline deck</a><nav aria-label="Deck"><a href="/">Jobs</a> <a href="/command-help">Command help</a> <a href="/prowjobs.js">prowjobs.js</a> <span id="deck-account"></span></nav></header>
 <main>
 ${body}
 </main>
@@ -39,9 +39,23 @@ ${body}
 `;
 }
 
+/** The headers every deck page has. */
+export const PAGE_HEADERS = { 'content-security-policy': CONTENT_SECURITY_POLICY, 'cache-control': 'no-store' };
+
 /** Sends a page with the headers every deck page has. */
 export function sendPage(res: Response, content: Html, status = 200): void {
-  res.status(status).set({ 'content-security-policy': CONTENT_SECURITY_POLICY, 'cache-control': 'no-store' }).type('html').send(content.text);
+  res.status(status).set(PAGE_HEADERS).type('html').send(content.text);
+}
+
+/**
+ * A page sent in pieces (a streamed log): sets the headers and answers the markup before and after
+ * the streamed part, which the caller writes between them, escaped.
+ */
+export function startPage(title: string, before: Html, after: Html): [string, string] {
+  const MARK = '\u0000streamed\u0000';
+  const whole = page(title, html`${before}${new Html(MARK)}${after}`).text;
+  const at = whole.indexOf(MARK);
+  return [whole.slice(0, at), whole.slice(at + MARK.length)];
 }
 
 export function notFoundPage(what: string): Html {

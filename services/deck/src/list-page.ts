@@ -1,4 +1,5 @@
 import type { ProwJobState } from '@bowline/prowjob';
+import { durationHistogram } from './duration-histogram.js';
 import { filterQuery, type FilterName, type JobFilters } from './filters.js';
 import { html, linkTo, type Html } from './html.js';
 import { STATES, TYPES, type FilterChoices, type JobList } from './job-list.js';
@@ -16,7 +17,7 @@ export interface ListPageModel {
   limit: number;
 }
 
-const COLUMNS = ['State', 'Job', 'Repository', 'Pull request', 'Revision', 'Author', 'Started (UTC)', 'Duration', 'Build', 'Rerun'];
+const COLUMNS = ['State', 'Job', 'Repository', 'Pull request', 'Revision', 'Author', 'Started (UTC)', 'Duration', 'Build', 'Rerun', 'History'];
 
 /** `/`: the filters, the state bar and the table, complete without any script. */
 export function listPage(model: ListPageModel): Html {
@@ -46,6 +47,9 @@ export function jobRow(view: JobView): Html {
 <td>${view.duration}</td>
 <td>${view.buildLink ? linkTo(view.buildLink, 'Jenkins', html` aria-label="Jenkins build of ${view.job}"`) : ''}</td>
 <td>${view.rerunCommand ? html`<code>${view.rerunCommand}</code>` : ''}${actionSlot(view)}</td>
+<td class="history-links"><a href="/job-history/${encodeURIComponent(view.job)}" aria-label="Job history: ${view.job}">job</a>${
+    view.pull && view.repo ? html` · <a href="/pr/${view.repo}/${view.pull.number}" aria-label="PR history: ${view.repo}#${view.pull.number}">PR</a>` : ''
+  }${view.buildLink ? html` · <a href="/log/${encodeURIComponent(view.name)}" aria-label="Build log of ${view.job}">log</a>` : ''}</td>
 </tr>`;
 }
 
@@ -54,11 +58,16 @@ export function summary(list: JobList, filters: JobFilters, limit: number): Html
   const shown = list.total > limit ? html`Showing the newest ${limit} of ${list.total} jobs` : html`${list.total} ${list.total === 1 ? 'job' : 'jobs'}`;
   const present = STATES.filter((state) => list.counts[state] > 0);
   return html`<section id="summary" aria-label="Summary">
+<div class="summary-charts">
+<div class="states">
 <p id="shown-count">${shown}</p>
 ${stateBar(list.counts, list.total)}
 <ul class="state-counts">${present.map(
     (state) => html`<li><a href="/${filterQuery({ ...filters, state })}"><span class="state state-${state}">${state}</span> ${list.counts[state]}</a></li>`,
   )}</ul>
+</div>
+${durationHistogram(list.durations)}
+</div>
 </section>`;
 }
 

@@ -1,4 +1,5 @@
 import { connectSignIn, readSignInSettings } from './auth/start-auth.js';
+import { configPathsFromEnv, watchConfigFile } from '@bowline/config';
 import { readDeckSettings } from './settings.js';
 import { startDeck } from './start-deck.js';
 import { readCommonSettings, runMain, startRuntime } from '@bowline/service';
@@ -8,7 +9,14 @@ await runMain('deck', async () => {
   const deckSettings = readDeckSettings(process.env);
   const signIn = readSignInSettings(process.env, deckSettings.githubUrl);
   await startRuntime('deck', settings, async ({ logger, registry, bus }) => {
-    const deck = await startDeck({ nc: bus.nc, streams: settings.streams, settings: deckSettings, logger, registry, signIn: signIn && connectSignIn(signIn, { logger, registry }) });
-    return { routes: deck.routes, stop: () => deck.stop() };
+    const config = watchConfigFile({ ...configPathsFromEnv(process.env), logger, registry });
+    const deck = await startDeck({ nc: bus.nc, streams: settings.streams, settings: deckSettings, config, logger, registry, signIn: signIn && connectSignIn(signIn, { config, logger, registry }) });
+    return {
+      routes: deck.routes,
+      stop: async () => {
+        config.stop();
+        await deck.stop();
+      },
+    };
   });
 });

@@ -12,7 +12,7 @@ export function prowJobYaml(job: ProwJob): string {
 /** `/prowjob/<name>`: the YAML on a page, with the ways on from it. */
 export function prowJobPage(job: ProwJob): Html {
   const name = job.metadata.name;
-  const body = html`<h1>ProwJob <span class="mono">${name}</span></h1>
+  const body = html`<h1>ProwJob of ${job.spec.job}: <span class="mono">${name}</span></h1>
 <p><span class="state state-${job.status.state}">${job.status.state}</span> ${job.spec.job}${
     job.status.url ? html` · ${linkTo(job.status.url, 'Jenkins build')}` : ''
   } · <a href="/prowjob?prowjob=${encodeURIComponent(name)}">raw YAML</a></p>

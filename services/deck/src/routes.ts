@@ -19,6 +19,8 @@ export interface DeckRoutesOptions {
   links: LinkSettings;
   /** The most rows one list shows. */
   limit: number;
+  /** The pages beyond the list (page-routes.ts). */
+  pages?: (app: Express) => void;
 }
 
 /** Every page of the deck, on the service's HTTP server beside `/healthz` `/readyz` `/metrics`. */
@@ -36,6 +38,8 @@ export function deckRoutes(options: DeckRoutesOptions): (app: Express) => void {
     });
 
     app.get('/events', live.handle);
+
+    options.pages?.(app);
 
     app.get('/prowjob/:name', (req, res) => {
       const job = index.get(req.params.name);

@@ -1,10 +1,14 @@
 import { SettingsError } from '@bowline/observability';
-import { optionalEnv, type Env } from '@bowline/service';
+import { optionalEnv, readSecretFile, type Env } from '@bowline/service';
 import type { LinkSettings } from './job-view.js';
 
 export interface DeckSettings extends LinkSettings {
   /** `DECK_MAX_ROWS`: the most rows one job list shows, newest first; the counts cover all. */
   maxRows: number;
+  /** `DECK_OPERATOR_URL`: the jenkins-operator whose `/logs/<prowjob>` the log pages show. */
+  operatorUrl?: string;
+  /** Read from `DECK_OPERATOR_TOKEN_FILE`: the bearer token the operator's logs endpoint asks for. */
+  operatorToken?: string;
 }
 
 /**
@@ -23,5 +27,14 @@ export function readDeckSettings(env: Env): DeckSettings {
   if (!Number.isInteger(maxRows) || maxRows <= 0) {
     throw new SettingsError('DECK_MAX_ROWS must be a positive whole number of rows', { context: { variable: 'DECK_MAX_ROWS' } });
   }
-  return { githubUrl, maxRows };
+  const operatorUrl = env.DECK_OPERATOR_URL?.trim().replace(/\/+$/, '');
+  if (operatorUrl !== undefined && operatorUrl !== '' && !/^https?:\/\/[^/]+/.test(operatorUrl)) {
+    throw new SettingsError(`DECK_OPERATOR_URL must be a web address such as http://bowline-jenkins-operator:8080, not ${operatorUrl}`, { context: { variable: 'DECK_OPERATOR_URL' } });
+  }
+  return {
+    githubUrl,
+    maxRows,
+    ...(operatorUrl ? { operatorUrl } : {}),
+    ...(env.DECK_OPERATOR_TOKEN_FILE ? { operatorToken: readSecretFile(env, 'DECK_OPERATOR_TOKEN_FILE', 'the bearer token of the jenkins-operator’s logs endpoint') } : {}),
+  };
 }

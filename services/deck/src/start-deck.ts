@@ -3,8 +3,11 @@ import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import { openProwJobBucket, type StreamSettings } from '@bowline/bus';
 import type { Logger } from '@bowline/observability';
+import type { ConfigSource } from '@bowline/config';
+import { natsHistory, type HistorySource } from './history-source.js';
 import { JobIndex } from './job-index.js';
 import { LiveUpdates } from './live-updates.js';
+import { pageRoutes } from './page-routes.js';
 import { deckRoutes } from './routes.js';
 import type { DeckSettings } from './settings.js';
 import { readOnlyAuth, startAuth, type SignInDeps } from './auth/start-auth.js';
@@ -13,6 +16,10 @@ export interface StartDeckOptions {
   nc: NatsConnection;
   streams: StreamSettings;
   settings: DeckSettings;
+  /** The config (jobs and commands of `/command-help`, `/configured-jobs`), read on every use. */
+  config: ConfigSource;
+  /** Where the history pages read HISTORY; the NATS connection's stream by default. */
+  history?: HistorySource;
   logger: Logger;
   registry: Registry;
   /** How long live updates gather changes before sending them; tests shorten it. */
@@ -21,6 +28,8 @@ export interface StartDeckOptions {
   recentChanges?: number;
   /** Sign in with GitHub, rerun and abort (auth/); without it the deck only reads. */
   signIn?: SignInDeps;
+  /** Runs on a page of a job's history (20, as Prow's); tests shorten it. */
+  runsPerPage?: number;
 }
 
 export interface RunningDeck {
@@ -46,7 +55,21 @@ export async function startDeck(options: StartDeckOptions): Promise<RunningDeck>
     index,
     routes: (app) => {
       auth.routes(app);
-      deckRoutes({ index, live, links: settings, limit: settings.maxRows })(app);
+      deckRoutes({
+        index,
+        live,
+        links: settings,
+        limit: settings.maxRows,
+        pages: pageRoutes({
+          index,
+          history: options.history ?? natsHistory(options.nc),
+          config: options.config,
+          logs: { operatorUrl: settings.operatorUrl, operatorToken: settings.operatorToken },
+          githubUrl: settings.githubUrl,
+          logger,
+          runsPerPage: options.runsPerPage,
+        }),
+      })(app);
     },
     stop: async () => {
       auth.stop();

@@ -1,5 +1,5 @@
-import type { ChangedFiles, Presubmit } from '@bowline/config';
-import { aggregateFilter, commandFilter, EMPTY_TEST, filterPresubmits, RETEST_WITH_TARGET, TEST_ALL, TEST_HELP, TEST_WITH_ANY_TARGET, testAllFilter } from './filters.js';
+import { OPTIONAL_COMMANDS_HEADER, presubmitCommands, REQUIRED_COMMANDS_HEADER, type ChangedFiles, type Presubmit } from '@bowline/config';
+import { EMPTY_TEST, filterPresubmits, RETEST_WITH_TARGET, TEST_ALL, TEST_HELP, TEST_WITH_ANY_TARGET, testAllFilter } from './filters.js';
 
 // Prow's notes (pkg/pjutil/help.go), word for word: a Prow user knows them, and the comment pruner
 // recognises a help reply by them, Prow's own replies from before a move to Bowline included.
@@ -7,8 +7,8 @@ export const TEST_WITHOUT_TARGET_NOTE = 'The `/test` command needs one or more t
 export const RETEST_WITH_TARGET_NOTE = 'The `/retest` command does not accept any targets.\n';
 export const TARGET_NOT_FOUND_NOTE = 'The specified target(s) for `/test` were not found.\n';
 export const NO_TEST_ALL_JOBS_NOTE = 'No jobs can be run with `/test all`.\n';
-const REQUIRED_HEADER = 'The following commands are available to trigger required jobs:';
-const OPTIONAL_HEADER = 'The following commands are available to trigger optional jobs:';
+const REQUIRED_HEADER = REQUIRED_COMMANDS_HEADER;
+const OPTIONAL_HEADER = OPTIONAL_COMMANDS_HEADER;
 
 /**
  * Prow's ShouldRespondWithHelp: whether a comment gets the list of commands instead of jobs, and
@@ -37,9 +37,11 @@ export function isHelpComment(body: string): boolean {
 export async function helpMessage(target: { org: string; repo: string; branch: string }, note: string, presubmits: readonly Presubmit[], changes: ChangedFiles): Promise<string> {
   const { branch } = target;
   const testAll = new Set((await filterPresubmits(testAllFilter, presubmits, branch, changes)).map((p) => p.name));
-  const byCommand = await filterPresubmits(aggregateFilter(presubmits.map((p) => commandFilter(p.rerunCommand))), presubmits, branch, changes);
-  const required = new Set(byCommand.filter((p) => !p.optional).map((p) => p.rerunCommand));
-  const optional = new Set(byCommand.filter((p) => p.optional).map((p) => p.rerunCommand));
+  // A job's own rerun command always asks for it, so these are the jobs of the branch (Prow asks
+  // each job's trigger whether its rerun command matches; that never depends on the files).
+  const commands = presubmitCommands(presubmits, branch);
+  const required = new Set(commands.required);
+  const optional = new Set(commands.optional);
   if (testAll.size + required.size + optional.size === 0) return `No presubmit jobs available for ${target.org}/${target.repo}@${branch}`;
 
   const list = (items: Set<string>) => [...items].sort().map((item) => `\n\`\`\`\n${item}\n\`\`\``).join('');

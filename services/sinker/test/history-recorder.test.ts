@@ -95,7 +95,7 @@ describe('HistoryRecorder', () => {
     });
     expect(records.map((r) => r.revision)).toEqual([...records.map((r) => r.revision)].sort((a, b) => a - b));
     const messages = await messagesOf(job);
-    expect(messages.map((m) => m.subject)).toEqual(Array(3).fill(`bowline.history.acme.widgets.${job.metadata.name}`));
+    expect(messages.map((m) => m.subject)).toEqual(Array(3).fill(`bowline.history.acme.widgets.${job.spec.refs.pulls![0]!.number}.${job.spec.job}.${job.metadata.name}`));
     expect((await registry.getSingleMetric('bowline_sinker_history_records_total')!.get()).values).toEqual(
       expect.arrayContaining([expect.objectContaining({ labels: { state: 'success' }, value: 1 })]),
     );
@@ -150,7 +150,7 @@ describe('HistoryRecorder', () => {
     const [periodicMessage] = await waitFor('the periodic’s record', async () => (await messagesOf(periodic)).length === 1 && messagesOf(periodic));
     const [postsubmitRecord] = await waitFor('the postsubmit’s record', async () => (await recordsOf(postsubmit)).length === 1 && recordsOf(postsubmit));
 
-    expect(periodicMessage!.subject).toBe(`bowline.history._periodic.nightly.${periodic.metadata.name}`);
+    expect(periodicMessage!.subject).toBe(`bowline.history._periodic._._.nightly.${periodic.metadata.name}`);
     expect(JSON.parse(periodicMessage!.text)).toMatchObject({ job: 'nightly', type: 'periodic', trigger: 'periodic (interval 24h0m0s)' });
     expect(JSON.parse(periodicMessage!.text)).not.toHaveProperty('repo');
     expect(postsubmitRecord).toMatchObject({ repo: 'acme/widgets', sha: 'c'.repeat(40), trigger: 'push', triggeredBy: 'carol', state: 'failure' });

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import type { KV } from '@nats-io/kv';
 import type { Registry } from 'prom-client';
-import { configPathsFromEnv, watchConfigFile, type ConfigSource } from '@bowline/config';
+import type { ConfigSource } from '@bowline/config';
 import { connectGitHub, gitHubSettingsFromEnv, TrustChecker, type GitHubSettings, type Octokit } from '@bowline/github';
 import type { Logger } from '@bowline/observability';
 import { ProwJobStore } from '@bowline/prowjob';
@@ -19,14 +19,13 @@ export interface SignInSettings {
   auth: AuthSettings;
   /** The bot's credentials (`GITHUB_TOKEN_FILE` or the App): trust checks and comments use them. */
   github: GitHubSettings;
-  config: { path: string; jobConfigDir?: string };
 }
 
 /** Undefined without `GITHUB_OAUTH_CLIENT_ID`: the deck then stays read-only, as in issue 18. */
 export function readSignInSettings(env: Env, githubUrl: string): SignInSettings | undefined {
   const auth = readAuthSettings(env, githubUrl);
   if (!auth) return undefined;
-  return { auth, github: gitHubSettingsFromEnv(env), config: configPathsFromEnv(env) };
+  return { auth, github: gitHubSettingsFromEnv(env) };
 }
 
 /** What the deck's sign-in, rerun and abort run on. */
@@ -38,11 +37,10 @@ export interface SignInDeps {
   stop?: () => void;
 }
 
-/** Connects what the settings name: the bot's GitHub client and the watched config. */
-export function connectSignIn(settings: SignInSettings, options: { logger: Logger; registry: Registry }): SignInDeps {
-  const config = watchConfigFile({ ...settings.config, logger: options.logger, registry: options.registry });
+/** Connects the bot's GitHub client; the config is the deck's one watched config.yaml. */
+export function connectSignIn(settings: SignInSettings, options: { config: ConfigSource; logger: Logger; registry: Registry }): SignInDeps {
   const github = connectGitHub(settings.github, { logger: options.logger, registry: options.registry, service: 'deck' });
-  return { auth: settings.auth, github, config, stop: () => config.stop() };
+  return { auth: settings.auth, github, config: options.config };
 }
 
 /**
