@@ -55,6 +55,7 @@ export async function startAuthDeck(jobs: ProwJob[] = []): Promise<AuthDeck> {
     logger,
     registry,
     batchMs: 50,
+    config: source,
     signIn: {
       auth: { ...CLIENT, sessionKeys: [KEY, OLD_KEY], githubUrl: github.url, apiUrl: github.url },
       github: connectGitHub({ apiUrl: github.url, token: 'test-token', writeIntervalMs: 0 }, { logger, service: 'deck' }),
