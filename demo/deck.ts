@@ -41,6 +41,8 @@ export async function startDemoDeck(pipeline: Pipeline, onLog: (line: string) =>
       PORT: String(port),
       NATS_URL: pipeline.nats.url,
       BOWLINE_CONFIG: join(pipeline.workDir, 'config.yaml'),
+      // Build logs (/log/<name>) come through the jenkins-operator's logs endpoint.
+      DECK_OPERATOR_URL: `http://127.0.0.1:${pipeline.services['jenkins-operator'].port}`,
       // The bot's credentials, as the other services have them: trust checks and comments.
       GITHUB_API_URL: pipeline.github.url,
       GITHUB_TOKEN_FILE: join(pipeline.workDir, 'github-token'),

@@ -20,7 +20,7 @@ describe('the deck in the chart', () => {
     const [rule] = ingress.spec.rules;
     expect(rule!.host).toBe('deck.example.com');
     const paths = rule!.http.paths.map((p) => p.path);
-    expect(paths).toEqual(expect.arrayContaining(['/', '/pr', '/job-history', '/log', '/command-help', '/configured-jobs', '/badge.svg', '/prowjobs.js', '/static', '/events']));
+    expect(paths).toEqual(expect.arrayContaining(['/', '/pr', '/job-history', '/log', '/command-help', '/configured-jobs', '/badge.svg', '/prowjobs.js', '/static', '/events', '/auth', '/rerun', '/abort']));
     expect(rule!.http.paths.find((p) => p.path === '/')!.pathType).toBe('Exact');
     expect(paths.some((path) => ['/metrics', '/healthz', '/readyz'].some((inside) => inside.startsWith(path) && path !== '/'))).toBe(false);
     for (const p of rule!.http.paths) expect(p.backend).toEqual({ service: { name: 'bowline-deck', port: { name: 'http' } } });
