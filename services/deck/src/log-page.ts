@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import type { Logger } from '@bowline/observability';
 import type { ProwJob } from '@bowline/prowjob';
+import { actionSlot } from './auth/action-slot.js';
 import { escapeHtml, html, linkTo } from './html.js';
 import { page, PAGE_HEADERS, sendPage, startPage } from './layout.js';
 
@@ -26,7 +27,7 @@ export async function sendLogPage(req: Request, res: Response, job: ProwJob, sou
   const header = html`<h1>${title}</h1>
 <p><span class="state state-${job.status.state}">${job.status.state}</span> ${job.spec.job} · <a href="/prowjob/${encodeURIComponent(name)}" aria-label="ProwJob of ${job.spec.job}: ${name}">ProwJob</a>${
     job.status.url ? html` · ${linkTo(job.status.url, 'The build in Jenkins', html` id="jenkins-build"`)}` : ''
-  }</p>`;
+  } ${actionSlot({ name, job: job.spec.job, repo: job.spec.refs.org ? `${job.spec.refs.org}/${job.spec.refs.repo}` : '', state: job.status.state })}</p>`;
   const problem = (status: number, text: string): void => sendPage(res, page(title, html`${header}<p class="notice" role="alert">${text}</p>`), status);
 
   if (!source.operatorUrl) return problem(503, 'This deck is not given the jenkins-operator’s address (DECK_OPERATOR_URL), so it cannot show build logs. The build’s own page in Jenkins has it.');
