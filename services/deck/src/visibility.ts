@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_TENANT, tenantOf, type AccessEntry, type Config, type ConfigSource, type Tenant } from '@bowline/config';
 import { tenantOfProwJob, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
-import { decideView, type ViewGrant, type ViewTokens } from '@bowline/service';
+import { decideView, type ViewTokens } from '@bowline/service';
 import { html } from './html.js';
 import type { JobIndex } from './job-index.js';
 import { page, sendPage } from './layout.js';
