@@ -7,6 +7,7 @@ import type { JobIndex } from './job-index.js';
 import { listJobs } from './job-list.js';
 import { jobView, type LinkSettings } from './job-view.js';
 import { jobRow, summary } from './list-page.js';
+import { everything, type Scope } from './visibility.js';
 
 export interface LiveUpdatesOptions {
   index: JobIndex;
@@ -32,6 +33,8 @@ interface Client {
   filters: JobFilters;
   matches: ReturnType<typeof jobMatcher>;
   pending: Set<string>;
+  /** The jobs this page's caller may see: others' changes are never sent, not even their names. */
+  scope: Scope;
   server: Server | undefined;
 }
 
@@ -79,7 +82,8 @@ export class LiveUpdates {
     // The stream's socket belongs to the service's HTTP server, whose close() waits for open
     // responses: streams end once it stops listening (see flush), so a stop takes no longer.
     const server = (req.socket as { server?: Server }).server;
-    const client: Client = { res, filters, matches: jobMatcher(filters), pending: changed, server };
+    const scope = (res.locals.scope as Scope | undefined) ?? everything(this.options.index);
+    const client: Client = { res, filters, matches: jobMatcher(filters), pending: changed, scope, server };
     this.clients.add(client);
     this.connected.set(this.clients.size);
     // No id yet: until the changes since `since` are sent, a reconnect must ask from there again.
@@ -121,14 +125,17 @@ export class LiveUpdates {
 
   private message(client: Client, names: Set<string>): JobsMessage {
     const { index, links, limit } = this.options;
+    const { jobs, job: visible } = client.scope;
     const rows: JobsMessage['rows'] = [];
     const removed: string[] = [];
     for (const name of names) {
       const job = index.get(name);
+      // A deleted job cannot be told apart by tenant: only a page that sees everything hears of it.
+      if (job ? !visible(job) : jobs !== index) continue;
       if (job && client.matches(job)) rows.push({ name, html: jobRow(jobView(job, links)).text });
       else removed.push(name);
     }
-    return { rows, removed, summary: summary(listJobs(index.all(), client.filters, limit), client.filters, limit).text };
+    return { rows, removed, summary: summary(listJobs(jobs.all(), client.filters, limit), client.filters, limit).text };
   }
 
   private ping(): void {

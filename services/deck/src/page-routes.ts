@@ -6,16 +6,15 @@ import { badgeStatus, badgeSvg, latestOfEach } from './badge.js';
 import { commandHelpPage, configuredJobsPage } from './help-pages.js';
 import type { HistorySource } from './history-source.js';
 import { html } from './html.js';
-import type { JobIndex } from './job-index.js';
 import { jobHistoryPage } from './job-history-page.js';
 import { notFoundPage, page, sendPage } from './layout.js';
 import { sendLogPage, type LogSource } from './log-page.js';
 import { pullHistory } from './pr-history.js';
 import { prPage } from './pr-page.js';
 import { liveRun, runView, type RunView } from './run-view.js';
+import { scopeOf } from './visibility.js';
 
 export interface PageRoutesOptions {
-  index: JobIndex;
   history: HistorySource;
   config: ConfigSource;
   logs: LogSource;
@@ -30,7 +29,7 @@ export interface PageRoutesOptions {
  * from HISTORY, build logs through the jenkins-operator, the config's commands and jobs, badges.
  */
 export function pageRoutes(options: PageRoutesOptions): (app: Express) => void {
-  const { index, history, config, logs, githubUrl, logger } = options;
+  const { history, config, logs, githubUrl, logger } = options;
   const runsPerPage = options.runsPerPage ?? 20;
   const failed = (res: Response, what: string, error: unknown, context: Record<string, unknown>): void => {
     logger.error({ err: error, ...context }, `cannot read ${what}`);
@@ -43,9 +42,10 @@ export function pageRoutes(options: PageRoutesOptions): (app: Express) => void {
       const cursor = pageCursor(req);
       if (cursor === 'bad') return sendPage(res, page('Bad request', html`<h1>Bad request</h1><p>before and after must be whole numbers.</p>`), 400);
       try {
+        const scope = scopeOf(res);
         const found = await history.jobRuns(job, { ...cursor, limit: runsPerPage });
-        const runs: RunView[] = found.runs.map(({ record }) => {
-          const live = index.get(record.prowjob);
+        const runs: RunView[] = found.runs.filter(({ record }) => scope.record(record)).map(({ record }) => {
+          const live = scope.jobs.get(record.prowjob);
           return live ? liveRun(live) : runView(record, false);
         });
         if (!cursor.before && !cursor.after) {
@@ -53,7 +53,7 @@ export function pageRoutes(options: PageRoutesOptions): (app: Express) => void {
           // after the newest recorded run (older live runs are on the pages their records put them).
           const recorded = new Set(runs.map((run) => run.prowjob));
           const newest = runs.reduce((latest, run) => (run.started > latest ? run.started : latest), '');
-          const unrecorded = index.all().filter((live) => live.spec.job === job && !recorded.has(live.metadata.name) && (live.status.startTime ?? '') >= newest);
+          const unrecorded = scope.jobs.all().filter((live) => live.spec.job === job && !recorded.has(live.metadata.name) && (live.status.startTime ?? '') >= newest);
           runs.unshift(...unrecorded.map(liveRun));
         }
         sendPage(res, jobHistoryPage({ job, runs, older: found.older, newer: found.newer, githubUrl }));
@@ -67,15 +67,16 @@ export function pageRoutes(options: PageRoutesOptions): (app: Express) => void {
       const pr = Number(req.params.number);
       if (!Number.isSafeInteger(pr) || pr <= 0) return sendPage(res, notFoundPage(`${req.params.number} is not a pull request number.`), 404);
       try {
-        const records = await history.pullRecords(repo, pr);
-        sendPage(res, prPage(pullHistory(repo, pr, records, index.all()), githubUrl));
+        const scope = scopeOf(res);
+        const records = (await history.pullRecords(repo, pr)).filter(scope.record);
+        sendPage(res, prPage(pullHistory(repo, pr, records, scope.jobs.all()), githubUrl));
       } catch (error) {
         failed(res, `the history of ${repo}#${pr}`, error, { repo, pr });
       }
     });
 
     app.get('/log/:name', async (req, res) => {
-      const job = index.get(req.params.name);
+      const job = scopeOf(res).jobs.get(req.params.name);
       if (!job) return sendPage(res, notFoundPage(`There is no ProwJob named ${req.params.name}: its log is on its build’s page in Jenkins, linked from its job history.`), 404);
       await sendLogPage(req, res, job, logs, logger);
     });
@@ -91,7 +92,7 @@ export function pageRoutes(options: PageRoutesOptions): (app: Express) => void {
 
     app.get('/badge.svg', (req, res) => {
       const selector = typeof req.query.jobs === 'string' ? req.query.jobs : '';
-      const picked: ProwJob[] = selector ? latestOfEach(index.all(), selector) : [];
+      const picked: ProwJob[] = selector ? latestOfEach(scopeOf(res).jobs.all(), selector) : [];
       const { status, color } = badgeStatus(picked);
       res.status(200).set({ 'cache-control': 'no-cache', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" }).type('image/svg+xml').send(badgeSvg('build', status, color));
     });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import { readFilters } from './filters.js';
 import type { JobIndex } from './job-index.js';
 import { filterChoices, listJobs } from './job-list.js';
@@ -9,6 +9,7 @@ import { listPage } from './list-page.js';
 import type { LiveUpdates } from './live-updates.js';
 import { prowJobPage, prowJobYaml } from './prowjob-page.js';
 import { prowJobsData } from './prowjobs-data.js';
+import { everything, scopeOf } from './visibility.js';
 
 /** The stylesheet and scripts, served as they are in the repository: there is no build step. */
 export const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
@@ -19,6 +20,11 @@ export interface DeckRoutesOptions {
   links: LinkSettings;
   /** The most rows one list shows. */
   limit: number;
+  /**
+   * Who may read which tenant's jobs (visibility.ts): every read surface below goes through the
+   * scope it gives a request. Absent: everything, as Prow's deck.
+   */
+  visibility?: RequestHandler;
   /** The pages beyond the list (page-routes.ts). */
   pages?: (app: Express) => void;
 }
@@ -29,12 +35,14 @@ export function deckRoutes(options: DeckRoutesOptions): (app: Express) => void {
   return (app) => {
     app.use('/static', express.static(STATIC_DIR, { index: false, fallthrough: false, maxAge: '5m' }));
 
+    app.get(READ_SURFACES, options.visibility ?? ((_req, res, next) => ((res.locals.scope = everything(index)), next())));
+
     app.get('/', (req, res) => {
       const filters = readFilters(req.query);
-      const jobs = index.all();
+      const jobs = scopeOf(res).jobs.all();
       const list = listJobs(jobs, filters, limit);
       const rows = list.shown.map((job) => jobView(job, links));
-      sendPage(res, listPage({ filters, list, rows, choices: filterChoices(jobs), revision: index.revision, limit }));
+      sendPage(res, listPage({ filters, list, rows, choices: filterChoices(jobs), revision: scopeOf(res).jobs.revision, limit }));
     });
 
     app.get('/events', live.handle);
@@ -42,7 +50,7 @@ export function deckRoutes(options: DeckRoutesOptions): (app: Express) => void {
     options.pages?.(app);
 
     app.get('/prowjob/:name', (req, res) => {
-      const job = index.get(req.params.name);
+      const job = scopeOf(res).jobs.get(req.params.name);
       if (!job) return sendPage(res, notFoundPage(`There is no ProwJob named ${req.params.name}.`), 404);
       sendPage(res, prowJobPage(job));
     });
@@ -52,13 +60,13 @@ export function deckRoutes(options: DeckRoutesOptions): (app: Express) => void {
       const name = queryText(req, 'prowjob');
       res.set(NO_CACHING);
       if (!name) return void res.status(400).type('text/plain').send("request did not provide the 'prowjob' query parameter\n");
-      const job = index.get(name);
+      const job = scopeOf(res).jobs.get(name);
       if (!job) return void res.status(404).type('text/plain').send(`ProwJob not found: ${name}\n`);
       res.type('text/plain').send(prowJobYaml(job));
     });
 
     app.get('/prowjobs.js', (req, res) => {
-      const data = prowJobsData(index.all(), {
+      const data = prowJobsData(scopeOf(res).jobs.all(), {
         omit: queryText(req, 'omit'),
         org: queryText(req, 'org'),
         repo: queryText(req, 'repo'),
@@ -69,6 +77,9 @@ export function deckRoutes(options: DeckRoutesOptions): (app: Express) => void {
     });
   };
 }
+
+/** Every address that shows jobs, runs or logs: each is answered within the caller's scope. */
+const READ_SURFACES = ['/', '/events', '/prowjob', '/prowjob/:name', '/prowjobs.js', '/pr/:org/:repo/:number', '/job-history/:job', '/log/:name', '/badge.svg'];
 
 /** As Prow's deck sends its data: never from a cache. */
 const NO_CACHING = { 'cache-control': 'no-store, must-revalidate', expires: '0' };

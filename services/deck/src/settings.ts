@@ -9,6 +9,8 @@ export interface DeckSettings extends LinkSettings {
   operatorUrl?: string;
   /** Read from `DECK_OPERATOR_TOKEN_FILE`: the bearer token the operator's logs endpoint asks for. */
   operatorToken?: string;
+  /** `BOWLINE_VIEW_TOKENS_FILE`: who may see which tenant's jobs (visibility.ts); unset, everyone sees all. */
+  viewTokensFile?: string;
 }
 
 /**
@@ -35,6 +37,7 @@ export function readDeckSettings(env: Env): DeckSettings {
     githubUrl,
     maxRows,
     ...(operatorUrl ? { operatorUrl } : {}),
+    ...(env.BOWLINE_VIEW_TOKENS_FILE?.trim() ? { viewTokensFile: env.BOWLINE_VIEW_TOKENS_FILE.trim() } : {}),
     ...(env.DECK_OPERATOR_TOKEN_FILE ? { operatorToken: readSecretFile(env, 'DECK_OPERATOR_TOKEN_FILE', 'the bearer token of the jenkins-operator’s logs endpoint') } : {}),
   };
 }

@@ -11,6 +11,8 @@ import { pageRoutes } from './page-routes.js';
 import { deckRoutes } from './routes.js';
 import type { DeckSettings } from './settings.js';
 import { readOnlyAuth, startAuth, type SignInDeps } from './auth/start-auth.js';
+import { Visibility } from './visibility.js';
+import type { ViewTokens } from '@bowline/service';
 
 export interface StartDeckOptions {
   nc: NatsConnection;
@@ -28,6 +30,11 @@ export interface StartDeckOptions {
   recentChanges?: number;
   /** Sign in with GitHub, rerun and abort (auth/); without it the deck only reads. */
   signIn?: SignInDeps;
+  /**
+   * `BOWLINE_VIEW_TOKENS_FILE`: when given, each caller sees only the tenants a bearer token or
+   * their signed-in GitHub identity may view (visibility.ts); absent, everyone sees everything.
+   */
+  viewTokens?: Pick<ViewTokens, 'grantOf'>;
   /** Runs on a page of a job's history (20, as Prow's); tests shorten it. */
   runsPerPage?: number;
 }
@@ -50,6 +57,9 @@ export async function startDeck(options: StartDeckOptions): Promise<RunningDeck>
   const index = new JobIndex({ kv, logger, registry, recentChanges: options.recentChanges });
   await index.start();
   const auth = options.signIn ? startAuth({ ...options.signIn, kv, logger, registry }) : readOnlyAuth;
+  const visibility = options.viewTokens
+    ? new Visibility({ index, tokens: options.viewTokens, config: options.config, ...(auth.signedIn ? { signedIn: auth.signedIn, inTeam: auth.inTeam } : {}) })
+    : undefined;
   const live = new LiveUpdates({ index, links: settings, limit: settings.maxRows, logger, registry, batchMs: options.batchMs });
   return {
     index,
@@ -60,8 +70,8 @@ export async function startDeck(options: StartDeckOptions): Promise<RunningDeck>
         live,
         links: settings,
         limit: settings.maxRows,
+        ...(visibility ? { visibility: visibility.handle } : {}),
         pages: pageRoutes({
-          index,
           history: options.history ?? natsHistory(options.nc),
           config: options.config,
           logs: { operatorUrl: settings.operatorUrl, operatorToken: settings.operatorToken },

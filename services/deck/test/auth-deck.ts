@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { parseConfig, type Config, type ConfigSource } from '@bowline/config';
 import { connectGitHub } from '@bowline/github';
 import type { ProwJob } from '@bowline/prowjob';
-import { startOpsServer } from '@bowline/service';
+import { startOpsServer, type ViewTokens } from '@bowline/service';
 import { FakeGitHub, startProwJobBucket, type ProwJobBucket } from '@bowline/testing';
 import { startDeck, type RunningDeck } from '../src/start-deck.js';
 import { logger } from './deck-server.js';
@@ -41,11 +41,11 @@ export interface AuthDeck {
  * the API (the bot's token is `test-token`), a real bucket on a real nats-server, and `jobs`
  * written before it starts. Session keys: KEY signs, OLD_KEY still verifies.
  */
-export async function startAuthDeck(jobs: ProwJob[] = []): Promise<AuthDeck> {
+export async function startAuthDeck(jobs: ProwJob[] = [], options: { configText?: string; viewTokens?: ViewTokens } = {}): Promise<AuthDeck> {
   const github = await FakeGitHub.start();
   const bucket = await startProwJobBucket();
   for (const job of jobs) await bucket.store.create(job);
-  let config: Config = parseConfig(CONFIG_TEXT, 'config.yaml');
+  let config: Config = parseConfig(options.configText ?? CONFIG_TEXT, 'config.yaml');
   const source: ConfigSource = { get: () => config };
   const registry = new Registry();
   const deck = await startDeck({
@@ -56,6 +56,7 @@ export async function startAuthDeck(jobs: ProwJob[] = []): Promise<AuthDeck> {
     registry,
     batchMs: 50,
     config: source,
+    ...(options.viewTokens ? { viewTokens: options.viewTokens } : {}),
     signIn: {
       auth: { ...CLIENT, sessionKeys: [KEY, OLD_KEY], githubUrl: github.url, apiUrl: github.url },
       github: connectGitHub({ apiUrl: github.url, token: 'test-token', writeIntervalMs: 0 }, { logger, service: 'deck' }),
@@ -89,4 +90,35 @@ export async function startAuthDeck(jobs: ProwJob[] = []): Promise<AuthDeck> {
       await github.close();
     },
   };
+}
+
+/** The cookies a browser would hold, from Set-Cookie headers. */
+export class Jar {
+  readonly cookies = new Map<string, string>();
+  take(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const [name, ...value] = pair!.split('=');
+      if (value.join('=') === '') this.cookies.delete(name!);
+      else this.cookies.set(name!, value.join('='));
+    }
+  }
+  get header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+}
+
+/** The whole web flow against the deck at `url`: its sign-in, GitHub's authorize page as `login`, and back. */
+export async function signInAs(url: string, login: string): Promise<Jar> {
+  const jar = new Jar();
+  const get = async (to: string): Promise<Response> => {
+    const response = await fetch(to, { redirect: 'manual', headers: { cookie: jar.header } });
+    jar.take(response);
+    return response;
+  };
+  const toGitHub = await get(`${url}/auth/login?next=%2F`);
+  const toDeck = await fetch(`${toGitHub.headers.get('location')}&login=${login}`, { redirect: 'manual' });
+  const landed = await get(toDeck.headers.get('location')!);
+  if (landed.status !== 303) throw new Error(`signing in as ${login} ended with ${landed.status}`);
+  return jar;
 }

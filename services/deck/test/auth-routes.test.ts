@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ProwJob } from '@bowline/prowjob';
 import { waitFor } from '@bowline/testing';
-import { CLIENT, KEY, OLD_KEY, startAuthDeck, type AuthDeck } from './auth-deck.js';
+import { CLIENT, Jar, KEY, OLD_KEY, startAuthDeck, type AuthDeck } from './auth-deck.js';
 import { startDeckServer } from './deck-server.js';
 import { makeJob } from './jobs.js';
 
@@ -23,22 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await deck?.stop();
 });
-
-/** The cookies a browser would hold, from Set-Cookie headers. */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  take(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...value] = pair!.split('=');
-      if (value.join('=') === '') this.cookies.delete(name!);
-      else this.cookies.set(name!, value.join('='));
-    }
-  }
-  get header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-}
 
 async function get(jar: Jar, url: string): Promise<Response> {
   const response = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header } });

@@ -1,5 +1,5 @@
-import type { ConfigSource } from '@bowline/config';
-import { isNotFound, type Octokit, type TrustChecker } from '@bowline/github';
+import { tenantOf, type ConfigSource, type Tenant } from '@bowline/config';
+import { isCollaborator, isNotFound, isOrgMember, type Octokit, type TrustChecker } from '@bowline/github';
 
 /** Whether a user may rerun or abort a job, and when not, why (sent with the 403). */
 export interface Permission {
@@ -48,13 +48,17 @@ export class Permissions {
     const [org, repo] = orgRepo.split('/') as [string, string];
     const trust = await this.deps.trust.check(org, repo, user);
     if (!trust.trusted) return { allowed: false, reason: `${user} may not /test in ${orgRepo}: ${trust.reason ?? 'not trusted.'}` };
-    const tenant = await tenantAllows(user, orgRepo);
+    const tenant = await tenantAllows(user, orgRepo, tenantOf(this.deps.config.get(), org, repo), {
+      inTeam: (o, slug, u) => this.inTeam(o, slug, u),
+      isOrgMember: (o, u) => isOrgMember(this.deps.github, o, u),
+      isCollaborator: (o, r, u) => isCollaborator(this.deps.github, o, r, u),
+    });
     if (!tenant.allowed) return tenant;
     return { allowed: true, reason: `${user} may /test in ${orgRepo}` };
   }
 
   /** `GET /orgs/{org}/teams/{slug}/memberships/{user}`: active members only, remembered a minute. */
-  private inTeam(org: string, slug: string, user: string): Promise<boolean> {
+  inTeam(org: string, slug: string, user: string): Promise<boolean> {
     const key = `${org}/${slug}/${user}`.toLowerCase();
     const now = (this.deps.now ?? Date.now)();
     const hit = this.teams.get(key);
@@ -72,13 +76,34 @@ export class Permissions {
   }
 }
 
+/** How tenantAllows asks GitHub about an entry: the bot's client, never the user's. */
+export interface MembershipChecks {
+  inTeam(org: string, slug: string, user: string): Promise<boolean>;
+  isOrgMember(org: string, user: string): Promise<boolean>;
+  isCollaborator(org: string, repo: string, user: string): Promise<boolean>;
+}
+
 /**
- * The tenant's access rules (issue 17): whether the tenant that owns the repository lets this
- * trusted user act in it. Everyone trusted is let in until tenants are configured; issue 17's
- * rules plug in here, and only here, so the deck's rerun and abort follow them as `/test` does.
+ * The tenant's access rules (issue 17): a rerun or abort is a `/test` from the deck, so when the
+ * repository's tenant sets `access.test`, one of its entries must admit the user, as the planner
+ * asks of a `/test` comment (services/planner/src/access.ts); unset, the trust check decided alone.
  */
-export async function tenantAllows(_user: string, _orgRepo: string): Promise<Permission> {
-  return { allowed: true, reason: 'no tenant access rules' };
+export async function tenantAllows(user: string, orgRepo: string, tenant: Tenant | undefined, checks: MembershipChecks): Promise<Permission> {
+  const rules = tenant?.access.test;
+  if (!tenant || !rules) return { allowed: true, reason: 'the tenant sets no access.test' };
+  const [org, repo] = orgRepo.split('/') as [string, string];
+  for (const entry of rules) {
+    const admitted =
+      entry.kind === 'user'
+        ? entry.login.toLowerCase() === user.toLowerCase()
+        : entry.kind === 'team'
+          ? await checks.inTeam(entry.org, entry.team, user)
+          : entry.kind === 'org-members'
+            ? await checks.isOrgMember(org, user)
+            : await checks.isCollaborator(org, repo, user);
+    if (admitted) return { allowed: true, reason: `admitted by access.test of the tenant ${tenant.name}` };
+  }
+  return { allowed: false, reason: `${user} is not admitted by access.test of the tenant ${tenant.name}, which owns ${orgRepo}` };
 }
 
 /**

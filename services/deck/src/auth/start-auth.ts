@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { Express, Request, Response } from 'express';
 import type { KV } from '@nats-io/kv';
 import type { Registry } from 'prom-client';
 import type { ConfigSource } from '@bowline/config';
@@ -47,7 +47,15 @@ export function connectSignIn(settings: SignInSettings, options: { config: Confi
  * Sign-in, rerun and abort: the deck's routes that write, on the bucket the index reads. The deck
  * writes a ProwJob only here, for these two actions (docs/architecture.md).
  */
-export function startAuth(deps: SignInDeps & { kv: KV; logger: Logger; registry: Registry }): { routes: (app: Express) => void; stop(): void } {
+export interface RunningAuth {
+  routes: (app: Express) => void;
+  /** The signed-in user's login (visibility.ts); absent on the read-only deck. */
+  signedIn?: (req: Request, res: Response) => Promise<string | undefined>;
+  inTeam?: (org: string, slug: string, user: string) => Promise<boolean>;
+  stop(): void;
+}
+
+export function startAuth(deps: SignInDeps & { kv: KV; logger: Logger; registry: Registry }): RunningAuth {
   const { auth, github, config, logger } = deps;
   const sessions = new Sessions(auth.sessionKeys);
   const trust = new TrustChecker({ github: github.octokit, bot: github.botLogin, now: () => new Date(), rules: () => config.get().bowline.trust });
@@ -61,6 +69,8 @@ export function startAuth(deps: SignInDeps & { kv: KV; logger: Logger; registry:
       signIn(app);
       actions(app);
     },
+    signedIn: (req, res) => new Promise((resolve) => sessions.parse(req, res, () => resolve(sessions.current(req)?.login))),
+    inTeam: (org, slug, user) => permissions.inTeam(org, slug, user),
     stop: () => deps.stop?.(),
   };
 }
@@ -69,7 +79,7 @@ export function startAuth(deps: SignInDeps & { kv: KV; logger: Logger; registry:
  * The read-only deck's answer to the page script's question (no sign-in here), so its pages ask
  * and get a plain answer instead of a 404 in every browser console.
  */
-export const readOnlyAuth = {
+export const readOnlyAuth: RunningAuth = {
   routes: (app: Express): void => {
     app.get('/auth/actions', (_req, res) => void res.set('cache-control', 'no-store').json({ signIn: false }));
   },
