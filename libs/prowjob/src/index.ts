@@ -7,3 +7,4 @@ export { prowJobTemplateView } from './template-view.js';
 export { historyFilter, historyMessageId, historySubject, legacyHistoryFilter, TENANT_LABEL, tenantOfProwJob, toHistoryRecord, type HistoryFilter, type HistoryRecord } from './history.js';
 export { abortJob, newRerunJob, rerunJob, RERUN_BY, RERUN_OF, type JobAction, type RerunOptions } from './rerun.js';
 export { HistoryReadError, latestRuns, readHistory, readJobRuns, type HistoryRun, type RunPage, type RunPageRequest } from './history-reader.js';
+export { tenantOfJob, type JobTenant } from './job-tenant.js';

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_TENANT, tenantOf, type AccessEntry, type Config, type ConfigSource, type Tenant } from '@bowline/config';
-import { tenantOfProwJob, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
+import { tenantOfJob, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
 import { decideView, type ViewTokens } from '@bowline/service';
 import { html } from './html.js';
 import type { JobIndex } from './job-index.js';
@@ -114,9 +114,9 @@ function viewable(tenant: Tenant): { name: string; view?: string[] } {
   return { name: tenant.name, ...(tenant.access.view ? { view: tenant.access.view.map(entryText) } : {}) };
 }
 
-/** As the operator's logs endpoint (job-tenant.ts): the job's named tenant, else its repository's, else `default`. */
+/** As the operator's logs endpoint: `tenantOfJob`. */
 function tenantNameOfJob(config: Config, job: ProwJob): string {
-  return tenantOfProwJob(job) ?? tenantOf(config, job.spec.refs.org, job.spec.refs.repo)?.name ?? DEFAULT_TENANT;
+  return tenantOfJob(config, job).name;
 }
 
 function tenantNameOfRecord(config: Config, record: HistoryRecord): string {

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Config, ConfigSource, JenkinsMaster as MasterConfig, Tenant } from '@bowline/config';
 import { JenkinsClient, type JenkinsAuth, type JenkinsClientOptions } from '@bowline/jenkins';
 import { describeError, type Logger } from '@bowline/observability';
-import type { ProwJob } from '@bowline/prowjob';
-import { tenantOfJob } from './job-tenant.js';
+import { tenantOfJob, type ProwJob } from '@bowline/prowjob';
 
 /** The master a job was handed to, so it is followed there even after the selectors change. */
 export const JENKINS_MASTER = 'bowline.dev/jenkins-master';

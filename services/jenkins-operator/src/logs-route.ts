@@ -4,12 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import type { AccessEntry, ConfigSource, TenantFilter } from '@bowline/config';
 import { JenkinsError } from '@bowline/jenkins';
 import type { Logger } from '@bowline/observability';
-import type { ProwJob, ProwJobStore } from '@bowline/prowjob';
+import { tenantOfJob, type ProwJob, type ProwJobStore } from '@bowline/prowjob';
 import { decideView, type ViewTokens } from '@bowline/service';
 import { jenkinsJobPath } from './build-parameters.js';
 import type { JenkinsMasters } from './jenkins-masters.js';
 import { followedBuildOf } from './job-records.js';
-import { tenantOfJob } from './job-tenant.js';
 
 export interface LogsRouteDeps {
   store: Pick<ProwJobStore, 'get'>;

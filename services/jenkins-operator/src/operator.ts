@@ -2,14 +2,13 @@ import { Gauge, Histogram, type Registry } from 'prom-client';
 import { ALL_TENANTS, type Config, type ConfigSource, type TenantFilter } from '@bowline/config';
 import type { JenkinsQueueItem } from '@bowline/jenkins';
 import { pushTo, type Logger } from '@bowline/observability';
-import { isFinished, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
+import { isFinished, type ProwJob, type ProwJobState, type ProwJobStore, type StoredProwJob, tenantOfJob } from '@bowline/prowjob';
 import { jenkinsJobPath } from './build-parameters.js';
 import { BuildStarter, type Looked } from './build-starter.js';
 import { BuildStopper } from './build-stopper.js';
 import type { JenkinsMasters, Master } from './jenkins-masters.js';
 import { JenkinsView, type Listing } from './jenkins-view.js';
 import { needsSync } from './job-records.js';
-import { tenantOfJob } from './job-tenant.js';
 import { Reconciler, type Outcome } from './reconcile.js';
 
 export interface OperatorDeps {

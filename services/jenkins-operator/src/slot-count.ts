@@ -1,7 +1,6 @@
 import type { Config } from '@bowline/config';
-import type { ProwJob } from '@bowline/prowjob';
+import { tenantOfJob, type ProwJob } from '@bowline/prowjob';
 import type { JenkinsMasters, Master } from './jenkins-masters.js';
-import { tenantOfJob } from './job-tenant.js';
 
 /** Which limit holds a job back: its tenant's quota is counted apart (a metric per tenant). */
 export interface Full {
