@@ -197,8 +197,14 @@ describe('sinker replicas', () => {
     // Nobody released the lease: the standby waited for it to expire by the server's clock.
     expect(takenOverAfter).toBeGreaterThanOrEqual(LEASE_TTL_MS - 250);
     expect(a.deleted().length).toBeGreaterThanOrEqual(10);
-    expect(a.deleted().length + b.deleted().length).toBe(old.length);
-    expect(sorted([...a.deleted(), ...b.deleted()])).toEqual(names(old));
+    // The crash closes the holder's connection with its next deletion possibly in flight (it
+    // deletes one job at a time): the server may carry it out while the holder never hears back,
+    // so neither replica logs it. Every job is gone (above), none was deleted twice, and at most
+    // that one deletion went unlogged.
+    const logged = [...a.deleted(), ...b.deleted()];
+    expect(new Set(logged).size).toBe(logged.length);
+    expect(names(old)).toEqual(expect.arrayContaining(logged));
+    expect(logged.length).toBeGreaterThanOrEqual(old.length - 1);
     const history = await historyOf(old);
     expect(names(old).map((n) => history.get(n)?.length)).toEqual(names(old).map(() => 1));
   });
