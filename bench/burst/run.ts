@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { SERVICES, waitFor, type Pipeline } from '@bowline/testing';
 import { COMMENTER, headSha, ORG, presubmitConfig, signedComment, startBenchPipeline, statusWrite, WebhookSender, type SignedDelivery } from '../pipeline-traffic.js';
 import { emitSection, verdict, type Section } from '../report.js';
 import { ms, rssMiB, sleep } from '../stats.js';
+import { readWholeNumberOptions } from '../options.js';
 
 // Burst: many comments as fast as the hook takes them, then the time until every build has been
 // requested and every final status is on GitHub, with builds and statuses counted at the test
@@ -19,29 +19,9 @@ const USAGE = `usage: npm run bench:burst -- [--comments 2000] [--pulls 200] [--
 const REPO = 'widgets';
 
 function readOptions(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      comments: { type: 'string', default: '2000' },
-      pulls: { type: 'string', default: '200' },
-      concurrency: { type: 'string', default: '32' },
-      json: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const whole = (flag: string, text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a whole number above 0, not "${text}"\n${USAGE}`);
-    return n;
-  };
-  const comments = whole('comments', values.comments);
-  const pulls = whole('pulls', values.pulls);
+  const { comments, pulls, concurrency, json } = readWholeNumberOptions(argv, USAGE, { comments: 2000, pulls: 200, concurrency: 32 });
   if (comments % pulls !== 0) throw new Error(`--comments must be a multiple of --pulls (one comment per job per pull request)\n${USAGE}`);
-  return { comments, pulls, jobs: comments / pulls, concurrency: whole('concurrency', values.concurrency), json: values.json };
+  return { comments, pulls, jobs: comments / pulls, concurrency, json };
 }
 
 async function footprint(pipeline: Pipeline): Promise<Map<string, number>> {

@@ -2,7 +2,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { chromium, type Browser } from 'playwright-core';
 import { ensureHistoryStream, openProwJobBucket } from '@bowline/bus';
@@ -11,6 +10,7 @@ import { startChildServer, type ChildServer } from '../hook/child-server.js';
 import { emitSection, verdict } from '../report.js';
 import { distribution, ms, ratio, rssMiB } from '../stats.js';
 import { fillBucket, fillHistory } from './fill.js';
+import { readWholeNumberOptions } from '../options.js';
 
 // Deck at scale (issue 18 item 4): ProwJobs in the bucket and history records in HISTORY, the deck
 // started as its service; its pages' answer times, a real Chromium's load and filter times, and its
@@ -25,26 +25,7 @@ const TARGET_INTERACTIVE_MS = 1000;
 const TARGET_RSS_MIB = 200;
 
 function readOptions(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      prowjobs: { type: 'string', default: '20000' },
-      history: { type: 'string', default: '200000' },
-      requests: { type: 'string', default: '20' },
-      json: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const whole = (flag: string, text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a whole number above 0, not "${text}"\n${USAGE}`);
-    return n;
-  };
-  return { prowjobs: whole('prowjobs', values.prowjobs), history: whole('history', values.history), requests: whole('requests', values.requests), json: values.json };
+  return readWholeNumberOptions(argv, USAGE, { prowjobs: 20000, history: 200000, requests: 20 });
 }
 
 /** Request to last byte over loopback, `n` times after one unmeasured request. */

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseConfig, type Config, type Presubmit } from '@bowline/config';
 import { filterPresubmits, mentionsCommand, presubmitFilter } from '@bowline/planner/dist/filters.js';
 import { emitSection, verdict } from '../report.js';
 import { distribution, ms, ratio } from '../stats.js';
+import { readWholeNumberOptions } from '../options.js';
 
 // Planner matching: a generated config of many jobs over many repositories, and the planner's own
 // selection code (Prow's commentMatchesTrigger, PresubmitFilter and FilterPresubmits, in
@@ -16,26 +16,7 @@ const USAGE = `usage: npm run bench:planner -- [--jobs 5000] [--repos 500] [--ev
 const TARGET_P99_MS = 1;
 
 function readOptions(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      jobs: { type: 'string', default: '5000' },
-      repos: { type: 'string', default: '500' },
-      events: { type: 'string', default: '5000' },
-      json: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const whole = (flag: string, text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a whole number above 0, not "${text}"\n${USAGE}`);
-    return n;
-  };
-  return { jobs: whole('jobs', values.jobs), repos: whole('repos', values.repos), events: whole('events', values.events), json: values.json };
+  return readWholeNumberOptions(argv, USAGE, { jobs: 5000, repos: 500, events: 5000 });
 }
 
 /**
