@@ -9,6 +9,7 @@ import { COMMENTER, headSha, ORG, presubmitConfig, signedComment, startBenchPipe
 import { emitSection, verdict, type Section } from '../report.js';
 import { distribution, ms, ratio, sleep, type Distribution } from '../stats.js';
 import { FLOOR_STEPS, measureFloor, toJenkins, toPending } from './floor.js';
+import { stageLatencies, traceStages } from './stages.js';
 
 // End to end: signed `/test` comments at a steady rate, each on its own pull request, through the
 // hook, planner, jenkins-operator and reporter running as processes; timed from the moment the
@@ -28,6 +29,12 @@ const TARGET_JENKINS_P99_MS = 50;
 const TARGET_PENDING_P99_MS = 100;
 const REPO = 'widgets';
 const JOB = 'job-0';
+const STAGES = [
+  ['hook', 'webhook sent → event stored in EVENTS'],
+  ['planner', 'event stored → ProwJob created in the bucket'],
+  ['operator', 'ProwJob created → buildWithParameters at Jenkins'],
+  ['reporter', 'ProwJob created → first pending status at GitHub'],
+] as const;
 const BASELINE_MAIN = fileURLToPath(new URL('../hook/baseline-server.js', import.meta.url));
 
 function readOptions(argv: string[]) {
@@ -118,6 +125,8 @@ async function main(): Promise<void> {
       return signedComment(pipeline, REPO, number, `/test ${JOB}`, `e2e-${process.pid}-${number}`);
     });
     const timings = recordArrivals(pipeline, shaToPull);
+    const deliveryPrefix = `e2e-${process.pid}-`;
+    const stages = await traceStages(pipeline.nats.url, (id) => (id.startsWith(deliveryPrefix) ? Number(id.slice(deliveryPrefix.length)) : undefined));
 
     // Pull request 1 warms the path up (the planner asks GitHub who it is once; connections open)
     // and is not counted.
@@ -162,6 +171,8 @@ async function main(): Promise<void> {
     const toJenkinsMs = latencies(timings, timings.jenkinsAt);
     const toPendingMs = latencies(timings, timings.pendingAt);
     const doubled = [...timings.buildRequests.values()].filter((n) => n > 1).length;
+    await stages.close();
+    const byStage = stageLatencies(new Map([...timings.sentAt].filter(([pull]) => !timings.ignored.has(pull))), stages.times, timings.jenkinsAt, timings.pendingAt);
 
     // The floor, against the same nats-server and test servers, with the services stopped (by
     // SIGTERM, so their CPU profiles are written) so that it measures the path's work alone.
@@ -223,6 +234,16 @@ async function main(): Promise<void> {
             }),
             ['→ Jenkins', ms(floorJenkins.p50, 2), ms(floorJenkins.p99, 2), 'http + nats + github + kv + jenkins'],
             ['→ pending', ms(floorPending.p50, 2), ms(floorPending.p99, 2), 'http + nats + github + kv + status'],
+          ],
+        },
+        {
+          caption: 'Where the time went, per service (ms; marks seen by a plain NATS subscriber beside the services)',
+          rows: [
+            ['stage', 'n', 'p50', 'p90', 'p99', 'max', 'from → to'],
+            ...STAGES.map(([key, what]) => {
+              const d = distribution(byStage[key]);
+              return [key, String(d.count), ms(d.p50), ms(d.p90), ms(d.p99), ms(d.max), what];
+            }),
           ],
         },
       ],

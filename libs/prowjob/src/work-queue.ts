@@ -4,10 +4,11 @@ import type { Logger } from '@bowline/observability';
  * A queue of keys to work on, as Kubernetes controllers use: a key added many times before it is
  * handled is handled once; one key is never handled twice at the same time (added again while
  * running, it runs once more after); a failure retries the key with backoff; at most
- * `concurrency` keys run at once.
+ * `concurrency` keys run at once. Keys added `ahead` go before every other waiting key.
  */
 export class WorkQueue {
   private readonly waiting = new Set<string>();
+  private readonly waitingAhead = new Set<string>();
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
   private readonly failures = new Map<string, number>();
@@ -20,22 +21,27 @@ export class WorkQueue {
     private readonly options: { logger: Logger; concurrency?: number; maxBackoffMs?: number },
   ) {}
 
-  add(key: string): void {
+  /** `ahead`: before the keys waiting now (the reporter's first status of a job, issue 21). */
+  add(key: string, options: { ahead?: boolean } = {}): void {
     if (this.stopped) return;
     if (this.running.has(key)) this.again.add(key);
-    else this.waiting.add(key);
+    else if (options.ahead) {
+      this.waiting.delete(key);
+      this.waitingAhead.add(key);
+    } else if (!this.waitingAhead.has(key)) this.waiting.add(key);
     this.pump();
   }
 
   /** Resolves when nothing is waiting or running (tests and shutdown use it). */
   idle(): Promise<void> {
-    if (this.waiting.size === 0 && this.running.size === 0) return Promise.resolve();
+    if (this.waitingAhead.size === 0 && this.waiting.size === 0 && this.running.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.waiting.clear();
+    this.waitingAhead.clear();
     this.again.clear();
     for (const timer of this.timers) clearTimeout(timer);
     await this.idle();
@@ -43,14 +49,16 @@ export class WorkQueue {
 
   private pump(): void {
     const concurrency = this.options.concurrency ?? 4;
-    for (const key of this.waiting) {
-      if (this.running.size >= concurrency) break;
-      if (this.running.has(key)) continue;
-      this.waiting.delete(key);
-      this.running.add(key);
-      void this.run(key);
+    for (const waiting of [this.waitingAhead, this.waiting]) {
+      for (const key of waiting) {
+        if (this.running.size >= concurrency) break;
+        if (this.running.has(key)) continue;
+        waiting.delete(key);
+        this.running.add(key);
+        void this.run(key);
+      }
     }
-    if (this.waiting.size === 0 && this.running.size === 0) {
+    if (this.waitingAhead.size === 0 && this.waiting.size === 0 && this.running.size === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();

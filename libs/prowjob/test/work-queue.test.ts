@@ -41,6 +41,25 @@ describe('the work queue', () => {
     expect(runs).toBe(2);
   });
 
+  it('runs a key added ahead before the keys already waiting, and once however it was added', async () => {
+    const handled: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const queue = new WorkQueue(async (key) => {
+      handled.push(key);
+      if (key === 'blocker') await gate;
+    }, { logger, concurrency: 1 });
+    queue.add('blocker');
+    queue.add('older');
+    queue.add('first-report', { ahead: true });
+    queue.add('moved-ahead');
+    queue.add('moved-ahead', { ahead: true });
+    queue.add('first-report');
+    release();
+    await queue.idle();
+    expect(handled).toEqual(['blocker', 'first-report', 'moved-ahead', 'older']);
+  });
+
   it('retries a failing key with backoff until it succeeds', async () => {
     let attempts = 0;
     const queue = new WorkQueue(async () => {

@@ -31,6 +31,9 @@ export interface OperatorDeps {
   probeFirstMs?: number;
 }
 
+/** The fewest jobs a resync moves in one turn before it gives way to a waiting pass, so it always gets on (`resync`). */
+const RESYNC_JOBS_PER_TURN = 4;
+
 const STATES: readonly ProwJobState[] = ['triggered', 'pending', 'success', 'failure', 'aborted', 'error'];
 
 /** What one master showed a pass: its queue, and the builds of each Jenkins job (path); undefined where it could not be read. */
@@ -60,7 +63,9 @@ export class JenkinsOperator {
   private readonly tenants: TenantFilter;
   private syncing?: Promise<void>;
   /** The pass running now; the next one waits for it (see `sync`). */
-  private passes: Promise<void> = Promise.resolve();
+  private passes: Promise<unknown> = Promise.resolve();
+  /** Passes waiting for their turn: the resync gives its turn up to them between jobs (`resync`). */
+  private waitingPasses = 0;
   private fullResyncWanted = false;
   /** The periodic resync under way, whose Jenkins listings are read outside the passes' turn (`resync`). */
   private resyncing?: Promise<void>;
@@ -240,15 +245,19 @@ export class JenkinsOperator {
    * hold up the others.
    */
   async sync(given: ProwJob[]): Promise<void> {
-    return this.inTurn(() => this.syncOnce(given));
+    await this.inTurn(() => this.syncOnce(given));
   }
 
   /**
    * One pass at a time, whoever asks: two passes counting free slots at once would each see the
    * same slot free and start a job in it.
    */
-  private inTurn(pass: () => Promise<void>): Promise<void> {
-    const run = this.passes.then(pass);
+  private inTurn<T>(pass: () => Promise<T>): Promise<T> {
+    this.waitingPasses += 1;
+    const run = this.passes.then(() => {
+      this.waitingPasses -= 1;
+      return pass();
+    });
     this.passes = run.catch(() => undefined);
     return run;
   }
@@ -273,6 +282,12 @@ export class JenkinsOperator {
    * this operator since. A job that changed is looked at by the pass its change asked for, with
    * listings newer than that change, as every job is today; and a POST for it is only ever sent
    * after listings newer than the last one sent for it (`BuildStarter.attemptedSince`).
+   *
+   * Moving the jobs is a KV write for each one whose build moved on, a few milliseconds each: with
+   * a few hundred builds running that is most of a second, and a new job's start waited all of it
+   * (issue 21: every comment whose start fell in a resync's turn, the whole tail above 100 ms). So
+   * the resync gives its turn up whenever another pass waits for it, after at least
+   * `RESYNC_JOBS_PER_TURN` jobs, and goes on with the rest in a later turn.
    */
   private async resync(): Promise<void> {
     if (!this.mayAct()) return;
@@ -287,14 +302,18 @@ export class JenkinsOperator {
     }
     const listed = new Map<Master, MasterListing>();
     await Promise.all([...byMaster].map(async ([master, jobs]) => listed.set(master, await this.listMaster(master, jobs))));
-    await this.inTurn(() => {
-      const untouched = seen.flatMap(({ job }) => {
-        const name = job.metadata.name;
-        const stored = this.jobs.get(name);
-        return stored && stored.revision === revisions.get(name) && !this.starter.attemptedSince(name, attempts) ? [stored.job] : [];
+    let left = seen.map(({ job }) => job.metadata.name);
+    while (left.length > 0 && !this.stopped) {
+      left = await this.inTurn(async () => {
+        const untouched = left.flatMap((name) => {
+          const stored = this.jobs.get(name);
+          return stored && stored.revision === revisions.get(name) && !this.starter.attemptedSince(name, attempts) ? [stored.job] : [];
+        });
+        let moved = 0;
+        const deferred = await this.syncOnce(untouched, listed, () => ++moved > RESYNC_JOBS_PER_TURN && this.waitingPasses > 0);
+        return left.filter((name) => deferred.has(name));
       });
-      return this.syncOnce(untouched, listed);
-    });
+    }
   }
 
   /**
@@ -305,18 +324,21 @@ export class JenkinsOperator {
     return this.tenants === ALL_TENANTS || this.tenants.includes(tenantOfJob(config, job).name);
   }
 
-  private async syncOnce(asked: ProwJob[], listed?: Map<Master, MasterListing>): Promise<void> {
+  /** `giveWay`, asked before each job is moved: true defers it and the rest to a later pass, whose names are returned. */
+  private async syncOnce(asked: ProwJob[], listed?: Map<Master, MasterListing>, giveWay?: () => boolean): Promise<Set<string>> {
+    const deferred = new Set<string>();
     const config = this.deps.config.get();
     const mine = (job: ProwJob): boolean => this.isMine(config, job);
     const given = asked.filter(mine);
-    if (!this.mayAct() || !given.some(needsSync)) return;
+    if (!this.mayAct() || !given.some(needsSync)) return deferred;
     // Everything the operator knows, with the caller's copies over the watched ones: limits and
     // duplicates are about all ProwJobs, not only the ones this pass looks at.
     const view = new Map<string, ProwJob>([...this.jobs].flatMap(([name, stored]) => (mine(stored.job) ? [[name, stored.job] as const] : [])));
     for (const job of given) view.set(job.metadata.name, job);
     const superseded = await this.stopper.terminateDupes(view);
     const jobs = given.map((job) => superseded.get(job.metadata.name) ?? job).filter(needsSync);
-    if (jobs.length === 0) return;
+    if (jobs.length === 0) return deferred;
+    const deferring = giveWay && { giveWay, deferred };
 
     const looked = new Map<string, Looked>();
     const byMaster = new Map<Master, ProwJob[]>();
@@ -329,8 +351,10 @@ export class JenkinsOperator {
       looked.set(job.metadata.name, { job, outcome: 'unknown' });
       await this.starter.markWaiting(job, this.deps.masters.waitingFor(job));
     }
-    await Promise.all([...byMaster].map(([master, masterJobs]) => this.syncMaster(master, masterJobs, config, looked, listed?.get(master))));
+    await Promise.all([...byMaster].map(([master, masterJobs]) => this.syncMaster(master, masterJobs, config, looked, listed?.get(master), deferring)));
+    // A deferred job is judged here by what the bucket says of it, as one whose master cannot be read.
     await this.starter.startInOrder(view, looked, config);
+    return deferred;
   }
 
   /**
@@ -353,7 +377,14 @@ export class JenkinsOperator {
    * then each job moved to what they show. A master that cannot be reached leaves its jobs for
    * the next pass and holds up no other master.
    */
-  private async syncMaster(master: Master, jobs: ProwJob[], config: Config, looked: Map<string, Looked>, listed?: MasterListing): Promise<void> {
+  private async syncMaster(
+    master: Master,
+    jobs: ProwJob[],
+    config: Config,
+    looked: Map<string, Looked>,
+    listed?: MasterListing,
+    deferring?: { giveWay: () => boolean; deferred: Set<string> },
+  ): Promise<void> {
     const client = master.client!;
     const byPath = new Map<string, ProwJob[]>();
     for (const job of jobs) pushTo(byPath, jenkinsJobPath(job), job);
@@ -374,6 +405,10 @@ export class JenkinsOperator {
         }
         for (const job of pathJobs) {
           const name = job.metadata.name;
+          if (deferring && (deferring.deferred.size > 0 || deferring.giveWay())) {
+            deferring.deferred.add(name);
+            continue;
+          }
           let outcome: Outcome;
           try {
             outcome = await this.reconciler.reconcile(job, target, listing, queue, config);

@@ -545,6 +545,42 @@ describe('JenkinsOperator', () => {
       expect(buildRequestsFor(running)).toHaveLength(1);
     });
 
+    it('starts a new job while a periodic resync is still moving many jobs, and the resync still moves them all', async () => {
+      // Each move of a running job is a slow write here, so a resync of twelve takes over a second.
+      const slowWrites = new ProwJobStore(kv);
+      const update = slowWrites.update.bind(slowWrites);
+      const slowFor = new Set<string>();
+      let resyncWriting!: () => void;
+      const firstSlowWrite = new Promise<void>((resolve) => (resyncWriting = resolve));
+      let lastMovedAt = 0;
+      slowWrites.update = async (name, change) => {
+        if (!slowFor.has(name)) return update(name, change);
+        resyncWriting();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const written = await update(name, change);
+        lastMovedAt = performance.now();
+        return written;
+      };
+      await startOperator({ store: slowWrites, config: { ...CONFIG, jenkinsOperator: { resyncPeriodMs: 200 } } });
+      const running: ProwJob[] = [];
+      for (let pull = 20; pull < 32; pull += 1) running.push(await createJob('unit', { refs: refsOf(pull) }));
+      for (const job of running) await waitForJob(job, 'enqueued', (current) => current.metadata.annotations[QUEUE_ITEM] !== undefined);
+      await operator!.settled();
+      for (const job of running) {
+        slowFor.add(job.metadata.name);
+        jenkins.startBuild(jenkins.findQueueItem(job.metadata.name)!.id);
+      }
+      await firstSlowWrite;
+
+      const fresh = await createJob('unit', { refs: refsOf(40) });
+      await waitFor('the new job’s build request', () => buildRequestsFor(fresh).length === 1, { timeoutMs: 5_000 });
+      const freshRequestedAt = performance.now();
+      for (const job of running) await waitForJob(job, 'pending', (current) => current.status.state === 'pending');
+
+      expect(freshRequestedAt).toBeLessThan(lastMovedAt);
+      for (const job of [...running, fresh]) expect(buildRequestsFor(job)).toHaveLength(1);
+    });
+
     it('reads Jenkins again for a new state of a job, not for its own record of the start or the reporter’s record of a status', async () => {
       const job = await createJob('unit');
       await startOperator();

@@ -115,9 +115,12 @@ export async function handleComment(tools: PlannerTools, envelope: EventEnvelope
     ctx.log.info({ selected: selected.length }, 'answered with the available commands');
     return ack;
   }
-  // A `/test` or `/retest` that needed no help makes earlier help replies stale.
-  if (ANY_TEST.test(body)) await tools.writer.pruneComments(ctx, number, isHelpComment);
   await tools.jobs.start(ctx, pr, selected, { user: commenter, comment: payload.comment.body });
+  // A `/test` or `/retest` that needed no help makes earlier help replies stale. Prow prunes them
+  // before it creates the jobs; here it is after, so the jobs do not wait on a listing of every
+  // comment (issue 21: 10 ms of each comment's path). Should the pruning fail, the event is retried
+  // and the jobs, named after the delivery, are not created twice.
+  if (ANY_TEST.test(body)) await tools.writer.pruneComments(ctx, number, isHelpComment);
   return ack;
 }
 

@@ -109,7 +109,10 @@ export class Reporter {
 
   async start(): Promise<void> {
     this.watcher = await this.deps.store.watch((name, stored) => {
-      if (stored && this.needsReport(stored.job)) this.queue.add(name);
+      // A job's first status goes ahead of the changes waiting: it is what the author waits to see
+      // on the pull request, and a resync's burst of "running" and finished jobs held it for most
+      // of a second behind them (issue 21).
+      if (stored && this.needsReport(stored.job)) this.queue.add(name, { ahead: stored.job.status.prev_report_states?.[REPORTER_NAME] === undefined });
     }, this.deps.logger);
   }
 

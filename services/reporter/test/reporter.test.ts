@@ -160,6 +160,26 @@ describe('Reporter', () => {
       expect(github.statuses(ORG, REPO, BASE_SHA)).toEqual([]);
     });
 
+    it('posts a new job’s first status ahead of a burst of other jobs’ changes waiting for GitHub', async () => {
+      await startReporter();
+      const busy: ProwJob[] = [];
+      for (let i = 0; i < 32; i += 1) busy.push(await createJob('unit'));
+      for (const job of busy) await reported(job, 'triggered');
+      // Each status now takes GitHub 100 ms: the 32 changes below wait their turn, eight at a time.
+      github.inject({ method: 'POST', path: /\/statuses\// }, { delayMs: 100, times: 1000 });
+      await Promise.all(busy.map((job) => moveTo(job, 'pending', { description: 'Jenkins job running.' })));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      const fresh = await createJob('integration');
+      for (const job of busy) await reported(job, 'pending');
+      await reported(fresh, 'triggered');
+
+      const order = statuses().map((s) => (s.context === fresh.spec.context ? 'fresh' : s.description));
+      const lastBusy = order.lastIndexOf(shown('Jenkins job running.'));
+      expect(order.indexOf('fresh')).toBeGreaterThan(-1);
+      expect(order.indexOf('fresh')).toBeLessThan(lastBusy - 8);
+    });
+
     // Prow's jenkins-operator reports "Jenkins job enqueued." without a change of state, and a new
     // job_url_template link while running (pkg/jenkins/controller.go, syncTriggeredJob and syncPendingJob).
     it('posts a status again when the description or the link changes within a state, and not for a change GitHub would not show', async () => {
