@@ -9,7 +9,7 @@ export class AppInstallationError extends BowlineError {}
 export interface InstallationOctokitOptions {
   /** The clock tokens are judged fresh by, and JWTs signed with (tests move it). */
   now?: () => Date;
-  /** Octokit with plugins (throttling, retry) applied; their hooks wrap this authentication. */
+  /** Octokit with Bowline's request hook (`resilientOctokit`: pacing, retries); it wraps this authentication. */
   OctokitClass?: typeof Octokit;
 }
 
@@ -171,11 +171,11 @@ export function createInstallationOctokit(
   };
 
   // An auth strategy rather than a hook added afterwards: Octokit wraps the request with it before
-  // any plugin, so retries and throttling run around it (a retried request is authenticated
-  // again), and the `request` it is handed is the bare one (before-after-hook calls every outer
+  // any plugin, so pacing and retries (resilience.ts) run around it (a retried request is
+  // authenticated again), and the `request` it is handed is the bare one (before-after-hook calls every outer
   // layer with the original options, whatever it is passed). The look-ups and mints go out bare
-  // on purpose: plugin-throttling runs 10 requests at a time, and 10 requests each waiting inside
-  // their slot for a look-up that needs an 11th would wait for ever.
+  // on purpose: the request hook lets 10 requests of an identity out at a time, and 10 requests each
+  // waiting inside their slot for a look-up that needs an 11th would wait for ever.
   const authStrategy = () =>
     Object.assign(async () => ({ type: 'app-installations', appId: settings.appId }), { hook });
 

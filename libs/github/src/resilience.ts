@@ -1,134 +1,114 @@
 import { Octokit } from '@octokit/rest';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { pushTo, type Logger } from '@bowline/observability';
-import { PromptBottleneck, writeGroups } from './write-pacing.js';
-
-// plugin-throttling declares a required `retryCount` on `OctokitResponse` of its own
-// @octokit/types (17, shared with @octokit/request); @octokit/core's answers are typed from 18,
-// which then no longer fits what a request hook must return (conditional-requests.ts). Declaring
-// the same on 18 makes the two copies agree again. Types only: no answer carries the field.
-declare module '@octokit/types' {
-  // A merged declaration must repeat the type parameters, used or not.
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  interface OctokitResponse<T, S extends number = number> {
-    retryCount: number;
-  }
-}
+import { RateLimitPolicy, rateLimitOf } from './rate-limits.js';
+import { pacerOf } from './request-pacing.js';
+import { DEFAULT_RETRY_BASE_MS, DEFAULT_SERVER_RETRIES, isServerError, serverRetryDelayMs } from './server-retries.js';
+import { paceFor, requestKind } from './write-pacing.js';
 
 export interface ResilienceOptions {
   /**
-   * Pace of the writes (POST/PATCH/DELETE) of this process: one per interval once a burst of
+   * Pace of the writes (POST/PATCH/PUT/DELETE) of this identity: one per interval once a burst of
    * `WRITE_BURST` is spent (write-pacing.ts); GitHub asks for about a second to stay clear of
    * secondary rate limits, and that is the default. Tests and the local demo, against a local
-   * stand-in, set it to 0.
+   * stand-in, set it to 0, which paces nothing.
    */
   writeIntervalMs?: number;
   logger: Logger;
   /** Metrics go here when given (`bowline_github_rate_limited_total`). */
   registry?: Registry;
-  /** Metric label; also names the throttling queues, so one service's writes share one pace. */
+  /** Metric label; also names the identity whose requests are paced together. */
   service: string;
   /**
-   * Names the throttling queues instead of `service`: one GitHub identity (a tenant's token or App)
-   * has its own limits, so its writes are paced apart from the service's other identities.
+   * Names the identity instead of `service`: one GitHub identity (a tenant's token or App) has its
+   * own limits, so its requests are paced apart from the service's other identities.
    */
   queue?: string;
   /** Longest wait for a rate limit before the request fails (and the caller's own retry, e.g. a work queue, takes over); default 15 min. */
   maxRateLimitWaitMs?: number;
   /** Retries of a request GitHub answered with a server error (5xx); default 3. */
   retries?: number;
-}
-
-type LimitKind = 'primary' | 'secondary';
-
-/** What plugin-throttling hands a limit handler: the request's options before the URL is expanded. */
-interface LimitedRequest {
-  method: string;
-  url: string;
-  owner?: unknown;
-  repo?: unknown;
+  /** The unit of the backoff between those retries, which wait 1, 4, 9 … of it; default 1 s (tests shorten it). */
+  retryBaseMs?: number;
 }
 
 const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000;
-const DEFAULT_RETRIES = 3;
-// A limit that is still there after five waits is not one that lifts on its own schedule: a
-// missing `x-ratelimit-reset` makes the plugin compute a wait of 0 s, which would retry at once,
-// for ever. The caller's own retry (a work queue with backoff) is the better judge from there.
-const MAX_RATE_LIMIT_RETRIES = 5;
-// plugin-retry retries every status from 400 up that this list does not name; its own list leaves
-// out 409, 429 and others. A client error is the same on a second try, and a 429 is a rate limit,
-// plugin-throttling's to judge: left to plugin-retry, a 429 the throttling handler gave up on would
-// go again after 1, 4 and 9 s, against GitHub's "do not retry until the reset" (docs: Rate limits
-// for the REST API).
-const DO_NOT_RETRY = Array.from({ length: 100 }, (_, i) => 400 + i);
 
 /**
- * Octokit with plugin-throttling and plugin-retry, set up for Bowline: a rate-limited request
- * waits for the reset (primary) or `retry-after` (secondary) and goes again, while the wait fits
- * `maxRateLimitWaitMs`; past that it fails with GitHub's 403/429 at once, logged, so the report's
- * work queue retries it later rather than a worker sleeping for an hour. Server errors (5xx, and
- * failed connections, which Octokit reports as 500) are retried `retries` times after 1, 4, 9 … s;
- * client errors (4xx) are not.
+ * Octokit with Bowline's request hook: every request of the identity is paced and bounded
+ * (request-pacing.ts: writes a token bucket, comments further apart, at most ten in flight, all
+ * held while a primary rate limit lasts); a rate-limited request waits for the reset (primary) or
+ * `retry-after` (secondary) and goes again, while the wait fits `maxRateLimitWaitMs`, else fails
+ * with GitHub's 403/429 at once (rate-limits.ts); server errors (5xx, and failed connections,
+ * which Octokit reports as 500) are retried `retries` times after 1, 4, 9 … s; client errors (4xx)
+ * are not (server-retries.ts). Requests are paced per identity (`queue`, else `service`), across
+ * every client made for it in the process.
  *
- * Constructor options `throttle` and `retry` are merged over these, not swapped for them (Octokit's
- * plain `defaults({...})` is a shallow merge that would drop the handlers).
+ * Own code rather than @octokit/plugin-throttling and @octokit/plugin-retry: both queue every
+ * request through Bottleneck, whose timer turns cost 5-7 ms a request where the request itself
+ * costs under one (issue 21).
  */
 export function resilientOctokit(options: ResilienceOptions): typeof Octokit {
   const maxWaitMs = options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
-  const retries = options.retries ?? DEFAULT_RETRIES;
+  const retries = options.retries ?? DEFAULT_SERVER_RETRIES;
+  const retryBaseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
   if (!Number.isFinite(maxWaitMs) || maxWaitMs < 0) {
     throw new RangeError(`maxRateLimitWaitMs must be a non-negative number, got ${String(options.maxRateLimitWaitMs)}`);
   }
   if (!Number.isInteger(retries) || retries < 0) {
     throw new RangeError(`retries must be a non-negative integer, got ${String(options.retries)}`);
   }
-  const limited = options.registry ? rateLimitedCounter(options.registry) : undefined;
-  const { logger, service } = options;
-  const queue = options.queue ?? service;
+  if (!Number.isFinite(retryBaseMs) || retryBaseMs < 0) {
+    throw new RangeError(`retryBaseMs must be a non-negative number, got ${String(options.retryBaseMs)}`);
+  }
+  const writeIntervalMs = options.writeIntervalMs;
+  if (writeIntervalMs !== undefined && (!Number.isFinite(writeIntervalMs) || writeIntervalMs < 0)) {
+    throw new RangeError(`writeIntervalMs must be a non-negative number, got ${String(writeIntervalMs)}`);
+  }
+  const pacer = pacerOf(options.queue ?? options.service, paceFor(writeIntervalMs));
+  const policy = new RateLimitPolicy({ logger: options.logger, service: options.service, maxWaitMs, registry: options.registry });
 
-  // plugin-throttling passes the wait in seconds (for a primary limit: until `x-ratelimit-reset`,
-  // plus one second), and the number of times this request has already waited. It sleeps
-  // `retryAfter * 1000` ms when the handler returns true, and rejects with GitHub's error otherwise.
-  const onLimit =
-    (kind: LimitKind) =>
-    (retryAfter: number, request: LimitedRequest, _octokit: unknown, retryCount: number): boolean => {
-      const waiting = retryAfter * 1000 <= maxWaitMs && retryCount < MAX_RATE_LIMIT_RETRIES;
-      const fields = {
-        route: `${request.method} ${request.url}`,
-        ...(typeof request.owner === 'string' && typeof request.repo === 'string' ? { repo: `${request.owner}/${request.repo}` } : {}),
-        limit: kind,
-        waitSeconds: retryAfter,
-        retryCount,
-      };
-      if (waiting) {
-        logger.warn(fields, `GitHub ${kind} rate limit: retrying in ${retryAfter} s`);
-      } else {
-        const why = retryCount >= MAX_RATE_LIMIT_RETRIES ? `still limited after ${retryCount} waits` : `longer than the ${maxWaitMs / 1000} s allowed`;
-        logger.warn({ ...fields, maxWaitSeconds: maxWaitMs / 1000 }, `GitHub ${kind} rate limit: not waiting (${why}), the request fails for its caller to retry`);
+  const resilience = (octokit: Pick<Octokit, 'hook'>): Record<string, never> => {
+    octokit.hook.wrap('request', async (request, requestOptions) => {
+      const method = String(requestOptions.method ?? 'GET').toUpperCase();
+      const kind = requestKind(method, pathOf(String(requestOptions.url ?? ''), String(requestOptions.baseUrl ?? '')));
+      let limitWaits = 0;
+      let serverRetries = 0;
+      for (let again = false; ; again = true) {
+        const admitted = pacer.admit(kind, again);
+        if (admitted) await admitted;
+        let failure: unknown;
+        try {
+          return await request(requestOptions);
+        } catch (error) {
+          failure = error;
+        } finally {
+          pacer.done();
+        }
+        const limit = rateLimitOf(failure, Date.now());
+        if (limit) {
+          if (!policy.waits(limit, requestOptions, limitWaits)) throw failure;
+          limitWaits += 1;
+          const waitMs = limit.waitSeconds * 1000;
+          // The core quota is the identity's: its other requests wait for the reset too. A search
+          // quota (or a secondary limit) only holds back the request that met it.
+          if (limit.kind === 'primary' && (limit.resource ?? 'core') === 'core') pacer.holdUntil(Date.now() + waitMs);
+          else await sleep(waitMs);
+        } else if (isServerError(failure) && serverRetries < retries) {
+          await sleep(serverRetryDelayMs(serverRetries, retryBaseMs));
+          serverRetries += 1;
+        } else {
+          throw failure;
+        }
       }
-      limited?.inc({ service, kind, action: waiting ? 'wait' : 'fail' });
-      return waiting;
-    };
+    });
+    return {};
+  };
 
-  // plugin-throttling paces writes (1 s) and comment creation (3 s) in groups of its own; a
-  // different pace means groups of our own (write-pacing.ts).
-  const paced = options.writeIntervalMs === undefined ? {} : writeGroups(queue, options.writeIntervalMs);
-
-  return Octokit.plugin(throttling, retry).defaults((given: ConstructorParameters<typeof Octokit>[0] = {}) => ({
-    ...given,
-    throttle: {
-      ...paced,
-      Bottleneck: PromptBottleneck,
-      id: queue,
-      onRateLimit: onLimit('primary'),
-      onSecondaryRateLimit: onLimit('secondary'),
-      ...given.throttle,
-    },
-    retry: { retries, doNotRetry: DO_NOT_RETRY, ...given.retry },
-  }));
+  return Octokit.plugin(resilience);
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Counts every request the instance's callers make, by route template and answer, times it, and
@@ -193,17 +173,6 @@ function requestMetrics(registry: Registry): RequestMetrics {
       new Gauge({ name: 'bowline_github_rate_limit_remaining', help: 'x-ratelimit-remaining of the last GitHub answer', labelNames: ['service'], registers }),
     ),
   };
-}
-
-function rateLimitedCounter(registry: Registry): Counter<'service' | 'kind' | 'action'> {
-  return metricOf(registry, 'bowline_github_rate_limited_total', (registers) =>
-    new Counter({
-      name: 'bowline_github_rate_limited_total',
-      help: 'GitHub rate-limit refusals by kind (primary, secondary) and what followed (wait, fail)',
-      labelNames: ['service', 'kind', 'action'],
-      registers,
-    }),
-  );
 }
 
 function metricOf<M>(registry: Registry, name: string, create: (registers: Registry[]) => M): M {

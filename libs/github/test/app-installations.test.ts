@@ -1,12 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
 import { createLogger } from '@bowline/observability';
 import { FakeGitHub, type RecordedRequest } from '@bowline/testing';
 import { AppInstallationError, appBotLogin, createInstallationOctokit } from '../src/app-installations.js';
 import type { GitHubAppSettings } from '../src/app.js';
+import { resilientOctokit } from '../src/resilience.js';
 
 const APP_ID = 4242;
 const sha = 'c'.repeat(40);
@@ -203,19 +202,16 @@ describe('createInstallationOctokit', () => {
     }
   });
 
-  it('sits inside the plugins of OctokitClass: a failed mint is retried, and a full throttle does not wait on its own look-up', async () => {
-    const Plugged = Octokit.plugin(retry, throttling).defaults({
-      retry: { retryAfterBaseValue: 1 },
-      throttle: { onRateLimit: () => false, onSecondaryRateLimit: () => false },
-    });
-    const github = installationOctokit({ OctokitClass: Plugged });
+  it('sits inside the request hook of OctokitClass: a failed mint is retried, and a full pacer does not wait on its own look-up', async () => {
+    const Resilient = resilientOctokit({ logger, service: 'app-installations-test', retryBaseMs: 1, maxRateLimitWaitMs: 0 });
+    const github = installationOctokit({ OctokitClass: Resilient });
     gh.inject({ method: 'POST', path: '/app/installations/11/access_tokens' }, { status: 502, body: { message: 'Bad Gateway' } });
     const since = gh.requests.length;
 
-    // plugin-throttling runs 10 requests at a time; had the look-up needed an 11th slot, these
+    // The pacer lets 10 requests of an identity out at a time; had the look-up needed an 11th slot, these
     // would wait on each other for ever.
     const reads = await Promise.all(Array.from({ length: 12 }, () => github.rest.pulls.get({ owner: 'acme', repo: 'widgets', pull_number: 7 })));
-    const { data } = await github.rest.issues.createComment({ owner: 'acme', repo: 'widgets', issue_number: 7, body: 'through plugins' });
+    const { data } = await github.rest.issues.createComment({ owner: 'acme', repo: 'widgets', issue_number: 7, body: 'through the hook' });
 
     expect(reads.map((r) => r.status)).toEqual(Array(12).fill(200));
     expect(data.user?.login).toBe('bowline-app[bot]');

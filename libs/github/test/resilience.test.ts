@@ -8,8 +8,8 @@ import { instrumentGitHub, resilientOctokit, type ResilienceOptions } from '../s
 import { WRITE_BURST } from '../src/write-pacing.js';
 
 // The tests run concurrently: waiting out limits is most of their time. Each uses its own commit
-// and its own service name, which is also the throttling id, so no test's writes queue behind
-// another's (plugin-throttling paces writes one a second per id).
+// and its own service name, which is also the identity requests are paced by, so no test's writes
+// queue behind another's (writes are paced one a second per identity).
 const gh = await FakeGitHub.start();
 afterAll(() => gh.close());
 
@@ -126,7 +126,7 @@ describe('resilientOctokit', () => {
     const seen = posts();
     expect(seen.filter((r) => r.status === 403)).toHaveLength(2);
     expect(seen.filter((r) => r.status === 201)).toHaveLength(10);
-    // plugin-throttling's write queue: one mutating request a second, as GitHub asks (docs: Best
+    // The write pace when none is set: one mutating request a second, as GitHub asks (docs: Best
     // practices for using the REST API, "Pause between mutative requests").
     // Measured over the whole run: the fake records when it answered, not when the request left.
     expect(seen.at(-1)!.at - seen[0]!.at).toBeGreaterThanOrEqual((seen.length - 1) * 950);
@@ -164,7 +164,7 @@ describe('resilientOctokit', () => {
 
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error.status).toBe(status);
-    // Not retried by plugin-retry either: a 429 is the throttling handler's to judge.
+    // Not retried as a server error either: a 429 is the rate-limit policy's to judge.
     expect(posts().map((r) => r.status)).toEqual([status]);
     expect(lines).toContainEqual(
       expect.objectContaining({ level: 40, limit: kind, route: 'POST /repos/{owner}/{repo}/statuses/{sha}', maxWaitSeconds: 1, msg: expect.stringContaining('not waiting') }),
@@ -193,7 +193,7 @@ describe('resilientOctokit', () => {
     expect(response.status).toBe(201);
     const seen = posts();
     expect(seen.map((r) => r.status)).toEqual([502, 201]);
-    // plugin-retry's backoff: (retries so far + 1)² seconds.
+    // The server-error backoff: (retries so far + 1)² seconds.
     expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(950);
   });
 

@@ -305,7 +305,7 @@ describe('Reporter', () => {
 
   describe('under GitHub rate limits', () => {
     it('queues reports while limited and delivers every one after the limit lifts', async () => {
-      // The services' client: waits out the limit (plugin-throttling) instead of failing.
+      // The services' client: waits out the limit (libs/github's request hook) instead of failing.
       const github2 = connectGitHub({ apiUrl: github.url, token: 'test-token', writeIntervalMs: 0 }, { logger, service: 'reporter-rate-limit-test' });
       reporter = new Reporter({ github: github2.octokit, botLogin: github2.botLogin, config: staticConfigSource(CONFIG), store, logger, registry: new Registry() });
       await reporter.start();
