@@ -22,7 +22,7 @@ interface Lane {
  * The order and pace of one GitHub identity's requests. A request passes, in order: a primary rate
  * limit's hold (nothing goes until its reset), its lane's pace (writes, searches; reads have none),
  * and a slot among `MAX_IN_FLIGHT`. Each stage is first come, first served, so writes go out in the
- * order they were asked for. A request with nothing to wait for is admitted where it is asked, with
+ * order they were asked for, except that a write may pass a comment waiting only for its spacing. A request with nothing to wait for is admitted where it is asked, with
  * no timer or turn of the event loop (issue 21: each such turn cost milliseconds under load); the
  * one timer a pacer keeps is set only while something waits.
  */
@@ -102,15 +102,29 @@ export class RequestPacer {
     }
     let wakeAt = Number.POSITIVE_INFINITY;
     for (const lane of [this.writes, this.searches]) {
-      while (lane && lane.queue.length > 0) {
-        const head = lane.queue[0]!;
-        const wait = lane.pace.waitMs(head.kind, now);
-        if (wait > 0) {
-          wakeAt = Math.min(wakeAt, now + wait);
+      // A comment held only by its spacing lets the writes behind it pass (their tokens are there),
+      // as plugin-throttling's separate groups did: a status need not wait three intervals behind
+      // a comment. Comments keep their order among themselves, and a write short of a token stops
+      // everything behind it.
+      let commentHeld = false;
+      for (let i = 0; lane && i < lane.queue.length; ) {
+        const waiter = lane.queue[i]!;
+        const wait = lane.pace.waitMs(waiter.kind, now);
+        if (wait === 0 && !(commentHeld && waiter.kind === 'notifying-write')) {
+          lane.pace.take(waiter.kind, now);
+          this.slots.push(...lane.queue.splice(i, 1));
+          continue;
+        }
+        if (wait > 0) wakeAt = Math.min(wakeAt, now + wait);
+        if (waiter.kind !== 'notifying-write') break;
+        // The next token may come before the comment's spacing ends: the writes behind go then.
+        const forToken = lane.pace.waitMs('write', now);
+        if (forToken > 0) {
+          wakeAt = Math.min(wakeAt, now + forToken);
           break;
         }
-        lane.pace.take(head.kind, now);
-        this.slots.push(lane.queue.shift()!);
+        commentHeld = true;
+        i += 1;
       }
     }
     while (this.slots.length > 0 && this.inFlight < MAX_IN_FLIGHT) {

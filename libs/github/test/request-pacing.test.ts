@@ -118,15 +118,36 @@ describe('RequestPacer', () => {
     }
   });
 
-  it('spaces comments three intervals apart, and keeps writes asked after a waiting comment behind it', async () => {
+  it('spaces comments three intervals apart, in order, and lets a write asked after a waiting comment pass it', async () => {
     const { released, ask, advance } = pacerFor(100);
     ask('comment 1', 'notifying-write');
     ask('comment 2', 'notifying-write');
     ask('status', 'write');
+    ask('comment 3', 'notifying-write');
+    await advance(0);
+    expect(released).toEqual(['comment 1', 'status']);
     await advance(299);
-    expect(released).toEqual(['comment 1']);
+    expect(released).toEqual(['comment 1', 'status']);
     await advance(1);
-    expect(released).toEqual(['comment 1', 'comment 2', 'status']);
+    expect(released).toEqual(['comment 1', 'status', 'comment 2']);
+    await advance(300);
+    expect(released).toEqual(['comment 1', 'status', 'comment 2', 'comment 3']);
+  });
+
+  it('holds a write behind a waiting comment when the write has no token either', async () => {
+    const { pacer, released, ask, advance } = pacerFor(100);
+    ask('comment 1', 'notifying-write');
+    pacer.done();
+    for (let i = 1; i < WRITE_BURST; i += 1) if (ask(`w${i}`, 'write')) pacer.done();
+    ask('comment 2', 'notifying-write');
+    ask('status', 'write');
+    await advance(99);
+    expect(released.slice(WRITE_BURST)).toEqual([]);
+    await advance(1);
+    // One token came: the status takes it; the comment before it still waits for its spacing.
+    expect(released.slice(WRITE_BURST)).toEqual(['status']);
+    await advance(200);
+    expect(released.slice(WRITE_BURST)).toEqual(['status', 'comment 2']);
   });
 
   it('puts a request going again after a wait at the front of its line', async () => {
