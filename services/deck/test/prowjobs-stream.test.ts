@@ -89,7 +89,7 @@ describe('/prowjobs.js streamed', () => {
 
     it('keeps serving after a reader goes away halfway through', async () => {
       await new Promise<void>((resolve, reject) => {
-        const request = get(`${deck.url}/prowjobs.js`, { highWaterMark: 1 }, (response) => {
+        const request = get(`${deck.url}/prowjobs.js`, (response) => {
           response.once('data', () => {
             request.destroy();
             resolve();
