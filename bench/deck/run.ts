@@ -8,24 +8,26 @@ import { ensureHistoryStream, openProwJobBucket } from '@bowline/bus';
 import { freePort, REPO_ROOT, startNats, waitFor } from '@bowline/testing';
 import { startChildServer, type ChildServer } from '../hook/child-server.js';
 import { emitSection, verdict } from '../report.js';
-import { distribution, ms, ratio, rssMiB } from '../stats.js';
+import { distribution, ms, ratio, sleep } from '../stats.js';
 import { fillBucket, fillHistory } from './fill.js';
+import { MB_IN_MIB, memorySample, type MemorySample } from './memory.js';
 import { readWholeNumberOptions } from '../options.js';
 
 // Deck at scale (issue 18 item 4): ProwJobs in the bucket and history records in HISTORY, the deck
 // started as its service; its pages' answer times, a real Chromium's load and filter times, and its
 // memory, beside a bare node:http serving the very bytes the deck answered from files.
 
-const USAGE = `usage: npm run bench:deck -- [--prowjobs 20000] [--history 200000] [--requests 20] [--json FILE]`;
+const USAGE = `usage: npm run bench:deck -- [--prowjobs 20000] [--history 200000] [--requests 20] [--settle 10] [--json FILE]
+  --settle  seconds the deck is left idle after the load before its settled memory is read`;
 const DECK_MAIN = join(REPO_ROOT, 'services', 'deck', 'dist', 'main.js');
 const STATIC_MAIN = fileURLToPath(new URL('./static-server.js', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const TARGET_SERVER_MS = 300;
 const TARGET_INTERACTIVE_MS = 1000;
-const TARGET_RSS_MIB = 200;
+const TARGET_RSS_MB = 200;
 
 function readOptions(argv: string[]) {
-  return readWholeNumberOptions(argv, USAGE, { prowjobs: 20000, history: 200000, requests: 20 });
+  return readWholeNumberOptions(argv, USAGE, { prowjobs: 20000, history: 200000, requests: 20, settle: 10 });
 }
 
 /** Request to last byte over loopback, `n` times after one unmeasured request. */
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
     const readySeconds = (performance.now() - t) / 1000;
     const pid = deck.pid;
     const deckUrl = `http://127.0.0.1:${port}`;
-    const rssReady = await rssMiB(pid);
+    const memoryReady = await memorySample(pid, deckUrl);
 
     // The deck's answers, then the same bytes from files for the baseline.
     const pages: Array<[string, string]> = [
@@ -152,7 +154,10 @@ async function main(): Promise<void> {
     const deckLoads = await browserLoads(browser, `${deckUrl}/`, loads);
     const staticLoads = await browserLoads(browser, `${staticUrl}/`, loads);
     const filters = await filterTimes(browser, `${deckUrl}/`, loads * 2);
-    const rssAfter = await rssMiB(pid);
+    const memoryLoaded = await memorySample(pid, deckUrl);
+    // Settled: idle for a while, no collection forced (nothing asks a running service to collect).
+    await sleep(options.settle * 1000);
+    const memorySettled = await memorySample(pid, deckUrl);
 
     const rows = pages.map(([name]) => {
       const d = deckTimes.get(name)!;
@@ -202,18 +207,21 @@ async function main(): Promise<void> {
             ],
           },
           {
-            caption: 'Deck memory (VmRSS)',
+            caption: 'Deck memory (MiB; RSS from /proc, the V8 heap and external memory from the deck\'s /metrics)',
             rows: [
-              ['when', 'MiB'],
-              ['ready, index loaded', ms(rssReady)],
-              ['after the requests and page loads above', ms(rssAfter)],
+              ['when', 'RSS', 'peak RSS so far', 'V8 heap total', 'V8 heap used', 'external'],
+              memoryRow('ready, index loaded', memoryReady),
+              memoryRow('after the requests and page loads above', memoryLoaded),
+              memoryRow(`settled, ${options.settle} s idle after them`, memorySettled),
             ],
           },
         ],
         notes: [
           `target: deck job list server-side < ${TARGET_SERVER_MS} ms: p99 ${ms(list.p99)} ms, ${verdict(list.p99 < TARGET_SERVER_MS)} (static copy p50 ${ms(distribution(baselineTimes.get(pages[0]![0])!.times).p50)} ms)`,
           `target: deck job list interactive in Chromium < ${TARGET_INTERACTIVE_MS} ms: max ${ms(interactive.max)} ms, ${verdict(interactive.max < TARGET_INTERACTIVE_MS)} (static copy p50 ${ms(staticInteractive.p50)} ms)`,
-          `target: deck RSS < ${TARGET_RSS_MIB} MB with ${options.prowjobs} ProwJobs: ${ms(Math.max(rssReady, rssAfter))} MiB, ${verdict(Math.max(rssReady, rssAfter) < TARGET_RSS_MIB)}`,
+          // The peak is the kernel's high-water mark over the whole run, startup and every request
+          // included: the figure a container's memory limit would meet.
+          `target: deck RSS < ${TARGET_RSS_MB} MB (${ms(TARGET_RSS_MB * MB_IN_MIB)} MiB) with ${options.prowjobs} ProwJobs: peak ${ms(memorySettled.peak)} MiB, settled ${ms(memorySettled.rss)} MiB, ${verdict(memorySettled.peak < TARGET_RSS_MB * MB_IN_MIB)}`,
           ...(deckLoads.errors.length ? [`console errors on the deck's page: ${[...new Set(deckLoads.errors)].join('; ')}`] : []),
         ],
       },
@@ -231,3 +239,7 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
+
+function memoryRow(when: string, m: MemorySample): string[] {
+  return [when, ms(m.rss), ms(m.peak), ms(m.heapTotal), ms(m.heapUsed), ms(m.external)];
+}

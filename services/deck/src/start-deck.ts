@@ -70,6 +70,7 @@ export async function startDeck(options: StartDeckOptions): Promise<RunningDeck>
         live,
         links: settings,
         limit: settings.maxRows,
+        logger,
         ...(visibility ? { visibility: visibility.handle } : {}),
         pages: pageRoutes({
           history: options.history ?? natsHistory(options.nc),
