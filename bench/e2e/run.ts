@@ -9,7 +9,7 @@ import { COMMENTER, headSha, ORG, presubmitConfig, signedComment, startBenchPipe
 import { emitSection, verdict, type Section } from '../report.js';
 import { distribution, ms, ratio, sleep, type Distribution } from '../stats.js';
 import { FLOOR_STEPS, measureFloor, toJenkins, toPending } from './floor.js';
-import { stageLatencies, traceStages } from './stages.js';
+import { slowestToJenkins, stageLatencies, traceStages } from './stages.js';
 
 // End to end: signed `/test` comments at a steady rate, each on its own pull request, through the
 // hook, planner, jenkins-operator and reporter running as processes; timed from the moment the
@@ -172,7 +172,9 @@ async function main(): Promise<void> {
     const toPendingMs = latencies(timings, timings.pendingAt);
     const doubled = [...timings.buildRequests.values()].filter((n) => n > 1).length;
     await stages.close();
-    const byStage = stageLatencies(new Map([...timings.sentAt].filter(([pull]) => !timings.ignored.has(pull))), stages.times, timings.jenkinsAt, timings.pendingAt);
+    const counted = new Map([...timings.sentAt].filter(([pull]) => !timings.ignored.has(pull)));
+    const byStage = stageLatencies(counted, stages.times, timings.jenkinsAt, timings.pendingAt);
+    const slowest = slowestToJenkins(counted, stages.times, timings.jenkinsAt, started);
 
     // The floor, against the same nats-server and test servers, with the services stopped (by
     // SIGTERM, so their CPU profiles are written) so that it measures the path's work alone.
@@ -253,6 +255,7 @@ async function main(): Promise<void> {
         `checks: ${toJenkinsMs.length}/${options.count} build requests and ${toPendingMs.length}/${options.count} pending statuses arrived; ${doubled} pull requests got more than one build request; ` +
           `${timings.refused.length} webhooks not answered 202${timings.refused.length ? ` (${[...new Set(timings.refused)].join(', ')})` : ''}; ` +
           `the sending process's own event-loop delay p99 ${ms(loop.percentile(99) / 1e6)} ms, max ${ms(loop.max / 1e6)} ms.`,
+        `the slowest to Jenkins (the operator resyncs every 10 s): ${slowest.join('; ')}`,
         `Jenkins requests per comment during the run (the operator's starts and resyncs): ${jenkinsPerBuild}`,
         `GitHub requests per comment during the run: ${githubPerEvent}`,
         ...(options.profileDir ? [`CPU profiles of the services: ${options.profileDir} (summary: node bench/dist/e2e/profile-summary.js ${options.profileDir})`] : []),

@@ -62,3 +62,29 @@ export function stageLatencies(
   }
   return out;
 }
+
+/**
+ * The `count` comments slowest to reach Jenkins: when each was sent (seconds into the run) and its
+ * time in each stage, so a tail that comes in clusters (a resync every 10 s) shows as one.
+ */
+export function slowestToJenkins(
+  sentAt: Map<number, number>,
+  times: StageTimes,
+  jenkinsAt: Map<number, number>,
+  startedAt: number,
+  count = 5,
+): string[] {
+  const rows: Array<{ total: number; text: string }> = [];
+  for (const [pull, sent] of sentAt) {
+    const event = times.event.get(pull);
+    const prowjob = times.prowjob.get(pull);
+    const jenkins = jenkinsAt.get(pull);
+    if (event === undefined || prowjob === undefined || jenkins === undefined) continue;
+    const ms = (value: number): string => value.toFixed(0);
+    rows.push({
+      total: jenkins - sent,
+      text: `sent at ${((sent - startedAt) / 1000).toFixed(1)} s: ${ms(jenkins - sent)} ms (hook ${ms(event - sent)}, planner ${ms(prowjob - event)}, operator ${ms(jenkins - prowjob)})`,
+    });
+  }
+  return rows.sort((a, b) => b.total - a.total).slice(0, count).map((row) => row.text);
+}

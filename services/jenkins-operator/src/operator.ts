@@ -8,7 +8,7 @@ import { BuildStarter, type Looked } from './build-starter.js';
 import { BuildStopper } from './build-stopper.js';
 import type { JenkinsMasters, Master } from './jenkins-masters.js';
 import { JenkinsView, type Listing } from './jenkins-view.js';
-import { needsSync } from './job-records.js';
+import { isHandedOver, needsSync } from './job-records.js';
 import { Reconciler, type Outcome } from './reconcile.js';
 
 export interface OperatorDeps {
@@ -32,7 +32,7 @@ export interface OperatorDeps {
 }
 
 /** The fewest jobs a resync moves in one turn before it gives way to a waiting pass, so it always gets on (`resync`). */
-const RESYNC_JOBS_PER_TURN = 4;
+const RESYNC_JOBS_PER_TURN = 1;
 
 const STATES: readonly ProwJobState[] = ['triggered', 'pending', 'success', 'failure', 'aborted', 'error'];
 
@@ -55,6 +55,12 @@ export class JenkinsOperator {
   private readonly jobs = new Map<string, StoredProwJob>();
   /** Jobs a change asked to be looked at by the next pass. */
   private readonly dirty = new Set<string>();
+  /**
+   * Jobs created while this operator has been acting: first shown by its watch, after the listing
+   * it started from. No other operator can have started their builds (the last lease holder
+   * stopped acting before this one started), so their first start needs no listing (`startsUnlisted`).
+   */
+  private readonly createdWhileActing = new Set<string>();
   private readonly jenkins: JenkinsView;
   private readonly starter: BuildStarter;
   private readonly stopper: BuildStopper;
@@ -142,6 +148,7 @@ export class JenkinsOperator {
     this.stopped = false;
     this.jobs.clear();
     this.dirty.clear();
+    this.createdWhileActing.clear();
     this.jenkins.reset();
     this.starter.reset();
     this.fullResyncWanted = false;
@@ -171,18 +178,26 @@ export class JenkinsOperator {
     const previous = seen?.job;
     if (!stored) {
       this.jobs.delete(name);
+      this.createdWhileActing.delete(name);
       this.starter.forget(name);
       if (previous && previous.spec.agent === 'jenkins' && !isFinished(previous)) this.requestWaiting();
       return;
     }
     this.jobs.set(name, stored);
     const { job } = stored;
-    if (isFinished(job)) this.starter.forget(name);
+    if (!seen && !isFinished(job)) this.createdWhileActing.add(name);
+    if (isFinished(job)) {
+      this.starter.forget(name);
+      this.createdWhileActing.delete(name);
+    }
     // A new job, the watch's first showing of one (start-up), or a new state (an abort) asks for a
     // pass. Other changes do not: the operator's own record of a start and the reporter's record
     // of each status each cost a pass of Jenkins listings for nothing, three passes per build
-    // (issue 21); what Jenkins does meanwhile is the resync's to see.
-    const news = !seen || seen.revision === stored.revision || previous!.status.state !== job.status.state;
+    // (issue 21); what Jenkins does meanwhile is the resync's to see. Nor does a move to pending:
+    // only an operator writes it, following the build it just saw start, and a pass of listings
+    // for each of those was most of the operator's Jenkins reads in a busy minute (issue 21: 0.8
+    // queue and build listings per comment, after starts had stopped listing).
+    const news = !seen || seen.revision === stored.revision || (previous!.status.state !== job.status.state && job.status.state !== 'pending');
     if (news && needsSync(job)) this.requestSync([name]);
     // A job that ended gave back its slot: the jobs waiting for one are looked at now, not at the
     // next resync.
@@ -358,6 +373,27 @@ export class JenkinsOperator {
   }
 
   /**
+   * A job whose first start needs no look at Jenkins first, because Jenkins cannot have a build of
+   * it: created while this operator has been acting, never handed to Jenkins (no record on the
+   * job), never tried by this operator (a POST that failed may still have queued a build), and not
+   * past `max_pending`, which only a listing can judge. Listing the newest 100 builds of the
+   * Jenkins job before every start was a quarter of the operator's CPU and a third of its part of
+   * each comment's path (issue 21); Prow's operator lists once per 30 s sync, not per start. A job
+   * whose first start failed, and every job after a restart or a change of lease holder, is listed
+   * before it is started, as before.
+   */
+  private startsUnlisted(job: ProwJob, master: Master): boolean {
+    const name = job.metadata.name;
+    return (
+      this.createdWhileActing.has(name) &&
+      job.status.state === 'triggered' &&
+      !isHandedOver(job) &&
+      !this.starter.attemptedSince(name, 0) &&
+      this.now().getTime() - Date.parse(job.status.startTime) <= master.maxPendingMs
+    );
+  }
+
+  /**
    * What one master shows of these jobs: one queue listing, then one build listing per Jenkins
    * job (the queue first: a build that leaves it meanwhile is then in the build listing).
    */
@@ -379,13 +415,19 @@ export class JenkinsOperator {
    */
   private async syncMaster(
     master: Master,
-    jobs: ProwJob[],
+    given: ProwJob[],
     config: Config,
     looked: Map<string, Looked>,
     listed?: MasterListing,
     deferring?: { giveWay: () => boolean; deferred: Set<string> },
   ): Promise<void> {
     const client = master.client!;
+    const jobs: ProwJob[] = [];
+    for (const job of given) {
+      if (this.startsUnlisted(job, master)) looked.set(job.metadata.name, { job, target: this.jenkins.targetOf(master, client, jenkinsJobPath(job)), outcome: 'startable' });
+      else jobs.push(job);
+    }
+    if (jobs.length === 0) return;
     const byPath = new Map<string, ProwJob[]>();
     for (const job of jobs) pushTo(byPath, jenkinsJobPath(job), job);
     // A Jenkins job the resync did not list (a config reload moved a job to it) is listed now.

@@ -202,6 +202,48 @@ describe('JenkinsOperator', () => {
       expect(buildRequestsFor(job)).toHaveLength(1);
     });
 
+    describe('what it reads of Jenkins before a start', () => {
+      /** The listings of the queue and of the Jenkins job that reached Jenkins before the job's first build request. */
+      function listingsBeforeStart(job: ProwJob): string[] {
+        const start = jenkins.requests.indexOf(buildRequestsFor(job)[0]!);
+        return jenkins.requests
+          .slice(0, start)
+          .filter((r) => r.method === 'GET' && (r.path === '/queue/api/json' || r.path === '/job/unit/api/json'))
+          .map((r) => r.path);
+      }
+
+      it('starts a job created while it acts without listing Jenkins first: no operator can have started it', async () => {
+        await startOperator();
+        const job = await createJob('unit');
+        await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+        expect(listingsBeforeStart(job)).toEqual([]);
+        expect(buildRequestsFor(job)).toHaveLength(1);
+      });
+
+      it('lists the queue and the builds before it starts a job that was in the bucket when it started (an earlier operator may have started it)', async () => {
+        const job = await createJob('unit');
+        await startOperator();
+        await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+        expect(listingsBeforeStart(job)).toEqual(expect.arrayContaining(['/queue/api/json', '/job/unit/api/json']));
+      });
+
+      it('lists Jenkins again before it tries a start whose request failed (Jenkins may have queued it)', async () => {
+        await startOperator();
+        jenkins.inject({ method: 'POST', path: /\/buildWithParameters$/ }, { status: 500 });
+        const job = await createJob('unit');
+        await waitFor('the refused build request', () => buildRequestsFor(job).length === 1);
+        await operator!.settled();
+        const before = jenkins.requests.length;
+
+        clockOffsetMs = 60_000;
+        await syncAll();
+        await waitForJob(job, 'enqueued', (j) => j.status.description === ENQUEUED);
+        const retry = jenkins.requests.indexOf(buildRequestsFor(job)[1]!);
+        const between = jenkins.requests.slice(before, retry).map((r) => `${r.method} ${r.path}`);
+        expect(between).toEqual(expect.arrayContaining(['GET /queue/api/json', 'GET /job/unit/api/json']));
+      });
+    });
+
     // Descriptions as Prow's syncPendingJob writes them (pkg/jenkins/controller.go).
     it.each<[BuildResult, ProwJob['status']['state'], string]>([
       ['SUCCESS', 'success', 'Jenkins job succeeded.'],
@@ -581,7 +623,7 @@ describe('JenkinsOperator', () => {
       for (const job of [...running, fresh]) expect(buildRequestsFor(job)).toHaveLength(1);
     });
 
-    it('reads Jenkins again for a new state of a job, not for its own record of the start or the reporter’s record of a status', async () => {
+    it('reads Jenkins again for a new state of a job, not for its own record of the start, its own move to pending or the reporter’s record of a status', async () => {
       const job = await createJob('unit');
       await startOperator();
       await waitForJob(job, 'enqueued', (current) => current.metadata.annotations[QUEUE_ITEM] !== undefined);
@@ -598,9 +640,17 @@ describe('JenkinsOperator', () => {
       await operator!.settled();
       expect(listings()).toBe(afterStart);
 
-      await store.update(job.metadata.name, (current) => transition(current, 'aborted', now(), { description: 'Aborted.' }));
-      await waitFor('the aborted job’s queue item cancelled', () => queueItemsFor(job).length === 0);
+      // The build starts; the one pass asked for here moves the job to pending, and that move asks for no pass.
+      jenkins.startBuild(jenkins.findQueueItem(job.metadata.name)!.id);
+      await syncAll();
+      await waitForJob(job, 'pending', (current) => current.status.state === 'pending');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await operator!.settled();
       expect(listings()).toBe(afterStart + 1);
+
+      await store.update(job.metadata.name, (current) => transition(current, 'aborted', now(), { description: 'Aborted.' }));
+      await waitFor('the aborted job’s build stopped', () => jenkins.requestsTo({ method: 'POST', path: /\/stop$/ }).length === 1);
+      expect(listings()).toBe(afterStart + 2);
     });
 
     it('starts no build for a job that finished after the operator last saw it', async () => {

@@ -220,12 +220,14 @@ describe('JenkinsOperator with two tenants', () => {
   it("keeps starting one tenant's jobs while the other tenant's Jenkins hangs, and starts the other's once it answers again", async () => {
     const timeoutMs = 1_000;
     const config = tenantsConfig(payments, search);
-    // The background look comes after the pass measured below.
-    await startOperator(config, ALL_TENANTS, { timeoutMs }, 2 * timeoutMs);
     // Three answers late past the client's timeout: the first pass's try and its one retry, then
     // the next ask, whoever makes it.
     payments.inject({ path: '/queue/api/json' }, { delayMs: 3 * timeoutMs, times: 3 });
+    // In the bucket before the operator starts, so its first start is looked up in Jenkins first
+    // (a job created while it acts is started without a listing).
     const ledger = await create(newJob(config, 'acme-pay/ledger', 'unit', 'payments'));
+    // The background look comes after the pass measured below.
+    await startOperator(config, ALL_TENANTS, { timeoutMs }, 2 * timeoutMs);
     await waitFor('the payments queue listing tried twice', () => payments.requestsTo({ path: '/queue/api/json' }).length === 2);
     await operator!.settled();
 
