@@ -11,7 +11,7 @@ import { markdownTable, type Section } from './report.js';
 // `make bench`: every benchmark, one after the other, each in its own process (so none inherits
 // another's heap or timers), then bench/RESULTS.md and bench/latency.png from what they wrote.
 
-const USAGE = `usage: npm run bench -- [--quick] [--only e2e,burst,hook,operator,planner,economy,deck] [--out DIR]
+const USAGE = `usage: npm run bench -- [--quick] [--only e2e,burst,hook,operator,planner,economy,github,deck] [--out DIR]
 
   --quick     smaller sizes everywhere (about 2 minutes), for a developer's check
   --only IDS  run only these benchmarks
@@ -33,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   { id: 'operator', script: 'operator/run.js', args: [], quick: ['--sizes', '100,1000', '--starts', '100'] },
   { id: 'planner', script: 'planner/run.js', args: [], quick: ['--events', '500'] },
   { id: 'economy', script: 'economy/run.js', args: [], quick: [] },
+  { id: 'github', script: 'github/run.js', args: [], quick: ['--count', '200'] },
   { id: 'deck', script: 'deck/run.js', args: [], quick: ['--prowjobs', '2000', '--history', '20000'] },
 ];
 
