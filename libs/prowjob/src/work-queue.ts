@@ -4,13 +4,18 @@ import type { Logger } from '@bowline/observability';
  * A queue of keys to work on, as Kubernetes controllers use: a key added many times before it is
  * handled is handled once; one key is never handled twice at the same time (added again while
  * running, it runs once more after); a failure retries the key with backoff; at most
- * `concurrency` keys run at once. Keys added `ahead` go before every other waiting key.
+ * `concurrency` keys run at once. Keys added `ahead` go before every other waiting key, and may
+ * run in `AHEAD_SLOTS` more: they never wait for a slot held by slower work.
  */
+/** Slots beyond `concurrency` that only keys added `ahead` may use. */
+export const AHEAD_SLOTS = 2;
+
 export class WorkQueue {
   private readonly waiting = new Set<string>();
   private readonly waitingAhead = new Set<string>();
   private readonly running = new Set<string>();
-  private readonly again = new Set<string>();
+  /** Keys added while running, to run once more after: whether any of those adds was `ahead`. */
+  private readonly again = new Map<string, boolean>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private idleWaiters: (() => void)[] = [];
@@ -24,7 +29,7 @@ export class WorkQueue {
   /** `ahead`: before the keys waiting now (the reporter's first status of a job, issue 21). */
   add(key: string, options: { ahead?: boolean } = {}): void {
     if (this.stopped) return;
-    if (this.running.has(key)) this.again.add(key);
+    if (this.running.has(key)) this.again.set(key, (this.again.get(key) ?? false) || options.ahead === true);
     else if (options.ahead) {
       this.waiting.delete(key);
       this.waitingAhead.add(key);
@@ -50,8 +55,9 @@ export class WorkQueue {
   private pump(): void {
     const concurrency = this.options.concurrency ?? 4;
     for (const waiting of [this.waitingAhead, this.waiting]) {
+      const slots = waiting === this.waitingAhead ? concurrency + AHEAD_SLOTS : concurrency;
       for (const key of waiting) {
-        if (this.running.size >= concurrency) break;
+        if (this.running.size >= slots) break;
         if (this.running.has(key)) continue;
         waiting.delete(key);
         this.running.add(key);
@@ -84,7 +90,9 @@ export class WorkQueue {
       }
     } finally {
       this.running.delete(key);
-      if (this.again.delete(key) && !this.stopped) this.waiting.add(key);
+      const again = this.again.get(key);
+      this.again.delete(key);
+      if (again !== undefined && !this.stopped) (again ? this.waitingAhead : this.waiting).add(key);
       this.pump();
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '@bowline/observability';
-import { WorkQueue } from '../src/work-queue.js';
+import { AHEAD_SLOTS, WorkQueue } from '../src/work-queue.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -47,9 +47,11 @@ describe('the work queue', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const queue = new WorkQueue(async (key) => {
       handled.push(key);
-      if (key === 'blocker') await gate;
+      if (key.includes('blocker')) await gate;
     }, { logger, concurrency: 1 });
+    // Every slot taken, the ones only keys added ahead may use included.
     queue.add('blocker');
+    for (let i = 1; i <= AHEAD_SLOTS; i += 1) queue.add(`ahead blocker ${i}`, { ahead: true });
     queue.add('older');
     queue.add('first-report', { ahead: true });
     queue.add('moved-ahead');
@@ -57,7 +59,46 @@ describe('the work queue', () => {
     queue.add('first-report');
     release();
     await queue.idle();
-    expect(handled).toEqual(['blocker', 'first-report', 'moved-ahead', 'older']);
+    expect(handled.slice(1 + AHEAD_SLOTS)).toEqual(['first-report', 'moved-ahead', 'older']);
+  });
+
+  it('runs a key added ahead at once in a slot of its own while slower work holds every other slot', async () => {
+    const handled: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const queue = new WorkQueue(async (key) => {
+      handled.push(key);
+      if (key.startsWith('slow')) await gate;
+    }, { logger, concurrency: 2 });
+    queue.add('slow 1');
+    queue.add('slow 2');
+    queue.add('slow 3');
+    queue.add('first report', { ahead: true });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(handled).toEqual(['slow 1', 'slow 2', 'first report']);
+    release();
+    await queue.idle();
+    expect(handled).toEqual(['slow 1', 'slow 2', 'first report', 'slow 3']);
+  });
+
+  it('keeps a key added ahead while it runs ahead for its next run', async () => {
+    const handled: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let runs = 0;
+    const queue = new WorkQueue(async (key) => {
+      handled.push(key);
+      if (key === 'first report' && (runs += 1) === 1) {
+        // A newer state came while the first report ran: it goes again, ahead of the slow work.
+        queue.add('first report', { ahead: true });
+        for (let i = 1; i <= 3; i += 1) queue.add(`slow ${i}`);
+        await gate;
+      } else if (key.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, 5));
+    }, { logger, concurrency: 1 });
+    queue.add('first report', { ahead: true });
+    release();
+    await queue.idle();
+    expect(handled.slice(0, 2)).toEqual(['first report', 'first report']);
   });
 
   it('retries a failing key with backoff until it succeeds', async () => {

@@ -27,6 +27,11 @@ const GITHUB_STATES: Record<ProwJobState, 'pending' | 'success' | 'failure' | 'e
   error: 'error',
 };
 
+/** No status of the job is on GitHub yet: its first goes ahead of other jobs' changes. */
+function neverReported(job: ProwJob): boolean {
+  return job.status.prev_report_states?.[REPORTER_NAME] === undefined;
+}
+
 /** A GitHub identity: the client, and who it writes as (to find its own failure comments). */
 export interface GitHubIdentity {
   octokit: Octokit;
@@ -109,10 +114,11 @@ export class Reporter {
 
   async start(): Promise<void> {
     this.watcher = await this.deps.store.watch((name, stored) => {
-      // A job's first status goes ahead of the changes waiting: it is what the author waits to see
-      // on the pull request, and a resync's burst of "running" and finished jobs held it for most
+      // A job's first status goes ahead of the changes waiting, in a slot of its own: it is what
+      // the author waits to see on the pull request, and a resync's burst of "running" and
+      // finished jobs (each finished one also reads the pull request's comments) held it for most
       // of a second behind them (issue 21).
-      if (stored && this.needsReport(stored.job)) this.queue.add(name, { ahead: stored.job.status.prev_report_states?.[REPORTER_NAME] === undefined });
+      if (stored && this.needsReport(stored.job)) this.queue.add(name, { ahead: neverReported(stored.job) });
     }, this.deps.logger);
   }
 
@@ -172,7 +178,7 @@ export class Reporter {
         if (latest?.revision !== stored.revision) {
           this.superseded.inc();
           log.debug({ state, revision: stored.revision, newer: latest?.revision }, 'job changed again before its report went out: reporting the newer state');
-          if (latest) this.queue.add(name);
+          if (latest) this.queue.add(name, { ahead: neverReported(latest.job) });
           return;
         }
         await github.octokit.rest.repos.createCommitStatus({
