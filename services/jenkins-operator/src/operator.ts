@@ -375,8 +375,10 @@ export class JenkinsOperator {
   /**
    * A job whose first start needs no look at Jenkins first, because Jenkins cannot have a build of
    * it: created while this operator has been acting, never handed to Jenkins (no record on the
-   * job), never tried by this operator (a POST that failed may still have queued a build), and not
-   * past `max_pending`, which only a listing can judge. Listing the newest 100 builds of the
+   * job), never tried by this operator (a POST that failed may still have queued a build), not
+   * past `max_pending`, which only a listing can judge, and on a master (and Jenkins job) that
+   * answered its last listing: a start on a silent master would hold up the pass for the client's
+   * whole timeout, where a listing is not even tried (jenkins-view.ts). Listing the newest 100 builds of the
    * Jenkins job before every start was a quarter of the operator's CPU and a third of its part of
    * each comment's path (issue 21); Prow's operator lists once per 30 s sync, not per start. A job
    * whose first start failed, and every job after a restart or a change of lease holder, is listed
@@ -389,7 +391,8 @@ export class JenkinsOperator {
       job.status.state === 'triggered' &&
       !isHandedOver(job) &&
       !this.starter.attemptedSince(name, 0) &&
-      this.now().getTime() - Date.parse(job.status.startTime) <= master.maxPendingMs
+      this.now().getTime() - Date.parse(job.status.startTime) <= master.maxPendingMs &&
+      this.jenkins.answeredLastTime(master, job)
     );
   }
 

@@ -232,15 +232,19 @@ describe('JenkinsOperator with two tenants', () => {
     await operator!.settled();
 
     // A pass over both tenants' jobs no longer waits on the silent Jenkins: a request to it would
-    // cost a whole timeout.
+    // cost a whole timeout. That holds for a payments job created now too, which is started
+    // without a listing only on a master that answered its last one.
+    const newLedger = await create(newJob(config, 'acme-pay/ledger', 'unit', 'payments'));
     const searchUnit = await create(newJob(config, 'acme/search', 'unit', 'search'));
     const began = Date.now();
-    await operator!.sync([(await store.get(ledger.metadata.name))!.job, searchUnit]);
+    await operator!.sync([(await store.get(ledger.metadata.name))!.job, newLedger, searchUnit]);
     expect(Date.now() - began).toBeLessThan(timeoutMs);
     expect((await store.get(searchUnit.metadata.name))!.job.status.description).toBe(DESCRIPTIONS.enqueued);
+    expect(payments.requestsTo({ method: 'POST', path: /\/buildWithParameters$/ })).toEqual([]);
 
-    // The background look finds it answering again, and its job starts without a resync.
+    // The background look finds it answering again, and its jobs start without a resync.
     await waitForJob(ledger, 'enqueued', enqueued);
+    await waitForJob(newLedger, 'enqueued', enqueued);
     expect(payments.findQueueItem(ledger.metadata.name)).toBeDefined();
   });
 
