@@ -93,7 +93,7 @@ export class FakeGitHub extends FakeServer {
 
   /**
    * Answers the next matching requests the way GitHub refuses a client over its limits (a primary
-   * or a secondary limit, on a 403 or a 429), as `@octokit/plugin-throttling` recognises them.
+   * or a secondary limit, on a 403 or a 429), with the headers GitHub documents for each.
    */
   rateLimit(matcher: RequestMatcher, options: RateLimitOptions): void {
     this.http.inject(matcher, this.quota.refusal(options, () => `FAKE:${this.nextRequestId++}`));

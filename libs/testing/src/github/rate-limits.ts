@@ -41,10 +41,10 @@ export class RateLimits {
   }
 
   /**
-   * The fault refusing a client the way GitHub does over its limits. `@octokit/plugin-throttling`
-   * tells the kinds apart by exactly these traits: a secondary limit by "secondary rate" in the
-   * message (with `retry-after` as the wait), a primary one by `x-ratelimit-remaining: 0` (waiting
-   * until `x-ratelimit-reset`), on a 403 or a 429. `requestId` numbers the answer as the fake's
+   * The fault refusing a client the way GitHub does over its limits, with every trait a client may
+   * tell the kinds apart by: a secondary limit by `retry-after` (Bowline's rate-limits.ts) or
+   * "secondary rate" in the message (@octokit/plugin-throttling), a primary one by
+   * `x-ratelimit-remaining: 0` (waiting until `x-ratelimit-reset`), on a 403 or a 429. `requestId` numbers the answer as the fake's
    * other answers are numbered.
    */
   refusal(options: RateLimitOptions, requestId: () => string): Fault {
