@@ -1,5 +1,8 @@
 import type { Logger } from '@bowline/observability';
 
+/** Slots beyond `concurrency` that only keys added `ahead` may use. */
+export const AHEAD_SLOTS = 2;
+
 /**
  * A queue of keys to work on, as Kubernetes controllers use: a key added many times before it is
  * handled is handled once; one key is never handled twice at the same time (added again while
@@ -7,9 +10,6 @@ import type { Logger } from '@bowline/observability';
  * `concurrency` keys run at once. Keys added `ahead` go before every other waiting key, and may
  * run in `AHEAD_SLOTS` more: they never wait for a slot held by slower work.
  */
-/** Slots beyond `concurrency` that only keys added `ahead` may use. */
-export const AHEAD_SLOTS = 2;
-
 export class WorkQueue {
   private readonly waiting = new Set<string>();
   private readonly waitingAhead = new Set<string>();
