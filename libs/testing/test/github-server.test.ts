@@ -833,7 +833,9 @@ describe('FakeGitHub with the App installed on accounts', () => {
   it('refuses a token with 401 "Bad credentials" once it has expired', async () => {
     const installation = asToken(await mint(11));
     try {
-      ahead = TTL_MS - 1000;
+      // `expires_at` has whole seconds (up to 1 s before mint + TTL), and the mint took some time:
+      // 2 s before the TTL is inside the token's life however the mint fell within its second.
+      ahead = TTL_MS - 2000;
       expect((await installation.rest.pulls.get({ owner: 'acme', repo: 'widgets', pull_number: 7 })).status).toBe(200);
       ahead = TTL_MS;
       expect(await failure(installation.rest.pulls.get({ owner: 'acme', repo: 'widgets', pull_number: 7 }))).toMatchObject({
