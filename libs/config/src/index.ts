@@ -14,7 +14,7 @@ export type {
   TenantAccess,
   TenantQuotas,
 } from './types.js';
-export { DEFAULT_TENANT, parseAccessEntry, tenantNamed, tenantOf } from './tenants.js';
+export { accessEntryText, DEFAULT_TENANT, parseAccessEntry, tenantNamed, tenantOf } from './tenants.js';
 export { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
 export { matchChanges, needsExplicitTrigger, runsAgainstBranch, shouldRunPresubmit, type ChangedFiles } from './presubmit.js';
 export { commandText } from './command-text.js';

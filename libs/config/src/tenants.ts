@@ -38,6 +38,18 @@ export function parseAccessEntry(text: string): AccessEntry | undefined {
   return undefined;
 }
 
+/** An access entry as written in config.yaml (the inverse of `parseAccessEntry`), as view tokens name it. */
+export function accessEntryText(entry: AccessEntry): string {
+  switch (entry.kind) {
+    case 'team':
+      return `team:${entry.org}/${entry.team}`;
+    case 'user':
+      return `user:${entry.login}`;
+    default:
+      return entry.kind;
+  }
+}
+
 /** How the builder reads a tenant's Jenkins list: as `bowline.jenkins` entries, at the tenant's path. */
 export type MastersReader = (doc: DocumentReader, path: Path, entries: Raw[]) => JenkinsMaster[];
 

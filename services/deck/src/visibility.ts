@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { DEFAULT_TENANT, tenantOf, type AccessEntry, type Config, type ConfigSource, type Tenant } from '@bowline/config';
+import { accessEntryText, DEFAULT_TENANT, tenantOf, type AccessEntry, type Config, type ConfigSource, type Tenant } from '@bowline/config';
 import { tenantOfJob, type HistoryRecord, type ProwJob } from '@bowline/prowjob';
 import { decideView, type ViewTokens } from '@bowline/service';
 import { html } from './html.js';
@@ -111,7 +111,7 @@ export function scopeOf(res: Response): Scope {
 }
 
 function viewable(tenant: Tenant): { name: string; view?: string[] } {
-  return { name: tenant.name, ...(tenant.access.view ? { view: tenant.access.view.map(entryText) } : {}) };
+  return { name: tenant.name, ...(tenant.access.view ? { view: tenant.access.view.map(accessEntryText) } : {}) };
 }
 
 /** As the operator's logs endpoint: `tenantOfJob`. */
@@ -125,17 +125,6 @@ function tenantNameOfRecord(config: Config, record: HistoryRecord): string {
   return (org && repo && tenantOf(config, org, repo)?.name) || DEFAULT_TENANT;
 }
 
-/** An access entry as written in config.yaml, as view tokens name it. */
-function entryText(entry: AccessEntry): string {
-  switch (entry.kind) {
-    case 'team':
-      return `team:${entry.org}/${entry.team}`;
-    case 'user':
-      return `user:${entry.login}`;
-    default:
-      return entry.kind;
-  }
-}
 
 function signInPage(canSignIn: boolean): ReturnType<typeof page> {
   return page(

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AccessEntry, ConfigSource, TenantFilter } from '@bowline/config';
+import { accessEntryText, type ConfigSource, type TenantFilter } from '@bowline/config';
 import { JenkinsError } from '@bowline/jenkins';
 import type { Logger } from '@bowline/observability';
 import { tenantOfJob, type ProwJob, type ProwJobStore } from '@bowline/prowjob';
@@ -101,17 +101,6 @@ function mayView(deps: LogsRouteDeps, grant: ReturnType<ViewTokens['grantOf']>, 
   return decideView(grant, { name, view }) === 'allowed';
 }
 
-/** An access entry as written in config.yaml, as view tokens name it. */
-function accessEntryText(entry: AccessEntry): string {
-  switch (entry.kind) {
-    case 'team':
-      return `team:${entry.org}/${entry.team}`;
-    case 'user':
-      return `user:${entry.login}`;
-    default:
-      return entry.kind;
-  }
-}
 
 function answer(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   // Part of a log was sent already: the cut connection is the only way left to say it failed.
