@@ -1,5 +1,5 @@
 import type { Presubmit } from '@bowline/config';
-import { isFinished, type ProwJobStore } from '@bowline/prowjob';
+import { isFinished, type ProwJobStore, type StoredProwJob } from '@bowline/prowjob';
 import type { AccessRules } from './access.js';
 import type { PullRequestWriter } from './comments-and-labels.js';
 import { marker, quotaReply, teamsOnlyReply } from './messages.js';
@@ -50,6 +50,22 @@ export async function withinAllowedTeams(deps: GateDeps, ctx: EventContext, numb
 }
 
 /**
+ * The pull request's unfinished presubmits, except those this very event created (a redelivery
+ * must neither count nor abort its own jobs).
+ */
+export async function unfinishedOfOtherEvents(store: Pick<ProwJobStore, 'list'>, ctx: EventContext, number: number): Promise<StoredProwJob[]> {
+  return (await store.list()).filter(
+    ({ job }) =>
+      job.spec.type === 'presubmit' &&
+      !isFinished(job) &&
+      job.spec.refs.org === ctx.org &&
+      job.spec.refs.repo === ctx.repo &&
+      job.spec.refs.pulls?.[0]?.number === number &&
+      job.metadata.annotations?.['bowline.dev/delivery-id'] !== ctx.envelope.id,
+  );
+}
+
+/**
  * `quotas.max_jobs_per_pr`: the pull request's unfinished presubmits plus the new ones stay within
  * it. The new ones are started up to the limit, required jobs before optional ones (a required
  * status blocks the merge), and the rest are named in one reply per event. Jobs this very event
@@ -58,15 +74,7 @@ export async function withinAllowedTeams(deps: GateDeps, ctx: EventContext, numb
 export async function withinQuota(deps: GateDeps, ctx: EventContext, number: number, jobs: readonly Presubmit[], asker: Asker): Promise<Presubmit[]> {
   const limit = ctx.tenant.quotas.maxJobsPerPr;
   if (limit <= 0 || jobs.length === 0) return [...jobs];
-  const unfinished = (await deps.store.list()).filter(
-    ({ job }) =>
-      job.spec.type === 'presubmit' &&
-      !isFinished(job) &&
-      job.spec.refs.org === ctx.org &&
-      job.spec.refs.repo === ctx.repo &&
-      job.spec.refs.pulls?.[0]?.number === number &&
-      job.metadata.annotations?.['bowline.dev/delivery-id'] !== ctx.envelope.id,
-  ).length;
+  const unfinished = (await unfinishedOfOtherEvents(deps.store, ctx, number)).length;
   const room = Math.max(0, limit - unfinished);
   if (jobs.length <= room) return [...jobs];
   const ordered = [...jobs.filter((j) => !j.optional), ...jobs.filter((j) => j.optional)];

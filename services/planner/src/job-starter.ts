@@ -2,9 +2,9 @@ import type { Counter } from 'prom-client';
 import type { ChangedFiles, ConfigSource, Presubmit } from '@bowline/config';
 import type { Octokit } from '@bowline/github';
 import { BowlineError } from '@bowline/observability';
-import { isFinished, newPresubmitJob, prowJobName, transition, type GitHubPullRequest, type ProwJobStore } from '@bowline/prowjob';
+import { newPresubmitJob, prowJobName, transition, type GitHubPullRequest, type ProwJobStore } from '@bowline/prowjob';
 import { filterPresubmits, testAllFilter } from './filters.js';
-import { withinAllowedTeams, withinQuota, type GateDeps } from './job-gates.js';
+import { unfinishedOfOtherEvents, withinAllowedTeams, withinQuota, type GateDeps } from './job-gates.js';
 import type { EventContext, PullRequest } from './pull-request.js';
 
 /** Some ProwJobs of one event could not be created; the others were, and a retry creates the rest. */
@@ -105,15 +105,7 @@ export class JobStarter {
    * this very delivery created (a redelivered push must not abort its own jobs).
    */
   async abortUnfinished(ctx: EventContext, number: number, description: string, why: string): Promise<void> {
-    const mine = (await this.deps.store.list()).filter(
-      ({ job }) =>
-        job.spec.type === 'presubmit' &&
-        !isFinished(job) &&
-        job.spec.refs.org === ctx.org &&
-        job.spec.refs.repo === ctx.repo &&
-        job.spec.refs.pulls?.[0]?.number === number &&
-        job.metadata.annotations?.['bowline.dev/delivery-id'] !== ctx.envelope.id,
-    );
+    const mine = await unfinishedOfOtherEvents(this.deps.store, ctx, number);
     for (const { job } of mine) {
       const done = await this.deps.store.update(job.metadata.name, (current) => transition(current, 'aborted', this.deps.now(), { description }));
       if (done) {
