@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JsMsg, type StreamConfig } from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
-import { BowlineError, describeError, type Logger } from '@bowline/observability';
+import { BowlineError, describeError, metricOnce, type Logger } from '@bowline/observability';
 import { headerRecord, readStream } from './read-stream.js';
 import { DEADLETTER_STREAM, DEADLETTER_SUBJECT_PREFIX, deadLetterSubject, EVENTS_STREAM, EVENTS_SUBJECT_PREFIX } from './names.js';
 import { ensureStream, sameRetention, type StreamSettings } from './streams.js';
@@ -48,15 +48,16 @@ export async function ensureDeadLetterStream(nc: NatsConnection, settings: Strea
 
 /** The one counter of rejected messages in a registry, shared by every consumer of a process. */
 export function rejectedCounter(registry: Registry): Counter {
-  const existing = registry.getSingleMetric('bowline_events_rejected_total') as Counter | undefined;
-  return (
-    existing ??
-    new Counter({
-      name: 'bowline_events_rejected_total',
-      help: 'Messages a consumer can never handle, put in the dead-letter stream, by service and reason',
-      labelNames: ['service', 'reason'],
-      registers: [registry],
-    })
+  return metricOnce(
+    registry,
+    'bowline_events_rejected_total',
+    (registers) =>
+      new Counter({
+        name: 'bowline_events_rejected_total',
+        help: 'Messages a consumer can never handle, put in the dead-letter stream, by service and reason',
+        labelNames: ['service', 'reason'],
+        registers,
+      }),
   );
 }
 

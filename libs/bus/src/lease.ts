@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { KV } from '@nats-io/kv';
-import { BowlineError, SettingsError, type Logger } from '@bowline/observability';
+import { BowlineError, metricOnce, SettingsError, type Logger } from '@bowline/observability';
 import { leaseHolderId } from './lease-bucket.js';
 import { isWrongLastSequence } from './nats-errors.js';
 
@@ -131,10 +131,11 @@ export class Lease {
     this.now = options.now ?? Date.now;
     this.logger = options.logger.child({ lease: options.name, holder: this.holder });
     if (options.registry) {
-      const existing = options.registry.getSingleMetric('bowline_lease_held');
-      this.gauge =
-        (existing as Gauge | undefined) ??
-        new Gauge({ name: 'bowline_lease_held', help: 'Whether this process holds the lease (1) or stands by (0)', labelNames: ['lease'], registers: [options.registry] });
+      this.gauge = metricOnce(
+        options.registry,
+        'bowline_lease_held',
+        (registers) => new Gauge({ name: 'bowline_lease_held', help: 'Whether this process holds the lease (1) or stands by (0)', labelNames: ['lease'], registers }),
+      );
       this.gauge.set({ lease: this.name }, 0);
     }
   }

@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import type { Logger } from '@bowline/observability';
+import { metricOnce, type Logger } from '@bowline/observability';
 
 export type LimitKind = 'primary' | 'secondary';
 
@@ -102,17 +102,17 @@ export class RateLimitPolicy {
   }
 }
 
-// Several Octokit instances (one per identity) may share a registry, and prom-client refuses a
-// second metric of the same name: the first one registered is the one used.
+// Several Octokit instances (one per identity) may share a registry: `metricOnce`.
 function rateLimitedCounter(registry: Registry): Counter<'service' | 'kind' | 'action'> {
-  const existing = registry.getSingleMetric('bowline_github_rate_limited_total') as Counter<'service' | 'kind' | 'action'> | undefined;
-  return (
-    existing ??
-    new Counter({
-      name: 'bowline_github_rate_limited_total',
-      help: 'GitHub rate-limit refusals by kind (primary, secondary) and what followed (wait, fail)',
-      labelNames: ['service', 'kind', 'action'],
-      registers: [registry],
-    })
+  return metricOnce(
+    registry,
+    'bowline_github_rate_limited_total',
+    (registers) =>
+      new Counter({
+        name: 'bowline_github_rate_limited_total',
+        help: 'GitHub rate-limit refusals by kind (primary, secondary) and what followed (wait, fail)',
+        labelNames: ['service', 'kind', 'action'],
+        registers,
+      }),
   );
 }

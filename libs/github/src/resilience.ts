@@ -1,6 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { pushTo, type Logger } from '@bowline/observability';
+import { metricOnce, pushTo, type Logger } from '@bowline/observability';
 import { RateLimitPolicy, rateLimitOf } from './rate-limits.js';
 import { pacerOf } from './request-pacing.js';
 import { DEFAULT_RETRY_BASE_MS, DEFAULT_SERVER_RETRIES, isServerError, serverRetryDelayMs } from './server-retries.js';
@@ -152,14 +152,13 @@ interface RequestMetrics {
   remaining: Gauge<'service'>;
 }
 
-// Several Octokit instances (one per identity) may share a registry, and prom-client refuses a
-// second metric of the same name: the first one registered is the one used.
+// Several Octokit instances (one per identity) may share a registry: `metricOnce`.
 function requestMetrics(registry: Registry): RequestMetrics {
   return {
-    requests: metricOf(registry, 'bowline_github_requests_total', (registers) =>
+    requests: metricOnce(registry, 'bowline_github_requests_total', (registers) =>
       new Counter({ name: 'bowline_github_requests_total', help: 'GitHub API calls by route template and answer (status, or error when none came)', labelNames: ['service', 'route', 'code'], registers }),
     ),
-    seconds: metricOf(registry, 'bowline_github_request_seconds', (registers) =>
+    seconds: metricOnce(registry, 'bowline_github_request_seconds', (registers) =>
       new Histogram({
         name: 'bowline_github_request_seconds',
         help: 'Time a GitHub API call took, rate-limit waits and retries included',
@@ -169,15 +168,12 @@ function requestMetrics(registry: Registry): RequestMetrics {
         registers,
       }),
     ),
-    remaining: metricOf(registry, 'bowline_github_rate_limit_remaining', (registers) =>
+    remaining: metricOnce(registry, 'bowline_github_rate_limit_remaining', (registers) =>
       new Gauge({ name: 'bowline_github_rate_limit_remaining', help: 'x-ratelimit-remaining of the last GitHub answer', labelNames: ['service'], registers }),
     ),
   };
 }
 
-function metricOf<M>(registry: Registry, name: string, create: (registers: Registry[]) => M): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? create([registry]);
-}
 
 const UNKNOWN_ROUTE = '(unknown route)';
 // A template's `{?name,…}` part lists query parameters; it is not part of the route.

@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import { BowlineError, type Logger } from '@bowline/observability';
+import { BowlineError, metricOnce, type Logger } from '@bowline/observability';
 import { WorkQueue, type ProwJob, type StoredProwJob } from '@bowline/prowjob';
 import { KubeApiError, type ProwJobApi, type ProwJobInformer } from './kube-api.js';
 import { BOWLINE } from './prow-labels.js';
@@ -64,9 +64,11 @@ export class KubeBridge {
 
   constructor(private readonly options: KubeBridgeOptions) {
     const name = 'bowline_kube_bridge_writes_total';
-    this.writes =
-      (options.registry.getSingleMetric(name) as Counter<'operation' | 'outcome'> | undefined) ??
-      new Counter({ name, help: 'Writes to the cluster’s ProwJobs and imports into the bucket, by operation and outcome.', labelNames: ['operation', 'outcome'], registers: [options.registry] });
+    this.writes = metricOnce(
+      options.registry,
+      name,
+      (registers) => new Counter({ name, help: 'Writes to the cluster’s ProwJobs and imports into the bucket, by operation and outcome.', labelNames: ['operation', 'outcome'], registers }),
+    );
   }
 
   /** Reads the bucket and starts the cluster's informer; the writes start once the cluster is listed. */

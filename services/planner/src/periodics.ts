@@ -4,7 +4,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { ConfigSource, Periodic, TenantFilter } from '@bowline/config';
 import type { CronSchedule } from '@bowline/go';
 import { isWrongLastSequence } from '@bowline/bus';
-import type { Logger } from '@bowline/observability';
+import { metricOnce, type Logger } from '@bowline/observability';
 import { newPeriodicJob, prowJobName, type ProwJobStore } from '@bowline/prowjob';
 
 /*
@@ -179,9 +179,11 @@ export class PeriodicScheduler {
     this.now = deps.now ?? (() => new Date());
     this.tickMs = deps.tickMs ?? DEFAULT_TICK_MS;
     // A second scheduler on one registry (a restart inside one process) shares the counter.
-    this.started =
-      (deps.registry.getSingleMetric(STARTED_METRIC) as Counter<'job' | 'tenant'> | undefined) ??
-      new Counter({ name: STARTED_METRIC, help: 'Periodic runs started (ProwJobs created), by job and tenant', labelNames: ['job', 'tenant'], registers: [deps.registry] });
+    this.started = metricOnce(
+      deps.registry,
+      STARTED_METRIC,
+      (registers) => new Counter({ name: STARTED_METRIC, help: 'Periodic runs started (ProwJobs created), by job and tenant', labelNames: ['job', 'tenant'], registers }),
+    );
   }
 
   /** Ticks now and then every `tickMs`; a tick never overlaps the one before. */
