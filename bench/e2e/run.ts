@@ -9,7 +9,7 @@ import { COMMENTER, headSha, ORG, presubmitConfig, signedComment, startBenchPipe
 import { emitSection, verdict, type Section } from '../report.js';
 import { distribution, ms, ratio, sleep, type Distribution } from '../stats.js';
 import { FLOOR_STEPS, measureFloor, toJenkins, toPending } from './floor.js';
-import { slowestToJenkins, stageLatencies, traceStages } from './stages.js';
+import { commentStages, slowestToJenkins, traceStages } from './stages.js';
 
 // End to end: signed `/test` comments at a steady rate, each on its own pull request, through the
 // hook, planner, jenkins-operator and reporter running as processes; timed from the moment the
@@ -173,8 +173,8 @@ async function main(): Promise<void> {
     const doubled = [...timings.buildRequests.values()].filter((n) => n > 1).length;
     await stages.close();
     const counted = new Map([...timings.sentAt].filter(([pull]) => !timings.ignored.has(pull)));
-    const byStage = stageLatencies(counted, stages.times, timings.jenkinsAt, timings.pendingAt);
-    const slowest = slowestToJenkins(counted, stages.times, timings.jenkinsAt, started);
+    const comments = commentStages(counted, stages.times, timings.jenkinsAt, timings.pendingAt);
+    const slowest = slowestToJenkins(comments, started);
 
     // The floor, against the same nats-server and test servers, with the services stopped (by
     // SIGTERM, so their CPU profiles are written) so that it measures the path's work alone.
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
           rows: [
             ['stage', 'n', 'p50', 'p90', 'p99', 'max', 'from → to'],
             ...STAGES.map(([key, what]) => {
-              const d = distribution(byStage[key]);
+              const d = distribution(comments.flatMap((c) => (c[key] === undefined ? [] : [c[key]])));
               return [key, String(d.count), ms(d.p50), ms(d.p90), ms(d.p99), ms(d.max), what];
             }),
           ],

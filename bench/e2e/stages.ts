@@ -42,49 +42,43 @@ export async function traceStages(natsUrl: string, pullOfDelivery: (id: string) 
   return { times, close: () => nc.close() };
 }
 
-/** Each comment's time in each stage, in milliseconds; comments missing a mark are left out. */
-export function stageLatencies(
-  sentAt: Map<number, number>,
-  times: StageTimes,
-  jenkinsAt: Map<number, number>,
-  pendingAt: Map<number, number>,
-): Record<'hook' | 'planner' | 'operator' | 'reporter', number[]> {
-  const out = { hook: [] as number[], planner: [] as number[], operator: [] as number[], reporter: [] as number[] };
-  for (const [pull, sent] of sentAt) {
+/** One comment's time in each stage, in milliseconds; a stage whose marks are missing is undefined. */
+export interface CommentStages {
+  sent: number;
+  hook?: number;
+  planner?: number;
+  operator?: number;
+  reporter?: number;
+  toJenkins?: number;
+}
+
+/** Every comment's stages, from the marks the tracer and the test servers saw. */
+export function commentStages(sentAt: Map<number, number>, times: StageTimes, jenkinsAt: Map<number, number>, pendingAt: Map<number, number>): CommentStages[] {
+  const between = (from: number | undefined, to: number | undefined): number | undefined => (from === undefined || to === undefined ? undefined : to - from);
+  return [...sentAt].map(([pull, sent]) => {
     const event = times.event.get(pull);
     const prowjob = times.prowjob.get(pull);
-    if (event !== undefined) out.hook.push(event - sent);
-    if (event !== undefined && prowjob !== undefined) out.planner.push(prowjob - event);
     const jenkins = jenkinsAt.get(pull);
-    const pending = pendingAt.get(pull);
-    if (prowjob !== undefined && jenkins !== undefined) out.operator.push(jenkins - prowjob);
-    if (prowjob !== undefined && pending !== undefined) out.reporter.push(pending - prowjob);
-  }
-  return out;
+    return {
+      sent,
+      hook: between(sent, event),
+      planner: between(event, prowjob),
+      operator: between(prowjob, jenkins),
+      reporter: between(prowjob, pendingAt.get(pull)),
+      toJenkins: between(sent, jenkins),
+    };
+  });
 }
 
 /**
  * The `count` comments slowest to reach Jenkins: when each was sent (seconds into the run) and its
  * time in each stage, so a tail that comes in clusters (a resync every 10 s) shows as one.
  */
-export function slowestToJenkins(
-  sentAt: Map<number, number>,
-  times: StageTimes,
-  jenkinsAt: Map<number, number>,
-  startedAt: number,
-  count = 5,
-): string[] {
-  const rows: Array<{ total: number; text: string }> = [];
-  for (const [pull, sent] of sentAt) {
-    const event = times.event.get(pull);
-    const prowjob = times.prowjob.get(pull);
-    const jenkins = jenkinsAt.get(pull);
-    if (event === undefined || prowjob === undefined || jenkins === undefined) continue;
-    const ms = (value: number): string => value.toFixed(0);
-    rows.push({
-      total: jenkins - sent,
-      text: `sent at ${((sent - startedAt) / 1000).toFixed(1)} s: ${ms(jenkins - sent)} ms (hook ${ms(event - sent)}, planner ${ms(prowjob - event)}, operator ${ms(jenkins - prowjob)})`,
-    });
-  }
-  return rows.sort((a, b) => b.total - a.total).slice(0, count).map((row) => row.text);
+export function slowestToJenkins(comments: readonly CommentStages[], startedAt: number, count = 5): string[] {
+  const ms = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(0));
+  return comments
+    .filter((c) => c.toJenkins !== undefined && c.hook !== undefined && c.planner !== undefined)
+    .sort((a, b) => b.toJenkins! - a.toJenkins!)
+    .slice(0, count)
+    .map((c) => `sent at ${((c.sent - startedAt) / 1000).toFixed(1)} s: ${ms(c.toJenkins)} ms (hook ${ms(c.hook)}, planner ${ms(c.planner)}, operator ${ms(c.operator)})`);
 }
